@@ -1,0 +1,53 @@
+"""Exports meant for spreadsheets: safe against formula injection (CSV and XLSX)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: object) -> object:
+    """Prefix a text cell that a spreadsheet would read as a formula with a single quote.
+
+    Numbers stay numbers; only strings starting with = + - @ TAB or CR are changed
+    (OWASP's CSV-injection guidance). A negative number stored as text ("-5") is left alone.
+    """
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        try:
+            float(value)
+            return value
+        except ValueError:
+            return "'" + value
+    return value
+
+
+def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``df`` with every text cell neutralised (column names too)."""
+    out = df.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(neutralise, na_action="ignore")
+    out.columns = [neutralise(str(c)) for c in out.columns]
+    return out
+
+
+def safe_csv(df: pd.DataFrame, path: str | os.PathLike, **kwargs) -> Path:
+    """Write a formula-injection-safe CSV (UTF-8 with BOM so Excel reads accents)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    neutralise_frame(df).to_csv(path, index=False, encoding="utf-8-sig", **kwargs)
+    return path
+
+
+def safe_xlsx(sheets: dict[str, pd.DataFrame], path: str | os.PathLike) -> Path:
+    """Write several tables to one XLSX workbook, every text cell neutralised."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        for name, df in sheets.items():
+            neutralise_frame(df).to_excel(writer, sheet_name=name[:31], index=False)
+    return path

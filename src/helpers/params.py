@@ -1,0 +1,311 @@
+"""Run parameters: one YAML file per run under params/, validated before any notebook starts.
+
+A parameter file may inherit from another with ``extends: base.yaml`` (deep-merged, the child
+wins), so a quarter states only what changed. Unknown keys, wrong types and typos fail here,
+naming the key and suggesting the closest valid one. Every default below is the method's
+(../shared/methodology.md): 4x outlier rule, top 25 %, 25-50 % coverage, 10-100 accounts per
+manager, and so on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from .errors import ParameterError
+from .paths import resolve
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+# --------------------------------------------------------------------------- Step 1: charter
+class Stakeholder(_Strict):
+    name: str
+    role: str
+    goal: str = ""
+
+
+class Milestone(_Strict):
+    name: str
+    due: dt.date
+
+
+class Scope(_Strict):
+    share_of_accounts: float = Field(1.0, gt=0, le=1, description="Share of accounts analysed")
+    max_hypotheses: int = Field(15, ge=1)
+    max_segments: int = Field(3, ge=1)
+    time_per_stage_days: dict[str, float] = Field(default_factory=dict)
+
+
+class Charter(_Strict):
+    project: str = "Best current customer segmentation"
+    objective: str = "Find the few segments that look most like our best current customers."
+    business_goals: list[str] = Field(default_factory=list)
+    stakeholders: list[Stakeholder] = Field(default_factory=list)
+    scope: Scope = Field(default_factory=Scope)
+    deliverables: list[str] = Field(default_factory=lambda: [
+        "Presentation of the main segments with a representative customer list per segment",
+        "Data file with the analysis behind it",
+        "Raw, intermediate and output data files kept for the record",
+    ])
+    milestones: list[Milestone] = Field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- inputs
+class Source(_Strict):
+    """One input file and how its columns map to the workbook's canonical names."""
+
+    path: str
+    format: Literal["auto", "csv", "xlsx", "parquet"] = "auto"
+    sheet: str | int | None = None
+    encoding: str | None = None
+    delimiter: str | None = None
+    preset: Literal["generic", "salesforce", "hubspot"] | None = None
+    mapping: dict[str, str] = Field(default_factory=dict,
+                                    description="canonical name -> column name in the file")
+
+
+class JoinSource(Source):
+    """An enrichment source joined onto the customer list."""
+
+    join_on: Literal["account_id", "domain", "name"] = "account_id"
+
+
+class Inputs(_Strict):
+    accounts: Source
+    previous_accounts: Source | None = None
+    firmographics: JoinSource | None = None
+    tickets: Source | None = None
+    usage: Source | None = None
+    survey: JoinSource | None = None
+    prospects: Source | None = None
+    worksheet: Source | None = None
+    industry_map: str | None = Field(None, description="YAML: raw label -> canonical industry")
+
+
+class Currency(_Strict):
+    base: str = "USD"
+    rates: dict[str, float] = Field(default_factory=lambda: {"USD": 1.0},
+                                    description="units of base currency per unit of currency")
+
+
+# --------------------------------------------------------------------------- Step 1: list
+class Exclusions(_Strict):
+    drop_test_accounts: bool = True
+    outlier_mrr_ratio: float | None = Field(4.0, gt=1, description="drop the largest account if "
+                                            "its MRR exceeds k x the next largest; null = off")
+    min_tenure_days: int | None = Field(90, ge=0, description="too new to show patterns")
+    won_after: dt.date | None = None
+    won_before: dt.date | None = None
+    mrr_floor: float | None = Field(None, ge=0, description="drop accounts below this MRR")
+    manual_exclude: list[str] = Field(default_factory=list)
+    manual_reason: str = "excluded by analyst"
+
+
+# --------------------------------------------------------------------------- Step 1: score
+class Score(_Strict):
+    acv_weight: float = 1.0
+    cost_per_ticket: float = Field(30.0, ge=0)
+    success_hour_cost: float = Field(75.0, ge=0)
+    acquisition_cost_weight: float = Field(1.0, ge=0)
+    acquisition_amortisation_years: float = Field(3.0, gt=0)
+    growth_bonus_weight: float = Field(0.5, ge=0, description="x ACV x growth rate (capped)")
+    growth_cap: float = Field(1.0, gt=0, description="growth rate cap, e.g. 1.0 = +100 %")
+    churn_penalty: float = Field(5000.0, ge=0, description="fixed deduction for former customers")
+    large_logo_bonus: float = Field(5000.0, ge=0)
+    large_logo_min_employees: int = Field(5000, ge=1)
+    quantiles: Literal[4, 10] = 4
+
+
+# --------------------------------------------------------------------------- Step 2
+class Hypotheses(_Strict):
+    register: str = "params/hypotheses/demo.yaml"
+    max_cost_usd: float = Field(2000.0, ge=0, description="deprioritise above this cost")
+    max_effort: int = Field(4, ge=0, le=5)
+    min_expected_coverage: float = Field(0.5, ge=0, le=1)
+    min_actionability: int = Field(2, ge=0, le=5)
+    value_weights: dict[str, float] = Field(default_factory=lambda: {
+        "actionability": 1.0, "coverage": 1.0, "quality": 1.0})
+
+
+# --------------------------------------------------------------------------- Step 3
+class Collection(_Strict):
+    ticket_window_days: int = Field(365, ge=1)
+    usage_window_months: int = Field(12, ge=1)
+    stale_after_days: int = Field(730, ge=1)
+    min_completeness: float = Field(0.6, ge=0, le=1, description="below: send back to Step 2")
+    name_match: bool = True
+
+
+# --------------------------------------------------------------------------- Step 4
+class Tree(_Strict):
+    max_depth: int = Field(3, ge=1, le=6)
+    min_samples_leaf: int = Field(40, ge=1)
+    forced_root: str | None = None
+    min_category_size: int = Field(20, ge=1, description="merge rarer categories into 'other'")
+
+
+class Regression(_Strict):
+    target: Literal["score", "rank"] = "rank"
+    alpha: float = Field(0.05, gt=0, lt=1)
+    vif_max: float = Field(5.0, gt=1)
+    split_by: str | None = "business_model"
+
+
+class Analysis(_Strict):
+    top_share: float = Field(0.25, gt=0, lt=1)
+    deciles_from: int = Field(1000, ge=10, description="use deciles at or above this many accounts")
+    bh_alpha: float = Field(0.05, gt=0, lt=1)
+    small_base: int = Field(200, ge=10, description="below: exact/permutation tests")
+    min_accounts: int = Field(30, ge=4)
+    min_effect: float = Field(0.147, ge=0, description="|Cliff's delta| / |rho| below = too small")
+    permutations: int = Field(2000, ge=100)
+    tree: Tree = Field(default_factory=Tree)
+    regression: Regression = Field(default_factory=Regression)
+    cv_folds: int = Field(5, ge=2)
+    cv_repeats: int = Field(3, ge=1)
+    bootstrap: int = Field(200, ge=10)
+
+
+class Robustness(_Strict):
+    draws: int = Field(200, ge=10)
+    concentration: float = Field(50.0, gt=0, description="Dirichlet concentration around weights")
+    robust_share: float = Field(0.8, gt=0, le=1)
+    segment_bootstrap: int = Field(50, ge=5)
+
+
+class Coverage(_Strict):
+    dedicated_min_value: float = Field(50000.0, ge=0, description="mean ACV for a dedicated manager")
+    accounts_per_manager_min: int = Field(10, ge=1)
+    accounts_per_manager_max: int = Field(100, ge=1)
+    pooled_accounts_per_manager: int = Field(1000, ge=1)
+
+
+class Segments(_Strict):
+    coverage_min: float = Field(0.25, ge=0, le=1)
+    coverage_max: float = Field(0.50, ge=0, le=1)
+    n_recommended: int = Field(3, ge=1, le=5)
+    min_share: float = Field(0.05, ge=0, le=1)
+    names: dict[str, str] = Field(default_factory=dict, description="segment id -> display name")
+    examples: int = Field(5, ge=0)
+    needs_k_range: tuple[int, int] = (2, 6)
+    diamond_value_share: float = Field(0.8, gt=0, lt=1, description="bottom share by value")
+    cs: Coverage = Field(default_factory=Coverage)
+
+    @model_validator(mode="after")
+    def _order(self) -> Segments:
+        if self.coverage_min > self.coverage_max:
+            raise ValueError("coverage_min must not exceed coverage_max")
+        return self
+
+
+# --------------------------------------------------------------------------- Step 5
+class Report(_Strict):
+    title: str = "Best current customer segments"
+    anonymise: bool = False
+    top_bottom_n: int = Field(10, ge=1)
+
+
+class Params(_Strict):
+    """All parameters of one run."""
+
+    as_of: dt.date
+    seed: int = 42
+    previous_run: str | None = None
+    charter: Charter = Field(default_factory=Charter)
+    inputs: Inputs
+    currency: Currency = Field(default_factory=Currency)
+    exclusions: Exclusions = Field(default_factory=Exclusions)
+    score: Score = Field(default_factory=Score)
+    hypotheses: Hypotheses = Field(default_factory=Hypotheses)
+    collection: Collection = Field(default_factory=Collection)
+    analysis: Analysis = Field(default_factory=Analysis)
+    robustness: Robustness = Field(default_factory=Robustness)
+    segments: Segments = Field(default_factory=Segments)
+    report: Report = Field(default_factory=Report)
+
+
+# --------------------------------------------------------------------------- loading
+def _deep_merge(base: dict, child: dict) -> dict:
+    out = dict(base)
+    for key, value in child.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def read_raw(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """The merged mapping of a parameter file and the files it ``extends``."""
+    p = resolve(path)
+    if not p.is_file():
+        raise ParameterError(f"parameter file not found: {p}")
+    if p in _seen:
+        raise ParameterError(f"parameter file {p} extends itself (cycle: {[str(s) for s in _seen]})")
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ParameterError(f"{p} is not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ParameterError(f"{p} must hold a mapping of keys at the top level")
+    parent = data.pop("extends", None)
+    if parent:
+        parent_path = (p.parent / parent) if not Path(parent).is_absolute() else Path(parent)
+        data = _deep_merge(read_raw(parent_path, (*_seen, p)), data)
+    return data
+
+
+def _fields_at(loc: tuple) -> list[str]:
+    model: type[BaseModel] | None = Params
+    for part in loc[:-1]:
+        if model is None or not isinstance(part, str) or part not in model.model_fields:
+            return []
+        ann = model.model_fields[part].annotation
+        args = getattr(ann, "__args__", ()) or ()
+        cands = [a for a in (ann, *args) if isinstance(a, type) and issubclass(a, BaseModel)]
+        model = cands[0] if cands else None
+    return list(model.model_fields) if model else []
+
+
+def _format_errors(path: Path, exc: ValidationError) -> str:
+    lines = [f"{path}: {exc.error_count()} problem(s) in the parameters"]
+    for err in exc.errors():
+        key = ".".join(str(x) for x in err["loc"])
+        if err["type"] == "extra_forbidden":
+            close = difflib.get_close_matches(str(err["loc"][-1]), _fields_at(err["loc"]), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            lines.append(f"  - unknown key '{key}'{hint}")
+        else:
+            lines.append(f"  - '{key}': {err['msg']} (got {err.get('input')!r})")
+    return "\n".join(lines)
+
+
+def load(path: str | Path) -> Params:
+    """Read, merge and validate a parameter file. Raises ParameterError naming every bad key."""
+    p = resolve(path)
+    raw = read_raw(p)
+    try:
+        return Params.model_validate(raw)
+    except ValidationError as exc:
+        raise ParameterError(_format_errors(p, exc)) from None
+
+
+def effective(params: Params) -> dict[str, Any]:
+    """The full effective parameters as plain JSON-able data (written beside every run)."""
+    return json.loads(params.model_dump_json())
+
+
+def params_hash(params: Params) -> str:
+    """SHA-256 of the effective parameters (stable key order)."""
+    blob = json.dumps(effective(params), sort_keys=True).encode()
+    return hashlib.sha256(blob).hexdigest()
