@@ -128,7 +128,7 @@ class Score(_Strict):
 
 # --------------------------------------------------------------------------- Step 2
 class Hypotheses(_Strict):
-    register: str = "params/hypotheses/demo.yaml"
+    register_file: str = "params/hypotheses/demo.yaml"
     max_cost_usd: float = Field(2000.0, ge=0, description="deprioritise above this cost")
     max_effort: int = Field(4, ge=0, le=5)
     min_expected_coverage: float = Field(0.5, ge=0, le=1)
