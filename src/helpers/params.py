@@ -109,6 +109,12 @@ class Exclusions(_Strict):
     mrr_floor: float | None = Field(None, ge=0, description="drop accounts below this MRR")
     manual_exclude: list[str] = Field(default_factory=list)
     manual_reason: str = "excluded by analyst"
+    test_type_labels: list[str] = Field(
+        default_factory=lambda: ["Test", "Proof of Concept", "POC"],
+        description="account_type labels that mark test / proof-of-concept accounts")
+    former_type_labels: list[str] = Field(
+        default_factory=lambda: ["Former Customer", "Churned", "Cancelled", "Ex-Customer"],
+        description="account_type labels of former customers (used only without churn_date)")
 
 
 # --------------------------------------------------------------------------- Step 1: score
@@ -152,6 +158,8 @@ class Tree(_Strict):
     min_samples_leaf: int = Field(40, ge=1)
     forced_root: str | None = None
     min_category_size: int = Field(20, ge=1, description="merge rarer categories into 'other'")
+    round_tolerance: float = Field(0.01, ge=0, description="round a split threshold to a readable "
+                                   "value if it raises the node's squared error by at most this share")
 
 
 class Regression(_Strict):
@@ -159,6 +167,8 @@ class Regression(_Strict):
     alpha: float = Field(0.05, gt=0, lt=1)
     vif_max: float = Field(5.0, gt=1)
     split_by: str | None = "business_model"
+    log_skew: float | None = Field(2.0, gt=0, description="log1p non-negative numeric variables "
+                                   "whose skewness exceeds this; null = never")
 
 
 class Analysis(_Strict):
@@ -169,6 +179,8 @@ class Analysis(_Strict):
     min_accounts: int = Field(30, ge=4)
     min_effect: float = Field(0.147, ge=0, description="|Cliff's delta| / |rho| below = too small")
     permutations: int = Field(2000, ge=100)
+    min_power: float = Field(0.8, gt=0, lt=1, description="power to detect min_effect needed to "
+                             "call a non-significant hypothesis rejected (else inconclusive)")
     tree: Tree = Field(default_factory=Tree)
     regression: Regression = Field(default_factory=Regression)
     cv_folds: int = Field(5, ge=2)

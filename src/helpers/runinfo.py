@@ -1,0 +1,73 @@
+"""Run metadata: what went into a run (parameters, input files and their hashes, versions)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.metadata as md
+import platform
+from pathlib import Path
+from typing import Any
+
+from .params import Params, effective, params_hash
+from .paths import project_root, resolve
+from .store import sha256_file
+
+PACKAGES = ("pandas", "numpy", "scipy", "statsmodels", "scikit-learn", "seaborn", "matplotlib",
+            "duckdb", "pyarrow", "papermill", "nbconvert", "ipywidgets", "pydantic",
+            "segmentation-workbook")
+
+
+def input_paths(params: Params) -> dict[str, Path]:
+    """Every input file a run reads, by role (accounts, firmographics, ..., register)."""
+    out: dict[str, Path] = {}
+    for role, src in params.inputs:
+        if src is None:
+            continue
+        out[role] = resolve(src if isinstance(src, str) else src.path)
+    out["hypothesis_register"] = resolve(params.hypotheses.register_file)
+    return out
+
+
+def input_hashes(params: Params) -> dict[str, dict[str, Any]]:
+    """Role -> {path, size_bytes, sha256} for every input that exists (missing: sha256 None)."""
+    root = project_root()
+    res: dict[str, dict[str, Any]] = {}
+    for role, p in input_paths(params).items():
+        try:
+            shown = str(p.relative_to(root))
+        except ValueError:
+            shown = str(p)
+        if p.is_file():
+            res[role] = {"path": shown, "size_bytes": p.stat().st_size, "sha256": sha256_file(p)}
+        else:
+            res[role] = {"path": shown, "size_bytes": None, "sha256": None}
+    return res
+
+
+def versions() -> dict[str, str]:
+    """Installed versions of the packages that shape the numbers."""
+    out = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            out[name] = md.version(name)
+        except md.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def now() -> str:
+    """UTC wall-clock, used only for the stamped run metadata."""
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+
+
+def run_record(params: Params, run_id: str, params_file: str | Path) -> dict[str, Any]:
+    """The metadata stamped at the start of a run (written to run.json)."""
+    return {
+        "run_id": run_id,
+        "as_of": params.as_of.isoformat(),
+        "params_file": str(params_file),
+        "params_hash": params_hash(params),
+        "inputs": input_hashes(params),
+        "versions": versions(),
+        "effective_params": effective(params),
+    }

@@ -1,0 +1,57 @@
+"""What every notebook does first: load the run's parameters, open its store, set display."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .params import Params, load
+from .paths import NOTEBOOKS, report_dir
+from .store import RunStore
+
+
+@dataclass
+class Session:
+    """The context a notebook works in."""
+
+    run_id: str
+    params: Params
+    store: RunStore
+    interactive: bool
+    step: str
+
+    @property
+    def report_dir(self) -> Path:
+        return report_dir(self.run_id)
+
+    def require(self, *tables: str) -> None:
+        """Fail early, naming the notebook to run, when an earlier step's table is missing."""
+        missing = [t for t in tables if not self.store.has(t)]
+        if missing:
+            from .errors import RunError
+
+            raise RunError(
+                f"run '{self.run_id}' lacks {', '.join(missing)}: run the earlier notebooks "
+                f"({', '.join(NOTEBOOKS[:NOTEBOOKS.index(self.step)])}) for this run id first, "
+                f"or `workbook run --params ... --run-id {self.run_id}`")
+
+
+def start(run_id: str, params_path: str, step: str, interactive: bool = False) -> Session:
+    """Validate parameters, open the run store and set plotting/display defaults."""
+    import matplotlib
+    import pandas as pd
+    import seaborn as sns
+
+    from .chain import check_run_id
+
+    check_run_id(run_id)
+    params = load(params_path)
+    store = RunStore(run_id)
+    store.path.mkdir(parents=True, exist_ok=True)
+    report_dir(run_id).mkdir(parents=True, exist_ok=True)
+    pd.set_option("display.max_columns", 40)
+    pd.set_option("display.width", 160)
+    pd.set_option("display.float_format", lambda v: f"{v:,.3f}" if abs(v) < 10 else f"{v:,.0f}")
+    sns.set_theme(style="whitegrid", palette="colorblind")
+    matplotlib.rcParams.update({"figure.dpi": 100, "savefig.dpi": 100, "figure.figsize": (8, 4.5)})
+    return Session(run_id=run_id, params=params, store=store, interactive=interactive, step=step)

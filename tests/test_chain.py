@@ -1,0 +1,71 @@
+"""Run plumbing that does not need a kernel: run ids, injection, store, CLI errors."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from helpers.chain import _notebook_index, check_injectable_path, check_run_id
+from helpers.cli import main
+from helpers.errors import RunError
+from helpers.export import neutralise, neutralise_frame
+from helpers.store import RunStore
+
+
+@pytest.mark.parametrize("good", ["2026Q3", "2026Q3-v2", "demo_2026.Q3"])
+def test_run_ids_accepted(good):
+    assert check_run_id(good) == good
+
+
+@pytest.mark.parametrize("bad", ["", "../x", "a/b", 'x"; import os', "x\n", ".hidden", "a..b"])
+def test_run_ids_refused(bad):
+    with pytest.raises(RunError):
+        check_run_id(bad)
+
+
+@pytest.mark.parametrize("bad", ['p"); import os; ("', "p\\", "p'\n", "a\tb"])
+def test_paths_that_could_escape_the_parameter_cell_are_refused(bad):
+    with pytest.raises(RunError):
+        check_injectable_path(bad, "parameter file path")
+
+
+def test_notebook_names_resolve():
+    assert _notebook_index("04_analysis") == 3
+    assert _notebook_index("04") == 3
+    with pytest.raises(RunError, match="choose one of"):
+        _notebook_index("99_nothing")
+
+
+def test_store_round_trip_and_manifest(tmp_path):
+    store = RunStore("t", root=tmp_path)
+    df = pd.DataFrame({"account_id": ["a", "b"], "score": [1.0, 2.0]})
+    store.write("scored", df, step="01_setup")
+    pd.testing.assert_frame_equal(store.read("scored"), df)
+    entry = store.manifest()["tables"]["scored"]
+    assert entry["rows"] == 2 and len(entry["sha256"]) == 64 and entry["step"] == "01_setup"
+    store.write_json("charter", {"b": 1, "a": [1, 2]})
+    assert store.read_json("charter") == {"a": [1, 2], "b": 1}
+    with pytest.raises(RunError, match="no table 'missing'"):
+        store.read("missing")
+
+
+def test_formula_injection_is_neutralised():
+    assert neutralise("=HYPERLINK(\"x\")") == "'=HYPERLINK(\"x\")"
+    assert neutralise("+1+2") == "'+1+2"
+    assert neutralise("@SUM(A1)") == "'@SUM(A1)"
+    assert neutralise("-5") == "-5" and neutralise("Acme") == "Acme" and neutralise(3) == 3
+    out = neutralise_frame(pd.DataFrame({"name": ["=cmd|' /C calc'!A0", "ok"], "n": [1, 2]}))
+    assert out["name"].tolist() == ["'=cmd|' /C calc'!A0", "ok"] and out["n"].tolist() == [1, 2]
+
+
+def test_cli_reports_parameter_errors_without_traceback(tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("as_of: 2026-09-30\ninputs: {accounts: {path: a.csv}}\nbogus: 1\n")
+    assert main(["check", "--params", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "unknown key 'bogus'" in err and "Traceback" not in err
+
+
+def test_cli_refuses_bad_run_id_before_anything(capsys):
+    assert main(["run", "--params", "params/demo.yaml", "--run-id", "../evil"]) == 2
+    assert "invalid run id" in capsys.readouterr().err
