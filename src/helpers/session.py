@@ -24,6 +24,15 @@ class Session:
     def report_dir(self) -> Path:
         return report_dir(self.run_id)
 
+    def warn(self, messages: list[str] | tuple[str, ...], source: str = "") -> list[str]:
+        """Record warnings for this step (carried into the report) and return them."""
+        messages = [str(m) for m in messages if m]
+        doc = self.store.read_json("warnings") if self.store.has("warnings") else {}
+        key = f"{self.step}:{source}" if source else self.step
+        doc[key] = messages
+        self.store.write_json("warnings", doc, step=self.step)
+        return messages
+
     def require(self, *tables: str) -> None:
         """Fail early, naming the notebook to run, when an earlier step's table is missing."""
         missing = [t for t in tables if not self.store.has(t)]
@@ -54,4 +63,10 @@ def start(run_id: str, params_path: str, step: str, interactive: bool = False) -
     pd.set_option("display.float_format", lambda v: f"{v:,.3f}" if abs(v) < 10 else f"{v:,.0f}")
     sns.set_theme(style="whitegrid", palette="colorblind")
     matplotlib.rcParams.update({"figure.dpi": 100, "savefig.dpi": 100, "figure.figsize": (8, 4.5)})
+    if step == NOTEBOOKS[0] and "params_hash" not in store.manifest():
+        # Run interactively (not through `workbook run`): stamp the run metadata here.
+        from .runinfo import now, run_record
+
+        store.update_manifest(**run_record(params, run_id, params_path), status="interactive",
+                              started_at=now())
     return Session(run_id=run_id, params=params, store=store, interactive=interactive, step=step)
