@@ -150,6 +150,28 @@ class Collection(_Strict):
     stale_after_days: int = Field(730, ge=1)
     min_completeness: float = Field(0.6, ge=0, le=1, description="below: send back to Step 2")
     name_match: bool = True
+    max_stale_share: float = Field(0.5, ge=0, le=1, description="above: too stale, send back")
+    plausible_ranges: dict[str, tuple[float | None, float | None]] = Field(
+        default_factory=lambda: {
+            "employees": (1, None), "annual_revenue": (0, None),
+            "countries_of_operation": (1, 250), "ad_budget_usd": (0, None),
+            "it_team_size": (0, None), "social_media_followers": (0, None),
+            "founded_year": (1800, None), "glassdoor_rating": (0, 5), "tickets": (0, None),
+            "ticket_minutes": (0, None), "months_active": (0, None),
+            "avg_active_users": (0, None), "avg_sessions": (0, None),
+            "avg_feature_adoption": (0, 1), "tickets_per_100_employees": (0, None),
+            "onboarding_help": (1, 5), "integration_importance": (1, 5),
+            "reporting_depth": (1, 5), "users_in_scope": (0, None)},
+        description="field -> (min, max) inclusive plausible values; null = open")
+    needs_judgement: list[str] = Field(
+        default_factory=lambda: ["industry", "business_model", "is_hospital"],
+        description="qualitative fields whose values need a human judgement")
+    money_columns: list[str] = Field(
+        default_factory=lambda: ["annual_revenue"],
+        description="mixed-format money fields parsed into the base currency")
+    prefer_enrichment: bool = Field(
+        True, description="a field in both the account list and an enrichment source takes "
+        "the source's value (the account value fills gaps); false = the reverse")
 
 
 # --------------------------------------------------------------------------- Step 4
@@ -158,8 +180,8 @@ class Tree(_Strict):
     min_samples_leaf: int = Field(40, ge=1)
     forced_root: str | None = None
     min_category_size: int = Field(20, ge=1, description="merge rarer categories into 'other'")
-    round_tolerance: float = Field(0.01, ge=0, description="round a split threshold to a readable "
-                                   "value if it raises the node's squared error by at most this share")
+    round_tolerance: float = Field(0.02, ge=0, lt=1, description="round a split threshold to a "
+                                   "readable value if it keeps at least (1 - this) of the split's gain")
 
 
 class Regression(_Strict):
@@ -200,6 +222,14 @@ class Coverage(_Strict):
     accounts_per_manager_min: int = Field(10, ge=1)
     accounts_per_manager_max: int = Field(100, ge=1)
     pooled_accounts_per_manager: int = Field(1000, ge=1)
+    dedicated_max_value: float = Field(500000.0, ge=0, description="mean ACV at/above which a "
+                                       "manager covers only accounts_per_manager_min accounts")
+    tech_touch_max_value: float = Field(1200.0, ge=0, description="mean ACV below which a "
+                                        "segment is tech-touch only (no named manager); 0 = off")
+    concentration_top_share: float = Field(0.2, gt=0, lt=1, description="largest accounts' "
+                                           "share used to measure value concentration")
+    dollar_kpi_concentration: float = Field(0.5, gt=0, le=1, description="measure churn in "
+                                            "dollars when the largest accounts hold this share")
 
 
 class Segments(_Strict):

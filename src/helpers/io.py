@@ -1,0 +1,506 @@
+"""Reading input files (method Step 1 customer list, Step 3 data sources) into canonical columns.
+
+``read_table`` reads CSV / XLSX / Parquet, finds the encoding and delimiter of a CSV, and
+renames the file's columns to the workbook's canonical names (docs/architecture.md) with a
+preset (``presets/*.yaml``: Salesforce, HubSpot, generic) plus the explicit ``mapping`` of
+the parameter file. The ``parse_*`` and ``normalise_*`` functions turn messy CRM text into
+numbers, money in the base currency, dates, web domains and name keys, vectorised, and
+report every value they could not read instead of dropping it.
+
+Row numbers in errors and warnings are *file* row numbers: the header is row 1, the first
+data row is row 2 (as a spreadsheet shows them).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import difflib
+import io as _io
+import re
+from collections.abc import Mapping, Sequence
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from .errors import InputDataError
+from .params import Source
+from .paths import resolve
+
+PRESETS = ("generic", "salesforce", "hubspot")
+PRESET_DIR = Path(__file__).with_name("presets")
+DELIMITERS = (",", ";", "\t", "|")
+SNIFF_BYTES = 1 << 16
+FIRST_DATA_ROW = 2  # file row number of the first data row (header = row 1)
+
+# Default date formats, tried in order: ISO first (strict, any ISO 8601 variant), then the
+# common export formats. Day-first before month-first: ambiguous dates like 03/04/2026 are
+# read as 3 April; pass ``formats`` explicitly for a US (month-first) export.
+DEFAULT_DATE_FORMATS: tuple[str, ...] = (
+    "ISO8601", "%Y/%m/%d", "%Y-%m", "%d.%m.%Y", "%d/%m/%Y", "%m/%d/%Y", "%d-%m-%Y",
+    "%d %b %Y", "%b %d, %Y", "%d %B %Y", "%B %d, %Y",
+)
+
+MISSING_TOKENS = ("", "nan", "none", "null", "n/a", "na", "-", "--", "#n/a")
+CURRENCY_SYMBOLS = {"US$": "USD", "$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR",
+                    "CHF": "CHF"}
+SUFFIX_MULTIPLIERS = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mm": 1e6, "mn": 1e6, "mio": 1e6,
+                      "million": 1e6, "b": 1e9, "bn": 1e9, "billion": 1e9}
+LEGAL_SUFFIXES = (
+    "inc", "incorporated", "llc", "llp", "lp", "ltd", "limited", "gmbh", "ag", "kg", "sa", "sas",
+    "sarl", "srl", "spa", "bv", "nv", "plc", "corp", "corporation", "co", "company", "pty",
+    "pte", "oy", "ab", "as", "aps", "kk", "se", "sl", "sro", "ug", "holding", "holdings",
+)
+
+
+def file_rows(index: pd.Index | Sequence[int]) -> list[int]:
+    """File row numbers (header = 1) of positional row labels of a table read by read_table."""
+    return [int(i) + FIRST_DATA_ROW for i in index]
+
+
+# --------------------------------------------------------------------------- presets
+def _key(name: object) -> str:
+    """Comparison key of a column name: casefolded, letters and digits only."""
+    return re.sub(r"[^0-9a-z]+", "", str(name).casefold())
+
+
+@cache
+def load_preset(name: str) -> dict[str, tuple[str, ...]]:
+    """The preset ``name``: canonical column -> accepted file column names (first wins)."""
+    if name not in PRESETS:
+        raise InputDataError(f"unknown column preset '{name}'", hint=f"use one of {PRESETS}")
+    raw = yaml.safe_load((PRESET_DIR / f"{name}.yaml").read_text(encoding="utf-8")) or {}
+    return {str(k): tuple(str(v) for v in vals) for k, vals in raw.items()}
+
+
+def _match_preset(columns: Sequence[str], preset: dict[str, tuple[str, ...]],
+                  taken: set[str]) -> dict[str, str]:
+    """canonical -> file column for every canonical name the file has (first accepted wins)."""
+    by_key: dict[str, str] = {}
+    for col in columns:
+        by_key.setdefault(_key(col), col)
+    out: dict[str, str] = {}
+    for canonical, accepted in preset.items():
+        if canonical in taken:
+            continue
+        for name in (canonical, *accepted):
+            col = by_key.get(_key(name))
+            if col is not None and col not in out.values():
+                out[canonical] = col
+                break
+    return out
+
+
+def column_mapping(columns: Sequence[str], source: Source, *,
+                   what: str = "table") -> dict[str, str]:
+    """canonical -> file column: the explicit ``mapping`` first, then the preset.
+
+    ``preset: null`` picks the preset that recognises the most columns (generic on a tie).
+    A mapping entry naming a column the file lacks is an error (with the closest name).
+    """
+    explicit: dict[str, str] = {}
+    by_key = {_key(c): c for c in columns}
+    for canonical, col in source.mapping.items():
+        found = col if col in columns else by_key.get(_key(col))
+        if found is None:
+            raise _missing_error(source, what, canonical, [col], columns, explicit=True)
+        explicit[canonical] = found
+    names = [source.preset] if source.preset else list(PRESETS)
+    best: dict[str, str] = {}
+    for name in names:
+        matched = _match_preset([c for c in columns if c not in explicit.values()],
+                                load_preset(name), set(explicit))
+        if len(matched) > len(best):
+            best = matched
+    return {**best, **explicit}
+
+
+def _missing_error(source: Source, what: str, canonical: str, expected: Sequence[str],
+                   columns: Sequence[str], explicit: bool = False) -> InputDataError:
+    keys = {_key(c): c for c in columns}
+    close = None
+    for name in expected:
+        hit = difflib.get_close_matches(_key(name), list(keys), n=1, cutoff=0.5)
+        if hit:
+            close = keys[hit[0]]
+            break
+    if close is None:
+        hit = difflib.get_close_matches(_key(canonical), list(keys), n=1, cutoff=0.5)
+        close = keys[hit[0]] if hit else None
+    exp = ", ".join(f"'{e}'" for e in expected[:6])
+    how = "the mapping names" if explicit else "expected a column like"
+    msg = (f"{what}: no column for '{canonical}' ({how} {exp})"
+           + (f"; closest column in the file: '{close}'" if close else ""))
+    hint = (f"set inputs.{what}.mapping.{canonical}: '{close or '<column in the file>'}' in the "
+            f"parameter file (columns in the file: {', '.join(map(str, columns[:30]))})")
+    return InputDataError(msg, file=str(source.path), column=canonical, hint=hint)
+
+
+# --------------------------------------------------------------------------- raw reading
+def _detect_encoding(path: Path) -> str:
+    head = path.open("rb").read(SNIFF_BYTES)
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    try:
+        # a multi-byte character may be cut at the end of the sample
+        head.decode("utf-8") if len(head) < SNIFF_BYTES else head[:-4].decode("utf-8")
+    except UnicodeDecodeError:
+        return "latin-1"
+    return "utf-8"
+
+
+def _sniff_delimiter(text: str) -> str:
+    """The candidate delimiter giving the most columns consistently over the first lines."""
+    lines = [ln for ln in text.splitlines()[:50] if ln.strip()]
+    if len(text) >= SNIFF_BYTES and len(lines) > 1:
+        lines = lines[:-1]  # last line may be cut
+    best, best_cols = ",", 1
+    for delim in DELIMITERS:
+        try:
+            widths = [len(r) for r in csv.reader(lines, delimiter=delim)]
+        except csv.Error:
+            continue
+        if not widths or widths[0] < 2:
+            continue
+        consistent = sum(w == widths[0] for w in widths) / len(widths)
+        if consistent >= 0.9 and widths[0] > best_cols:
+            best, best_cols = delim, widths[0]
+    return best
+
+
+def _read_csv(path: Path, source: Source) -> pd.DataFrame:
+    encoding = source.encoding or _detect_encoding(path)
+    with path.open("rb") as fh:
+        sample = fh.read(SNIFF_BYTES)
+    try:
+        text = sample.decode(encoding, errors="ignore")
+    except LookupError:
+        raise InputDataError(f"unknown encoding '{encoding}'", file=str(path),
+                             hint="use e.g. utf-8, utf-8-sig, utf-16 or latin-1") from None
+    if not text.strip():
+        raise InputDataError("the file is empty", file=str(path),
+                             hint="export the table again with its header row and data")
+    delimiter = source.delimiter or _sniff_delimiter(text.lstrip("\ufeff"))
+    kwargs = dict(sep=delimiter, dtype=str, keep_default_na=False, skipinitialspace=False)
+    try:
+        df = pd.read_csv(path, encoding=encoding, **kwargs)
+    except UnicodeDecodeError:
+        if source.encoding:
+            raise InputDataError(f"the file is not valid {encoding}", file=str(path),
+                                 hint="fix `encoding` in the parameter file or remove it "
+                                      "to auto-detect") from None
+        df = pd.read_csv(path, encoding="latin-1", **kwargs)
+    except pd.errors.EmptyDataError:
+        raise InputDataError("the file is empty", file=str(path),
+                             hint="export the table again with its header row") from None
+    except pd.errors.ParserError as exc:
+        raise InputDataError(f"cannot parse the CSV: {exc}", file=str(path),
+                             hint="check the delimiter and quoting; set `delimiter` in the "
+                                  "parameter file") from None
+    return df
+
+
+def _read_xlsx(path: Path, source: Source) -> pd.DataFrame:
+    try:
+        book = pd.ExcelFile(path, engine="openpyxl")
+    except Exception as exc:  # noqa: BLE001 - any reader failure becomes an input error
+        raise InputDataError(f"cannot open the workbook: {exc}", file=str(path)) from None
+    sheets = book.sheet_names
+    sheet = source.sheet
+    if sheet is None:
+        if len(sheets) != 1:
+            raise InputDataError(f"the workbook has {len(sheets)} sheets and none was chosen: "
+                                 f"{sheets}", file=str(path),
+                                 hint=f"set `sheet: {sheets[0] if sheets else '<name>'}` on "
+                                      "this input in the parameter file")
+        sheet = sheets[0]
+    elif isinstance(sheet, str) and sheet not in sheets:
+        close = difflib.get_close_matches(sheet, sheets, n=1)
+        raise InputDataError(f"no sheet '{sheet}' in the workbook (sheets: {sheets})",
+                             file=str(path), hint=f"did you mean '{close[0]}'?" if close
+                             else "set `sheet` to one of the sheets listed")
+    elif isinstance(sheet, int) and not 0 <= sheet < len(sheets):
+        raise InputDataError(f"sheet index {sheet} out of range (sheets: {sheets})",
+                             file=str(path))
+    df = pd.read_excel(book, sheet_name=sheet)
+    return df
+
+
+def read_raw(source: Source) -> pd.DataFrame:
+    """The file of ``source`` as it is (file column names, CSV cells as text)."""
+    path = resolve(source.path)
+    if not path.is_file():
+        raise InputDataError("input file not found", file=str(path),
+                             hint="check `path` in the parameter file (relative paths start "
+                                  "at the project root)")
+    fmt = source.format
+    if fmt == "auto":
+        suffix = path.suffix.lower()
+        fmt = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx",
+               ".parquet": "parquet", ".pq": "parquet"}.get(suffix)
+        if fmt is None:
+            raise InputDataError(f"cannot tell the format from the suffix '{suffix}'",
+                                 file=str(path), hint="set `format: csv|xlsx|parquet`")
+    if path.stat().st_size == 0:
+        raise InputDataError("the file is empty", file=str(path),
+                             hint="export the table again with its header row and data")
+    if fmt == "csv":
+        df = _read_csv(path, source)
+    elif fmt == "xlsx":
+        df = _read_xlsx(path, source)
+    else:
+        try:
+            df = pd.read_parquet(path)
+        except Exception as exc:  # noqa: BLE001
+            raise InputDataError(f"cannot read the Parquet file: {exc}", file=str(path)) from None
+    df.columns = [str(c).strip().lstrip("\ufeff") for c in df.columns]
+    dupes = sorted({c for c in df.columns if list(df.columns).count(c) > 1})
+    if dupes:
+        raise InputDataError(f"duplicate column names {dupes}", file=str(path),
+                             hint="rename the columns so each name appears once")
+    if df.shape[1] == 0:
+        raise InputDataError("the file has no columns", file=str(path))
+    if len(df) == 0:
+        raise InputDataError("the file has a header but no data rows", file=str(path),
+                             hint=f"columns found: {list(df.columns)}; export the data again")
+    return df.reset_index(drop=True)
+
+
+def read_table(source: Source, *, what: str = "table", required: Sequence[str] = (),
+               numeric: Sequence[str] = (), dates: Sequence[str] = (),
+               date_formats: Sequence[str] | None = None) -> pd.DataFrame:
+    """Read ``source`` and rename its columns to canonical names (preset + explicit mapping).
+
+    ``required`` canonical columns must exist (else InputDataError naming the file, the missing
+    name, the expected file column and the closest existing one). ``numeric`` / ``dates``
+    canonical columns, where present, are parsed with :func:`parse_number` /
+    :func:`parse_dates`; values that cannot be read become NaN/NaT and are listed in
+    ``df.attrs["warnings"]`` (never dropped). Unmapped columns keep their file names.
+    """
+    df = read_raw(source)
+    cols = list(df.columns)
+    mapping = column_mapping(cols, source, what=what)
+    preset = load_preset(source.preset or "generic")
+    for canonical in required:
+        if canonical not in mapping:
+            expected = [source.mapping[canonical]] if canonical in source.mapping else \
+                list(preset.get(canonical, (canonical,)))
+            raise _missing_error(source, what, canonical, expected, cols)
+    renamed = {col: canonical for canonical, col in mapping.items()}
+    # an unmapped column whose name is already a canonical name in use keeps a suffix
+    taken = set(renamed.values())
+    for col in cols:
+        if col not in renamed and col in taken:
+            renamed[col] = f"{col}__file"
+    df = df.rename(columns=renamed)
+    warnings: list[str] = []
+    for col in numeric:
+        if col in df.columns:
+            df[col], bad = parse_number(df[col])
+            if len(bad):
+                warnings.append(_bad_msg(what, col, mapping.get(col, col), bad, df, "number"))
+    for col in dates:
+        if col in df.columns:
+            df[col], bad = parse_dates(df[col], date_formats)
+            if len(bad):
+                warnings.append(_bad_msg(what, col, mapping.get(col, col), bad, df, "date"))
+    df.attrs["warnings"] = warnings
+    df.attrs["source"] = str(resolve(source.path))
+    df.attrs["mapping"] = mapping
+    return df
+
+
+def _bad_msg(what: str, col: str, file_col: str, bad: pd.Index, df: pd.DataFrame,
+             kind: str) -> str:
+    rows = file_rows(bad[:10])
+    more = f" (+{len(bad) - 10} more)" if len(bad) > 10 else ""
+    return (f"{what}: {len(bad)} value(s) of '{file_col}' ({col}) are not a readable {kind}; "
+            f"left empty. File rows: {rows}{more}")
+
+
+# --------------------------------------------------------------------------- numbers
+def _as_text(series: pd.Series) -> pd.Series:
+    """Text of each cell, stripped; missing tokens ('', 'n/a', ...) become NA."""
+    s = series.astype("string").str.strip()
+    s = s.str.replace("\u00a0", " ", regex=False)
+    return s.mask(s.str.casefold().isin(MISSING_TOKENS))
+
+
+def _clean_numeric_text(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """(numeric text ready for to_numeric, multiplier) from stripped number text."""
+    neg = s.str.match(r"^\(.*\)$", na=False)
+    s = s.str.replace(r"^\((.*)\)$", r"\1", regex=True)
+    s = s.str.replace(r"[$€£¥₹]|US\$", "", regex=True).str.strip()
+    pct = s.str.endswith("%", na=False)
+    s = s.str.rstrip("%").str.strip()
+    # scale suffix: 5M, 4.2k, 1.5bn, 3 million
+    suffix = s.str.extract(r"(?i)^[-+]?[\d.,' ]*\d\s*(k|thousand|mm|mn|mio|m|million|bn|b|"
+                           r"billion)\.?$", expand=False).str.casefold()
+    mult = suffix.map(SUFFIX_MULTIPLIERS).astype("float64").fillna(1.0)
+    s = s.str.replace(r"(?i)\s*(k|thousand|mm|mn|mio|m|million|bn|b|billion)\.?$", "",
+                      regex=True).where(suffix.notna(), s)
+    s = s.str.replace(r"[ '\u2009\u202f]", "", regex=True)
+    # decimal comma vs thousands separators
+    euro = s.str.match(r"^[-+]?\d{1,3}(\.\d{3})+(,\d+)?$", na=False) | \
+        s.str.match(r"^[-+]?\d+,\d{1,2}$", na=False) | \
+        s.str.match(r"^[-+]?\d+,\d{4,}$", na=False)
+    s = s.where(~euro, s.str.replace(".", "", regex=False).str.replace(",", ".", regex=False))
+    s = s.where(euro, s.str.replace(",", "", regex=False))
+    mult = mult * np.where(pct, 0.01, 1.0) * np.where(neg, -1.0, 1.0)
+    return s, mult
+
+
+def parse_number(series: pd.Series) -> tuple[pd.Series, pd.Index]:
+    """Numbers from messy text: ``(values as float, index of unreadable rows)``.
+
+    Handles thousands separators (1,234,567 / 1.234.567,8 / 1 234), currency symbols
+    ($ € £ ¥), percent signs (12 % -> 0.12), parentheses for negatives ((1,200) -> -1200)
+    and scale suffixes (4.2k, 5M, 1.5bn). Empty cells and 'n/a' are missing (NaN, not
+    reported); anything else that is not a number is NaN and reported in the index.
+    """
+    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+        return series.astype("float64"), series.index[:0]
+    s = _as_text(series)
+    text, mult = _clean_numeric_text(s)
+    values = pd.to_numeric(text, errors="coerce").astype("float64") * mult
+    values = pd.Series(np.asarray(values, dtype="float64"), index=series.index,
+                       name=series.name)
+    bad = series.index[(s.notna() & values.isna()).to_numpy()]
+    return values, bad
+
+
+_CODE_RE = r"([A-Za-z]{3})"
+
+
+def parse_money(series: pd.Series, currency: pd.Series | str | None,
+                rates: Mapping[str, float], base: str) -> pd.DataFrame:
+    """Money in the base currency from mixed text ("$5M", "5,000,000", "EUR 4.2M", "£3.1m").
+
+    The currency of a cell is its own symbol or ISO code if it has one ($ = USD, € = EUR,
+    £ = GBP), else the row's ``currency`` (Series) or the default (str; None = base).
+    ``rates`` are units of base currency per unit of currency (the base is 1 if not given).
+    Returns ``value_base``, ``value_local`` (as written), ``currency`` and ``parsed_ok``
+    (False only where a non-empty cell is not a readable amount; empty cells are NaN with
+    parsed_ok True). A currency without a rate raises InputDataError listing the currencies
+    and rows (hint: add it to ``currency.rates``).
+    """
+    idx = series.index
+    if isinstance(currency, pd.Series):
+        row_cur = _as_text(currency).str.upper().reindex(idx)
+    else:
+        row_cur = pd.Series(currency or base, index=idx, dtype="string")
+    row_cur = row_cur.fillna(base)
+    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+        local = series.astype("float64")
+        cur = row_cur
+        ok = pd.Series(True, index=idx)
+    else:
+        s = _as_text(series)
+        code = s.str.extract(rf"^{_CODE_RE}\s*[-+(\d$€£¥]", expand=False)
+        code = code.fillna(s.str.extract(rf"[\d)kKmMbBn.]\s*{_CODE_RE}$", expand=False))
+        code = code.str.upper()
+        code = code.where(~code.isin(["MIO", "MLN", "BLN"]))
+        sym = pd.Series(pd.NA, index=idx, dtype="string")
+        for symbol, iso in CURRENCY_SYMBOLS.items():
+            if len(symbol) == 1 or symbol == "US$":
+                sym = sym.mask(sym.isna() & s.str.contains(symbol, regex=False, na=False), iso)
+        cur = code.fillna(sym).fillna(row_cur).astype("string")
+        stripped = s.str.replace(rf"^{_CODE_RE}\s*(?=[-+(\d$€£¥])", "", regex=True)
+        stripped = stripped.str.replace(rf"(?<=[\d)kKmMbBn.])\s*{_CODE_RE}$", "", regex=True)
+        stripped = stripped.where(code.notna(), s)
+        local, bad = parse_number(stripped)
+        ok = pd.Series(True, index=idx)
+        ok.loc[bad] = False
+    rate_map = {str(k).upper(): float(v) for k, v in rates.items()}
+    rate_map.setdefault(base.upper(), 1.0)
+    rate = cur.map(rate_map).astype("float64")
+    unknown = local.notna() & rate.isna()
+    if unknown.any():
+        missing = sorted(cur[unknown].dropna().unique().tolist())
+        raise InputDataError(
+            f"amounts in currencies without an exchange rate: {missing}",
+            column=str(series.name), rows=file_rows(idx[unknown.to_numpy()]),
+            hint=f"add them to currency.rates in the parameter file (units of {base} per unit, "
+                 f"e.g. rates: {{{missing[0]}: 1.1}})")
+    return pd.DataFrame({"value_base": (local * rate).astype("float64"),
+                         "value_local": local.astype("float64"),
+                         "currency": cur.astype(str), "parsed_ok": ok.astype(bool)},
+                        index=idx)
+
+
+# --------------------------------------------------------------------------- dates
+def parse_dates(series: pd.Series, formats: Sequence[str] | None = None
+                ) -> tuple[pd.Series, pd.Index]:
+    """Dates from text, trying ``formats`` in order (default: ISO 8601 first, then
+    :data:`DEFAULT_DATE_FORMATS`); each cell takes the first format that reads it.
+
+    Returns ``(datetime64 Series (timezone-naive, UTC for zoned input), index of unreadable
+    non-empty rows)``; empty cells are NaT and not reported.
+    """
+    if pd.api.types.is_datetime64_any_dtype(series):
+        out = series
+        if getattr(out.dt, "tz", None) is not None:
+            out = out.dt.tz_convert("UTC").dt.tz_localize(None)
+        return out.astype("datetime64[ns]"), series.index[:0]
+    s = _as_text(series)
+    out = pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns]", name=series.name)
+    todo = s.notna()
+    for fmt in formats or DEFAULT_DATE_FORMATS:
+        if not todo.any():
+            break
+        part = s[todo]
+        try:
+            got = pd.to_datetime(part, format=fmt, errors="coerce", utc=True)
+        except (ValueError, TypeError):
+            continue
+        got = got.dt.tz_localize(None).astype("datetime64[ns]")
+        hit = got.notna()
+        out.loc[hit.index[hit]] = got[hit]
+        todo.loc[hit.index[hit]] = False
+    return out, series.index[todo.to_numpy()]
+
+
+# --------------------------------------------------------------------------- keys
+def normalise_domain(series: pd.Series) -> pd.Series:
+    """Web domains as join keys: 'https://WWW.Acme.com:443/about/' -> 'acme.com'.
+
+    Lowercases, strips scheme, user/e-mail part, 'www.', port, path, query and trailing dots
+    or slashes. Empty results are NA.
+    """
+    s = _as_text(series).str.casefold()
+    s = s.str.replace(r"^[a-z][a-z0-9+.\-]*://", "", regex=True)
+    s = s.str.replace(r"^[^/]*@", "", regex=True)
+    s = s.str.replace(r"[/?#].*$", "", regex=True)
+    s = s.str.replace(r":\d*$", "", regex=True)
+    s = s.str.replace(r"^www\d*\.", "", regex=True)
+    s = s.str.strip().str.strip(".").str.replace(r"\s+", "", regex=True)
+    return s.mask(s == "").astype(str).rename(series.name)
+
+
+_LEGAL_RE = r"(?:\s+(?:" + "|".join(LEGAL_SUFFIXES) + r"))+$"
+
+
+def normalise_name(series: pd.Series) -> pd.Series:
+    """Company names as match keys: 'ACME, Inc.' -> 'acme', 'Müller GmbH & Co. KG' -> 'muller'.
+
+    Casefolds, removes accents and punctuation, collapses spaces and strips trailing legal
+    suffixes (Inc, LLC, Ltd, GmbH, SA, plc, Corp, ... see LEGAL_SUFFIXES). Empty -> NA.
+    """
+    s = _as_text(series).str.normalize("NFKD").str.replace(r"[\u0300-\u036f]", "", regex=True)
+    s = s.str.casefold().str.replace("&", " ", regex=False)
+    s = s.str.replace(r"(?<=\b[a-z])\.(?=[a-z]\b)", "", regex=True)  # s.a. -> sa, l.l.c -> llc
+    s = s.str.replace(r"[^\w\s]", " ", regex=True).str.replace("_", " ", regex=False)
+    s = s.str.replace(r"\s+", " ", regex=True).str.strip()
+    stripped = s.str.replace(_LEGAL_RE, "", regex=True).str.strip()
+    s = stripped.where(stripped != "", s)  # a name that is only a suffix keeps it
+    return s.mask(s == "").astype(str).rename(series.name)
+
+
+def read_text_table(text: str, **kwargs) -> pd.DataFrame:
+    """Small helper for tests and notebooks: a CSV string as a text DataFrame."""
+    return pd.read_csv(_io.StringIO(text), dtype=str, keep_default_na=False, **kwargs)
