@@ -233,14 +233,20 @@ class Scheme:
 
 
 def column_scheme(name: str, column: str, higher_is_better: bool = True) -> Scheme:
-    """A scheme that ranks by one column (nothing learned)."""
+    """A scheme that ranks by one column. Accounts without a value get the training median,
+    so a missing value places an account neither first nor last (one tie block)."""
     sign = 1.0 if higher_is_better else -1.0
 
-    def fit(_train: pd.DataFrame) -> Scorer:
+    def fit(train: pd.DataFrame) -> Scorer:
+        if column not in train.columns:
+            raise InputDataError(f"scheme '{name}' needs column '{column}'", column=column)
+        median = float(pd.to_numeric(train[column], errors="coerce").median())
+        fill = 0.0 if np.isnan(median) else median
+
         def scorer(df: pd.DataFrame) -> pd.Series:
             if column not in df.columns:
                 raise InputDataError(f"scheme '{name}' needs column '{column}'", column=column)
-            return sign * pd.to_numeric(df[column], errors="coerce")
+            return sign * pd.to_numeric(df[column], errors="coerce").fillna(fill)
         return scorer
 
     return Scheme(name, fit, f"rank by {column}")

@@ -240,6 +240,9 @@ class Segments(_Strict):
     names: dict[str, str] = Field(default_factory=dict, description="segment id -> display name")
     examples: int = Field(5, ge=0)
     needs_k_range: tuple[int, int] = (2, 6)
+    needs_columns: list[str] = Field(default_factory=list,
+                                     description="survey answers to cluster; empty = all but ids")
+    needs_outcome_column: str = "primary_outcome"
     diamond_value_share: float = Field(0.8, gt=0, lt=1, description="bottom share by value")
     cs: Coverage = Field(default_factory=Coverage)
 

@@ -1,0 +1,401 @@
+"""Step 4 glue: which hypotheses to test, the candidate schemes to compare, the core variables
+for synthesis, and the prospect list prepared like the customers. Small functions the analysis
+notebook calls so that no logic lives only in the notebook."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import collection as C
+from . import hypotheses as H
+from .io import normalise_domain, read_table
+from .lift import Scheme, column_scheme, group_mean_scheme, model_scheme
+from .params import Params
+from .segments import composite_scheme
+
+
+def tested_hypotheses(hypotheses: pd.DataFrame, quality_report: pd.DataFrame,
+                      table: pd.DataFrame) -> pd.DataFrame:
+    """The hypotheses Step 4 tests: selected in Step 2, not sent back by Step 3's QA, and
+    with a measure column in the analysis table. Adds ``tested`` and ``not_tested_reason``."""
+    out = hypotheses.copy()
+    sent_back = quality_report.loc[quality_report["send_back"].astype(bool), ["id", "reason"]]
+    back = dict(zip(sent_back["id"], sent_back["reason"], strict=True))
+    reason = pd.Series("", index=out.index, dtype="object")
+    reason[~out["selected"].astype(bool)] = "deprioritised in Step 2"
+    is_back = out["id"].isin(back) & (reason == "")
+    reason[is_back] = "sent back to Step 2: " + out.loc[is_back, "id"].map(back).astype(str)
+    absent = ~out["variable"].isin(table.columns) & (reason == "")
+    reason[absent] = "measure not in the analysis table"
+    out["tested"] = reason == ""
+    out["not_tested_reason"] = reason
+    return out
+
+
+def segmentation_variables(tested: pd.DataFrame, observable: Sequence[str] | None) -> list[str]:
+    """The tested variables a segment rule may use: observable on a prospect list (the
+    prospect file's fields and what derives from them). Without a prospect file, every tested
+    variable but behavioural ones (product usage is only known after the sale)."""
+    if observable is not None:
+        keep = tested["variable"].isin(set(observable))
+    else:
+        keep = tested["lens"].astype(str) != "behavioural"
+    return tested.loc[keep, "variable"].tolist()
+
+
+def kinds_of(hypotheses: pd.DataFrame) -> dict[str, str]:
+    """variable -> kind (numeric | categorical | boolean)."""
+    return dict(zip(hypotheses["variable"], hypotheses["kind"], strict=True))
+
+
+def core_variables(verdicts: pd.DataFrame, regression_kept: Sequence[str] = (),
+                   tree_variables: Sequence[str] = (), max_variables: int = 3,
+                   observable: Sequence[str] | None = None) -> list[str]:
+    """The 2-3 core segmentation variables.
+
+    Candidates: variables with a real effect — validated, or significant with an effect
+    against the expected direction (the hypothesis as stated is rejected, but the variable
+    still separates good from bad customers) — that a prospect list can carry. Order: the
+    tree's split order first (the tree shows the cut-offs stakeholders understand), then
+    variables the regression kept, then absolute effect size; ties on the variable name."""
+    real = (verdicts["verdict"] == "validated") | \
+        verdicts["reason"].astype(str).str.startswith("contradicts expected direction")
+    v = verdicts[real].copy()
+    if observable is not None:
+        v = v[v["variable"].isin(set(observable))]
+    if v.empty:
+        return []
+    tree_rank = {name: i for i, name in enumerate(tree_variables)}
+    v["tree_rank"] = v["variable"].map(tree_rank).fillna(len(tree_rank)).astype(int)
+    v["in_regression"] = v["variable"].isin(set(regression_kept))
+    v["abs_effect"] = v["effect_size"].abs()
+    v = v.sort_values(["tree_rank", "in_regression", "abs_effect", "variable"],
+                      ascending=[True, False, False, True], kind="stable")
+    return v["variable"].head(max_variables).tolist()
+
+
+def variable_schemes(verdicts: pd.DataFrame, variables: Sequence[str] | None = None
+                     ) -> list[Scheme]:
+    """One single-variable scheme per validated hypothesis (among ``variables`` when given):
+    numeric ranks by the value in the validated direction; categorical / boolean by the
+    training mean score of each value."""
+    out: list[Scheme] = []
+    v = verdicts[verdicts["verdict"] == "validated"]
+    if variables is not None:
+        v = v[v["variable"].isin(set(variables))]
+    for r in v.itertuples():
+        if r.kind == "numeric":
+            out.append(column_scheme(f"{r.variable}", r.variable,
+                                     higher_is_better=(r.direction != "-")))
+        else:
+            out.append(group_mean_scheme(f"{r.variable}", [r.variable]))
+    return out
+
+
+def tree_scheme(variables: Sequence[str], kinds: Mapping[str, str], params: Params,
+                forced_root: str | None = None) -> Scheme:
+    """The segmentation tree as a scheme: refit on each training fold, score = leaf mean."""
+    from .tree import fit_tree
+
+    def fit(train: pd.DataFrame) -> Any:
+        return fit_tree(train, list(variables), dict(kinds), params.analysis.tree,
+                        forced_root=forced_root, seed=params.seed)
+
+    return model_scheme("tree", fit, "segmentation tree (refit per fold)")
+
+
+def regression_scheme(variables: Sequence[str], kinds: Mapping[str, str], params: Params) -> Scheme:
+    """The regression's linear predictor as a scheme: backward elimination refit per fold."""
+    from .regression import backward_eliminate, build_design
+
+    class _Predictor:
+        def __init__(self, train: pd.DataFrame) -> None:
+            self.res = backward_eliminate(train, list(variables), dict(kinds),
+                                          params.analysis.regression,
+                                          min_accounts=params.analysis.min_accounts)
+            self.fallback = 0.0
+
+        def predict(self, frame: pd.DataFrame) -> pd.Series:
+            res = self.res
+            if res.fit is None or not res.kept:
+                return pd.Series(self.fallback, index=frame.index)
+            design = build_design(frame.assign(score=0.0), res.kept, dict(kinds),
+                                  params.analysis.regression)
+            X = design.X.reindex(columns=res.fit.model.exog_names, fill_value=0.0)
+            pred = pd.Series(np.asarray(res.fit.predict(X)), index=X.index)
+            # accounts with a missing value rank in the middle, never first or last
+            return pred.reindex(frame.index).fillna(float(pred.median()) if len(pred) else 0.0)
+
+    return model_scheme("regression", _Predictor, "OLS linear predictor (refit per fold)")
+
+
+def candidate_schemes(verdicts: pd.DataFrame, tested: pd.DataFrame, params: Params,
+                      core: Sequence[str], variables: Sequence[str]) -> list[Scheme]:
+    """Single-variable schemes, the tree, the regression and the synthesised composite, all
+    on the validated segmentation ``variables``."""
+    kinds = kinds_of(tested)
+    validated = [v for v in verdicts.loc[verdicts["verdict"] == "validated", "variable"]
+                 if v in set(variables)]
+    schemes = variable_schemes(verdicts, validated)
+    if validated:
+        schemes.append(tree_scheme(validated, kinds, params, params.analysis.tree.forced_root))
+        schemes.append(regression_scheme(validated, kinds, params))
+    if core:
+        schemes.append(composite_scheme("composite segments", list(core),
+                                        top_share=params.analysis.top_share,
+                                        min_share=params.segments.min_share))
+    return schemes
+
+
+def score_components(scored: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, float]]:
+    """The signed score components per account and unit weights (score = sum), the input of
+    :func:`helpers.robustness.weight_perturbation`."""
+    comps = [c for c in scored.columns if c.startswith("c_")]
+    used = [c for c in comps if (scored[c] != 0).any()]
+    return scored[["account_id", *used]], {c: 1.0 for c in used}
+
+
+def prepare_prospects(params: Params, register: pd.DataFrame) -> pd.DataFrame | None:
+    """The prospect list read like the customers (mapping, industry map, derived measures);
+    None when the parameters name no prospect file."""
+    src = params.inputs.prospects
+    if src is None:
+        return None
+    prospects = read_table(src, what="prospects")
+    if "domain" in prospects.columns:
+        prospects["domain"] = normalise_domain(prospects["domain"])
+    if "industry" in prospects.columns and params.inputs.industry_map:
+        canonical, _ = C.standardise_industry(prospects["industry"],
+                                              C.load_industry_map(params.inputs.industry_map))
+        prospects["industry"] = canonical
+    prospects, _ = C.coerce_numeric(prospects, [c for c in prospects.columns
+                                                if c in params.collection.plausible_ranges],
+                                    source_name="prospects")
+    derived, _log = H.derive_measures(prospects, register)
+    return derived
+
+
+def observable_fields(params: Params) -> list[str] | None:
+    """Fields a prospect list can carry (segment rules may use only these): the canonical
+    columns mapped for the prospect file plus the measures derivable from them; None when
+    the parameters name no prospect file (then every field counts as observable)."""
+    src = params.inputs.prospects
+    if src is None:
+        return None
+    fields = set(src.mapping)
+    derived = {"is_hospital": "industry", "is_multinational": "countries_of_operation",
+               "is_b2b": "business_model", "small_it_team": "it_team_size",
+               "large_company": "employees"}
+    fields |= {k for k, need in derived.items() if need in fields}
+    return sorted(fields | {"industry", "employees", "business_model"})
+
+
+def root_candidates(table: pd.DataFrame, variables: Sequence[str], kinds: Mapping[str, str],
+                    tree_params: Any, seed: int = 0) -> pd.DataFrame:
+    """Try the tree with each categorical / boolean variable forced as the first split (and
+    unforced): leaves, smallest leaf and the share of score variance explained, so the
+    analyst sees how much the root shapes the tree."""
+    from .tree import fit_tree
+
+    score = pd.to_numeric(table["score"], errors="coerce")
+    total = float(((score - score.mean()) ** 2).sum()) or 1.0
+    roots: list[str | None] = [None] + [v for v in variables if kinds.get(v) != "numeric"]
+    rows = []
+    for root in roots:
+        try:
+            res = fit_tree(table, list(variables), dict(kinds), tree_params, forced_root=root,
+                           seed=seed)
+        except Exception as exc:  # noqa: BLE001 - report the root as unusable, keep the others
+            rows.append({"root": root or "(best split)", "leaves": 0, "smallest_leaf": 0,
+                         "variance_explained": np.nan, "first_split": "", "note": str(exc)})
+            continue
+        pred = res.predict(table)
+        sse = float(((score - pred) ** 2).sum())
+        leaves = res.nodes[res.nodes["is_leaf"]]
+        first = res.nodes.loc[res.nodes["depth"] == 1, "condition"].astype(str).tolist()
+        rows.append({"root": root or "(best split)", "leaves": int(len(leaves)),
+                     "smallest_leaf": int(leaves["n"].min()), "variance_explained": 1 - sse / total,
+                     "first_split": " | ".join(first), "note": ""})
+    return pd.DataFrame(rows).sort_values("variance_explained", ascending=False, kind="stable",
+                                          na_position="last").reset_index(drop=True)
+
+
+def _fits(reg: Any, split: Any) -> list[tuple[str, Any]]:
+    fits = [("all accounts", reg)]
+    if split is not None:
+        fits += [(f"{split.by} = {g}", r) for g, r in split.groups.items()]
+    return fits
+
+
+def regression_steps(reg: Any, split: Any = None) -> pd.DataFrame:
+    """Every elimination step of the pooled fit and of each sub-population fit (``fit``)."""
+    frames = [r.steps.assign(fit=name) for name, r in _fits(reg, split)]
+    return pd.concat(frames, ignore_index=True)
+
+
+def regression_coefs(reg: Any, split: Any = None) -> pd.DataFrame:
+    """Final coefficients of the pooled fit and of each sub-population fit, with fit stats."""
+    frames = []
+    for name, r in _fits(reg, split):
+        c = r.coefs.copy()
+        c["fit"] = name
+        c["n"] = r.n
+        c["adj_r2"] = float(r.fit.rsquared_adj) if r.fit is not None else np.nan
+        c["target"] = r.target
+        frames.append(c)
+    return pd.concat(frames, ignore_index=True)
+
+
+def empty_comparison() -> pd.DataFrame:
+    return pd.DataFrame(columns=["model", "n", "k", "r2", "adj_r2", "aic", "f_test_p"])
+
+
+def empty_stability() -> pd.DataFrame:
+    return pd.DataFrame(columns=["segment", "mean_jaccard", "verdict"])
+
+
+def decile_lift(table: pd.DataFrame, schemes: Sequence[Scheme], top_share: float) -> pd.DataFrame:
+    """In-sample decile lift table of every scheme (fit on all accounts, one table)."""
+    from .lift import decile_table, top_label
+
+    is_top = top_label(table["score"], top_share, ids=table["account_id"])
+    frames = []
+    for sch in schemes:
+        scorer = sch.fit(table)
+        frames.append(decile_table(scorer(table), is_top).assign(scheme=sch.name))
+    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    return out[["scheme", *[c for c in out.columns if c != "scheme"]]] if len(out) else out
+
+
+def segment_output(priorities: Any, names: Mapping[str, str]) -> pd.DataFrame:
+    """The prioritised segment table with display names (overrides from the parameters)."""
+    out = priorities.table.copy()
+    out["name"] = out["segment"].map(dict(names)).fillna(out.get("name", out["segment"]))
+    return out
+
+
+def assignment_table(table: pd.DataFrame, assignment: pd.Series,
+                     names: Mapping[str, str]) -> pd.DataFrame:
+    """account_id, segment, segment_name, quartile, score for every analysed account."""
+    seg = pd.Series(np.asarray(assignment, dtype=object), index=table.index)
+    return pd.DataFrame({"account_id": table["account_id"], "segment": seg,
+                         "segment_name": seg.map(dict(names)),
+                         "quartile": table["quartile"].astype(str), "score": table["score"]})
+
+
+def segmenter(core: Sequence[str], top_share: float, min_share: float):
+    """The segmentation as a function of a frame (for bootstrap stability)."""
+    from .segments import assign, synthesise
+
+    def run(frame: pd.DataFrame) -> pd.Series:
+        return assign(frame, synthesise(frame, list(core), top_share=top_share,
+                                        min_share=min_share))
+
+    return run
+
+
+def needs_layer(survey: pd.DataFrame | None, table: pd.DataFrame, assignment: pd.Series,
+                seg_params: Any) -> dict[str, pd.DataFrame]:
+    """Needs clusters of the surveyed accounts, their description, the cross with the value
+    segments and the diamonds in the rough; {} when there is no survey."""
+    from .needs import cluster_needs, cross_with_value, describe_clusters, diamonds
+
+    if survey is None or survey.empty:
+        return {}
+    cols = list(seg_params.needs_columns) or [c for c in survey.columns if c != "account_id"]
+    missing = [c for c in cols if c not in survey.columns]
+    if missing:
+        from .errors import InputDataError
+
+        raise InputDataError("needs survey lacks the columns named in segments.needs_columns",
+                             column=missing[0], hint="fix segments.needs_columns")
+    nc = cluster_needs(survey, cols, tuple(seg_params.needs_k_range))
+    outcome = seg_params.needs_outcome_column if seg_params.needs_outcome_column in cols else cols[0]
+    described = describe_clusters(survey, nc.labels, cols, outcome_col=outcome)
+    cross = cross_with_value(nc.labels, table, assignment).reset_index()
+    cross.columns = [str(c) for c in cross.columns]
+    dia = diamonds(table, nc.labels, seg_params.diamond_value_share)
+    return {"needs_clusters": described, "needs_silhouette": nc.silhouettes,
+            "needs_cross": cross, "diamonds": dia}
+
+
+def variable_explorer(table: pd.DataFrame, tested: pd.DataFrame, interactive: bool) -> Any:
+    """A dropdown over the tested variables showing profile, distribution and best split
+    (``helpers.verdicts.explore``); with interactive=False the static profile of the first
+    variable with a clean cut-off (no widgets)."""
+    from .verdicts import explore
+
+    kinds = kinds_of(tested)
+    options = list(kinds)
+    if not options:
+        return pd.DataFrame()
+    if not interactive:
+        frames = []
+        for v in options:
+            res = explore(table, v, kinds[v])
+            prof = res["profile"].copy()
+            prof.insert(0, "variable", v)
+            prof["best_split"] = (res.get("best_split") or {}).get("sentence", "") \
+                if isinstance(res.get("best_split"), dict) else str(res.get("best_split") or "")
+            frames.append(prof)
+        return pd.concat(frames, ignore_index=True)
+    import ipywidgets as W
+    from IPython.display import display
+
+    out = W.Output()
+    pick = W.Dropdown(options=options, value=options[0], description="variable")
+
+    def show(change: Any = None) -> None:
+        res = explore(table, pick.value, kinds[pick.value])
+        with out:
+            out.clear_output(wait=True)
+            display(res["profile"], res["distribution"])
+            split = res.get("best_split")
+            print(split.get("sentence", "") if isinstance(split, dict) else (split or ""))
+
+    pick.observe(show, names="value")
+    show()
+    return W.VBox([pick, out])
+
+
+def findings(seg_out: pd.DataFrame, priorities: Any, scheme_summary: pd.DataFrame,
+             verdict_table: pd.DataFrame, robust_sentences: Mapping[str, str],
+             split: Any = None) -> dict[str, Any]:
+    """Headline facts of the analysis for the report (every number computed here)."""
+    rec = list(priorities.recommended)
+    counts = verdict_table["verdict"].value_counts()
+    oos = scheme_summary[scheme_summary["sample"] == "out_of_sample"]
+    best = oos.sort_values("accuracy_ratio", ascending=False, kind="stable").head(1)
+    return {
+        "recommended": rec,
+        "recommended_names": seg_out.set_index("segment").loc[rec, "name"].tolist() if rec else [],
+        "coverage": float(priorities.coverage),
+        "top_capture": float(priorities.top_capture),
+        "feasible": bool(priorities.feasible),
+        "prioritisation_message": priorities.message,
+        "prioritisation_rule": priorities.rule,
+        "validated": int(counts.get("validated", 0)),
+        "rejected": int(counts.get("rejected", 0)),
+        "inconclusive": int(counts.get("inconclusive", 0)),
+        "best_scheme_out_of_sample": best["scheme"].iloc[0] if len(best) else None,
+        "best_scheme_accuracy_ratio": float(best["accuracy_ratio"].iloc[0]) if len(best) else None,
+        "robustness": dict(robust_sentences),
+        "split_regression": split.verdict if split is not None else None,
+    }
+
+
+def profile_wide(profile: pd.DataFrame, stat: str = "mean") -> pd.DataFrame:
+    """The long quartile/decile profile as a readable wide table: one row per variable (mean)
+    or per variable and category (share), one column per score group, best first."""
+    part = profile[profile["stat"] == stat]
+    if part.empty:
+        return pd.DataFrame()
+    index = ["variable"] if stat != "share" else ["variable", "category"]
+    wide = part.pivot_table(index=index, columns="group", values="value", aggfunc="first",
+                            observed=True, sort=False)
+    order = [g for g in part["group"].drop_duplicates() if g != "all"] + ["all"]
+    return wide.reindex(columns=[g for g in order if g in wide.columns])
