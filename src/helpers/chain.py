@@ -152,6 +152,7 @@ def run_chain(params_file: str | os.PathLike, run_id: str, *, force: bool = Fals
                 str(src), str(dst), parameters=parameters, kernel_name=kernel,
                 cwd=str(notebooks_dir()), execution_timeout=timeout, progress_bar=False,
                 log_output=False, report_mode=False,
+                extra_arguments=["--IPKernelApp.log_level=ERROR"],
             )
         except PapermillExecutionError as exc:
             store.update_manifest(status="failed", failed_notebook=name, ended_at=now())

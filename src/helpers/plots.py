@@ -58,3 +58,122 @@ def reconciliation_bars(recon: pd.DataFrame) -> plt.Figure:
     ax.set_xlabel("accounts excluded")
     fig.tight_layout()
     return fig
+
+
+# ----------------------------------------------------------------------------- report charts
+REST_LABEL = "Rest of base"
+
+
+def segment_colours(segments: list[str] | tuple[str, ...], rest: str = REST_LABEL
+                    ) -> dict[str, str]:
+    """One colour per segment id, in priority order from PALETTE; 'Rest of base' grey.
+
+    Pass the segment ids in priority order; the same call gives the same colours in every chart.
+    """
+    from .report import REST_COLOUR
+
+    out: dict[str, str] = {}
+    k = 0
+    for s in segments:
+        if s == rest:
+            out[s] = REST_COLOUR
+        elif s not in out:
+            out[s] = PALETTE[k % len(PALETTE)]
+            k += 1
+    out.setdefault(rest, REST_COLOUR)
+    return out
+
+
+def over_phrase(share: float) -> str:
+    """'over 40 %' for 0.47 (floored to 10 points), '40 %' when exact, '7 %' below 10 %."""
+    pct = share * 100
+    if pct < 10:
+        return f"{pct:.0f} %"
+    floor = int(pct // 10) * 10
+    return f"{floor} %" if abs(pct - floor) < 0.5 else f"over {floor} %"
+
+
+def _wrap(text: str, width: int) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(str(text), width)) or str(text)
+
+
+def _pct_axis(ax, axis: str = "x") -> None:
+    (ax.xaxis if axis == "x" else ax.yaxis).set_major_formatter("{x:.0%}")
+
+
+def top_concentration(segs: pd.DataFrame, colours: dict[str, str], top_share: float = 0.25,
+                      title: str | None = None) -> plt.Figure:
+    """Chart (a): two stacked bars, share of all accounts vs share of the top accounts, by
+    segment (priority order, Rest of base last).
+
+    ``segs`` columns: segment, label, share_of_base, top_capture (one row per segment).
+    """
+    n_leg_rows = -(-len(segs) // 2)
+    fig, ax = plt.subplots(figsize=(9, 2.4 + 0.42 * n_leg_rows))
+    rows = [("All accounts", "share_of_base"), (f"Top {top_share:.0%} accounts", "top_capture")]
+    for y, (_lab, col) in enumerate(rows):
+        left = 0.0
+        for _, r in segs.iterrows():  # a handful of segments
+            w = float(r[col])
+            ax.barh(y, w, left=left, color=colours.get(r["segment"], "#BBBBBB"),
+                    edgecolor="white", height=0.62)
+            if w >= 0.06:
+                dark = colours.get(r["segment"]) in ("#0072B2", "#009E73", "#D55E00", "#000000",
+                                                     "#CC79A7")
+                ax.text(left + w / 2, y, f"{w:.0%}", ha="center", va="center", fontsize=9,
+                        color="white" if dark else "black")
+            left += w
+    ax.set_yticks(range(len(rows)), [r[0] for r in rows])
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1)
+    _pct_axis(ax)
+    ax.set_xlabel("share of accounts in each segment")
+    ax.set_title(_wrap(title or "", 85), loc="left", fontsize=11)
+    ax.grid(False)
+    handles = [plt.Rectangle((0, 0), 1, 1, color=colours.get(s, "#BBBBBB"))
+               for s in segs["segment"]]
+    fig.legend(handles, [_wrap(lab, 48) for lab in segs["label"]], loc="lower center",
+               ncol=2, frameon=False, fontsize=8.5)
+    height = fig.get_size_inches()[1]
+    fig.tight_layout(rect=(0, min(0.5, (0.15 + 0.2 * n_leg_rows) / height), 1, 1))
+    return fig
+
+
+def segment_top_share(segs: pd.DataFrame, colours: dict[str, str], top_share: float = 0.25,
+                      title: str | None = None) -> plt.Figure:
+    """Chart (b): each segment's share of accounts in the top ``top_share``, with the base
+    rate as a dashed line. ``segs`` columns: segment, label, share_top."""
+    fig, ax = plt.subplots(figsize=(9, 0.62 * len(segs) + 1.5))
+    y = list(range(len(segs)))
+    vals = segs["share_top"].astype(float).to_numpy()
+    ax.barh(y, vals, color=[colours.get(s, "#BBBBBB") for s in segs["segment"]], height=0.6)
+    for yi, v in zip(y, vals, strict=True):
+        ax.text(v + 0.01, yi, f"{v:.0%}", va="center", fontsize=9)
+    ax.axvline(top_share, color="black", ls="--", lw=1,
+               label=f"whole base: {top_share:.0%} in the top")
+    ax.legend(loc="lower right", fontsize=8.5, frameon=True)
+    ax.set_yticks(y, [_wrap(lab, 34) for lab in segs["label"]])
+    ax.invert_yaxis()
+    ax.set_xlim(0, min(1.0, max(float(vals.max()) if len(vals) else 0, top_share) + 0.12))
+    _pct_axis(ax)
+    ax.set_xlabel(f"share of the segment's accounts in the top {top_share:.0%}")
+    ax.set_title(_wrap(title or "", 85), loc="left", fontsize=11)
+    ax.grid(axis="y", visible=False)
+    fig.tight_layout()
+    return fig
+
+
+def gains_figure(lift_long: pd.DataFrame, title: str | None = None) -> plt.Figure:
+    """The gains chart of helpers.lift in its own figure (for the report)."""
+    from .lift import plot_gains
+
+    fig, ax = plt.subplots(figsize=(7.5, 4.8))
+    plot_gains(lift_long, ax=ax, title=title)
+    text = ax.get_title()
+    ax.set_title("")
+    ax.set_title(_wrap(text, 80), loc="left", fontsize=11)
+    ax.legend(loc="lower right", fontsize=7.5)
+    fig.tight_layout()
+    return fig

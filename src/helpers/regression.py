@@ -343,7 +343,8 @@ class SplitResult:
 def tree_thresholds(tree: Any) -> dict[str, dict[str, float]]:
     """Thresholds per branch of a tree with a categorical root (e.g. a forced root).
 
-    For each root branch that holds a single category: the first threshold of every numeric
+    For each root branch that holds a single known category (accounts with the value missing
+    may ride along): the first threshold of every numeric
     variable split on inside that branch, e.g. ``{"B2B": {"employees": 500}, "B2C": {...}}``.
     """
     if 0 not in tree.splits or tree.splits[0][0].kind != "categorical":
@@ -353,6 +354,7 @@ def tree_thresholds(tree: Any) -> dict[str, dict[str, float]]:
     for child, is_right in ((left, False), (right, True)):
         side = sorted(root.right or ()) if is_right else [c for c in root.categories
                                                           if c not in (root.right or ())]
+        side = [c for c in side if c != MISSING_LABEL]  # "B2B or unknown" is the B2B branch
         if len(side) != 1:
             continue
         found: dict[str, float] = {}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import io
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -93,8 +94,47 @@ def bullets(items: Iterable[str]) -> dict:
     return {"kind": "list", "items": list(items)}
 
 
-def cards(items: Sequence[tuple[str, str]]) -> dict:
-    return {"kind": "cards", "items": list(items)}
+def lead(text: str) -> dict:
+    """A slightly larger opening paragraph (the 'so what' of a section)."""
+    return {"kind": "lead", "text": text}
+
+
+def pre(text: str) -> dict:
+    """Preformatted text (a formula), escaped like everything else."""
+    return {"kind": "pre", "text": text}
+
+
+_COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
+
+
+def _colour(c: str | None) -> str:
+    if c is None or c == "":
+        return ""
+    if not _COLOUR.match(str(c)):
+        raise ValueError(f"colour must be #RRGGBB, got {c!r}")
+    return str(c)
+
+
+def cards(items: Sequence[tuple[str, str]] | Sequence[tuple[str, str, str]]) -> dict:
+    """Headline figures: (label, value) or (label, value, '#RRGGBB' accent colour)."""
+    out = []
+    for item in items:
+        label, value, *rest = item
+        out.append((label, value, _colour(rest[0] if rest else None)))
+    return {"kind": "cards", "items": out}
+
+
+def links(items: Sequence[tuple[str, str]]) -> dict:
+    """(label, relative href) pairs; absolute or scripted URLs are refused (offline report)."""
+    for _label, href in items:
+        if re.match(r"^\s*[a-zA-Z][a-zA-Z0-9+.-]*:", href) or href.startswith("//"):
+            raise ValueError(f"report links must be relative paths, got {href!r}")
+    return {"kind": "links", "items": list(items)}
+
+
+def legend(items: Sequence[tuple[str, str]]) -> dict:
+    """Colour legend: (label, '#RRGGBB') pairs."""
+    return {"kind": "legend", "items": [(label, _colour(c)) for label, c in items]}
 
 
 def table(df: pd.DataFrame, caption: str = "", max_rows: int = 50,
@@ -118,12 +158,12 @@ def table(df: pd.DataFrame, caption: str = "", max_rows: int = 50,
             "caption": caption}
 
 
-def figure(fig: Any, caption: str, alt: str) -> dict:
+def figure(fig: Any, caption: str, alt: str, dpi: int = 110) -> dict:
     """A matplotlib figure inlined as a PNG data URI (the figure is closed)."""
     import matplotlib.pyplot as plt
 
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None})
     plt.close(fig)
     src = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
     return {"kind": "figure", "src": src, "caption": caption, "alt": alt}

@@ -1,0 +1,375 @@
+"""The five steps as functions: each computes one notebook section's results from the run's
+parameters and the earlier steps' tables, writes its tables to the run store, and returns
+what the notebook shows. The notebooks call these section by section; tests and the
+benchmark call the same functions in one process (``run_in_process``), so the numbers a
+report shows always come from this code path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from . import analysis as A
+from . import charter as CH
+from . import collection as C
+from . import customers, hypotheses, lift, profiling, regression, robustness, score, segments
+from . import sources as SRC
+from . import tree as T
+from . import verdicts as V
+from .session import Session
+
+# ----------------------------------------------------------------------------- Step 1
+
+
+def step1_charter(s: Session) -> dict[str, pd.DataFrame]:
+    """Charter tables; writes charter.json."""
+    s.store.write_json("charter", CH.charter_record(s.params.charter), step=s.step)
+    return CH.charter_tables(s.params.charter)
+
+
+def step1_customer_list(s: Session) -> dict[str, Any]:
+    """Load the export, apply the exclusion rules, reconcile; writes accounts_raw,
+    exclusions and reconciliation."""
+    p = s.params
+    accounts, load_warnings = customers.load_accounts(p)
+    s.warn(load_warnings, "accounts")
+    flagged = customers.apply_exclusions(accounts, p.exclusions, p.as_of)
+    recon = customers.reconciliation(flagged)
+    s.store.write("accounts_raw", accounts, step=s.step)
+    s.store.write("exclusions", flagged[["account_id", "excluded", "exclusion_rule",
+                                         "exclusion_reason", "rules_fired"]], step=s.step)
+    s.store.write("reconciliation", recon, step=s.step)
+    excluded = flagged.loc[flagged["excluded"], ["account_id", "account_name", "mrr",
+                                                 "exclusion_rule", "exclusion_reason"]]
+    return {"accounts": accounts, "flagged": flagged, "reconciliation": recon,
+            "excluded": excluded, "warnings": load_warnings}
+
+
+def step1_score(s: Session, flagged: pd.DataFrame) -> pd.DataFrame:
+    """Quality score of the kept accounts (cost to serve from the ticket file when given);
+    writes scored_accounts."""
+    p = s.params
+    kept = flagged.loc[~flagged["excluded"]].drop(
+        columns=["excluded", "exclusion_rule", "exclusion_reason", "rules_fired"])
+    tickets = None
+    if p.inputs.tickets is not None:
+        tickets = SRC.ticket_summary(p.inputs.tickets, p.as_of, p.collection.ticket_window_days,
+                                     account_ids=kept["account_id"])
+        s.warn(tickets.attrs.get("warnings", []), "tickets")
+    scored = score.quality_score(kept, p.score, tickets)
+    s.warn(scored.attrs.get("warnings", []), "score")
+    s.store.write("scored_accounts", scored, step=s.step)
+    return scored
+
+
+# ----------------------------------------------------------------------------- Step 2
+
+
+def step2_hypotheses(s: Session) -> dict[str, pd.DataFrame]:
+    """Register, collection costs, shared sources, prioritisation; writes hypotheses."""
+    p = s.params
+    n_accounts = len(s.store.read("scored_accounts"))
+    register = hypotheses.load_register(p.hypotheses.register_file)
+    costed = hypotheses.collection_cost(register, n_accounts)
+    ranked = hypotheses.prioritise(costed, p.hypotheses,
+                                   max_hypotheses=p.charter.scope.max_hypotheses)
+    s.store.write("hypotheses", ranked, step=s.step)
+    return {"register": register, "costed": costed, "shared": hypotheses.shared_sources(register),
+            "ranked": ranked, "n_accounts": n_accounts}
+
+
+# ----------------------------------------------------------------------------- Step 3
+
+STEP3_REPORTS = ("join_report", "quality_report", "standardisation_log", "measure_log",
+                 "unmatched_source_rows", "unmapped_industries")
+
+
+def step3_collect(s: Session) -> dict[str, Any]:
+    """Data manifest, joins, standardisation, QA; writes analysis_table and the reports."""
+    p = s.params
+    manifest = C.data_manifest(C.input_paths(p))
+    s.store.write("data_manifest", manifest, step=s.step)
+    scored = s.store.read("scored_accounts")
+    table, reports = C.build_analysis_table(p, scored, register=s.store.read("hypotheses"))
+    if len(table) != len(scored):
+        from .errors import AnalysisError
+
+        raise AnalysisError(f"the analysis table has {len(table)} rows for {len(scored)} "
+                            "scored accounts: a join dropped or duplicated accounts")
+    s.store.write("analysis_table", table, step=s.step)
+    for name in STEP3_REPORTS:
+        if name in reports:
+            s.store.write(name, reports[name], step=s.step)
+    joins = reports["join_report"]
+    s.warn([f"{r.source}: {r.unmatched_accounts} account(s) not matched"
+            for r in joins.itertuples() if getattr(r, "unmatched_accounts", 0)], "joins")
+    quality = reports["quality_report"]
+    sent_back = quality[quality["send_back"].astype(bool)]
+    s.warn([f"{r.id} ({r.variable}) sent back to Step 2: {r.reason}"
+            for r in sent_back.itertuples()], "quality")
+    return {"manifest": manifest, "table": table, "reports": reports, "sent_back": sent_back}
+
+
+def step3_worksheet(s: Session, table: pd.DataFrame, register: pd.DataFrame) -> pd.DataFrame:
+    """The collection worksheet of missing values (reports/<run>/collection_worksheet.xlsx)."""
+    return C.make_worksheet(table, register, s.report_dir / "collection_worksheet.xlsx")
+
+
+# ----------------------------------------------------------------------------- Step 4
+
+
+@dataclass
+class Step4Context:
+    """The analysis table and the hypotheses under test."""
+
+    table: pd.DataFrame
+    hyps: pd.DataFrame
+    tested: pd.DataFrame
+    variables: list[str]
+    kinds: dict[str, str]
+    seg_vars: list[str]
+    observable: list[str] | None
+    n_groups: int
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def step4_context(s: Session) -> Step4Context:
+    """Read Step 3's table, decide what is tested and on which variables segments may rest."""
+    p, a = s.params, s.params.analysis
+    table = s.store.read("analysis_table")
+    hyps = A.tested_hypotheses(s.store.read("hypotheses"), s.store.read("quality_report"), table)
+    tested = hyps[hyps["tested"]]
+    observable = A.observable_fields(p)
+    n_groups = profiling.groups_for(len(table), a.deciles_from)
+    tiebreak = table["account_id"]
+    table["quartile"] = profiling.score_groups(table["score"], 4, tiebreak=tiebreak)
+    table["group"] = profiling.score_groups(table["score"], n_groups, tiebreak=tiebreak)
+    return Step4Context(table=table, hyps=hyps, tested=tested,
+                        variables=tested["variable"].tolist(), kinds=A.kinds_of(tested),
+                        seg_vars=A.segmentation_variables(tested, observable),
+                        observable=observable, n_groups=n_groups)
+
+
+def step4_lightweight(s: Session, ctx: Step4Context) -> pd.DataFrame:
+    """Threshold finder over every tested numeric variable; writes thresholds."""
+    thresholds = profiling.thresholds_table(ctx.table, ctx.tested, params=s.params.analysis)
+    s.store.write("thresholds", thresholds, step=s.step)
+    return thresholds
+
+
+def step4_profile_and_tests(s: Session, ctx: Step4Context) -> dict[str, pd.DataFrame]:
+    """Quartile/decile profile and the per-hypothesis tests (BH-adjusted)."""
+    a = s.params.analysis
+    profile = profiling.quartile_profile(ctx.table, ctx.tested, group_col="group",
+                                         n_groups=ctx.n_groups)
+    tests = profiling.test_hypotheses(ctx.table, ctx.tested, a, seed=s.params.seed)
+    s.store.write("quartile_profile", profile, step=s.step)
+    s.store.write("hypothesis_tests", tests, step=s.step)
+    return {"profile": profile, "tests": tests}
+
+
+def step4_tree(s: Session, ctx: Step4Context) -> dict[str, Any]:
+    """The segmentation tree on the observable variables and the root comparison."""
+    p = s.params
+    result = T.fit_tree(ctx.table, ctx.seg_vars, ctx.kinds, p.analysis.tree,
+                        forced_root=p.analysis.tree.forced_root, seed=p.seed)
+    roots = A.root_candidates(ctx.table, ctx.seg_vars, ctx.kinds, p.analysis.tree, seed=p.seed)
+    s.store.write("tree_nodes", result.nodes, step=s.step)
+    s.store.write("tree_roots", roots, step=s.step)
+    return {"tree": result, "roots": roots}
+
+
+def step4_regression(s: Session, ctx: Step4Context) -> dict[str, Any]:
+    """Backward elimination, pooled and per sub-population (with the tree's thresholds)."""
+    p, a = s.params, s.params.analysis
+    reg = regression.backward_eliminate(ctx.table, ctx.seg_vars, ctx.kinds, a.regression,
+                                        min_accounts=a.min_accounts)
+    split = None
+    by = a.regression.split_by
+    if by and by in ctx.table.columns and by in ctx.seg_vars:
+        split_tree = T.fit_tree(ctx.table, ctx.seg_vars, ctx.kinds, a.tree, forced_root=by,
+                                seed=p.seed)
+        split = regression.split_regressions(
+            ctx.table, ctx.seg_vars, ctx.kinds, by=by, params=a.regression,
+            group_thresholds=regression.tree_thresholds(split_tree), min_accounts=a.min_accounts)
+    s.store.write("regression_steps", A.regression_steps(reg, split), step=s.step)
+    s.store.write("regression_coefs", A.regression_coefs(reg, split), step=s.step)
+    s.store.write("regression_comparison",
+                  split.comparison if split is not None else A.empty_comparison(), step=s.step)
+    return {"regression": reg, "split": split}
+
+
+def step4_verdicts(s: Session, ctx: Step4Context, tests: pd.DataFrame, tree_result: Any,
+                   reg: Any, split: Any) -> pd.DataFrame:
+    """One verdict per hypothesis; writes hypothesis_verdicts (Parquet and CSV)."""
+    table = V.verdicts(ctx.table, ctx.hyps, s.params.analysis, tree_result=tree_result,
+                       regression_result=split if split is not None else reg, tests=tests,
+                       seed=s.params.seed)
+    s.store.write("hypothesis_verdicts", table, step=s.step, csv=True)
+    return table
+
+
+def step4_schemes(s: Session, ctx: Step4Context, verdict_table: pd.DataFrame,
+                  tree_result: Any, reg: Any, split: Any) -> dict[str, Any]:
+    """Core variables, candidate schemes, gains in- and out-of-sample; writes lift,
+    scheme_summary and decile_lift."""
+    p, a = s.params, s.params.analysis
+    kept = split.pooled.kept if split is not None else reg.kept
+    core = A.core_variables(verdict_table, regression_kept=kept,
+                            tree_variables=tree_result.split_variables,
+                            max_variables=min(3, p.charter.scope.max_segments),
+                            observable=ctx.observable)
+    schemes = A.candidate_schemes(verdict_table, ctx.tested, p, core, ctx.seg_vars)
+    if not schemes:
+        s.warn(["no validated observable variable: no segmentation scheme to compare"], "lift")
+        return {"core": core, "schemes": [], "lift": pd.DataFrame(),
+                "summary": pd.DataFrame()}
+    lift_long, summary = lift.evaluate_schemes(ctx.table, schemes, top_share=a.top_share,
+                                               folds=a.cv_folds, repeats=a.cv_repeats,
+                                               bootstrap=a.bootstrap, seed=p.seed)
+    s.store.write("lift", lift_long, step=s.step)
+    s.store.write("scheme_summary", summary, step=s.step)
+    s.store.write("decile_lift", A.decile_lift(ctx.table, schemes, a.top_share), step=s.step)
+    return {"core": core, "schemes": schemes, "lift": lift_long, "summary": summary}
+
+
+def step4_segments(s: Session, ctx: Step4Context, core: list[str]) -> dict[str, Any]:
+    """Synthesis, criteria, prioritisation, examples, coverage model; writes segments,
+    segment_defs.json, segment_assignments, segment_examples and coverage."""
+    p, a = s.params, s.params.analysis
+    table = ctx.table
+    defs = segments.synthesise(table, core, top_share=a.top_share,
+                               min_share=p.segments.min_share) if core else []
+    assignment = segments.assign(table, defs)
+    names = segments.segment_names(defs, p.segments.names)
+    seg_table = segments.segment_table(table, assignment, top_share=a.top_share,
+                                       segment_defs=defs, prospect_fields=ctx.observable,
+                                       min_share=p.segments.min_share)
+    examples = segments.representative_accounts(table, assignment, n=p.segments.examples)
+    priorities = segments.prioritise(seg_table, p.segments, examples=examples)
+    seg_out = A.segment_output(priorities, names)
+    coverage = segments.coverage_model(seg_table, p.segments.cs)
+    s.store.write("segments", seg_out, step=s.step)
+    s.store.write_json("segment_defs", {
+        "segments": [d.to_dict() for d in segments.as_segments(defs)],
+        "recommended": priorities.recommended, "names": names, "message": priorities.message,
+        "rule": priorities.rule, "core_variables": core}, step=s.step)
+    s.store.write("segment_assignments", A.assignment_table(table, assignment, names), step=s.step)
+    s.store.write("segment_examples", examples, step=s.step)
+    s.store.write("coverage", coverage, step=s.step)
+    return {"defs": defs, "assignment": assignment, "names": names, "table": seg_table,
+            "examples": examples, "priorities": priorities, "segments": seg_out,
+            "coverage": coverage}
+
+
+def step4_robustness(s: Session, ctx: Step4Context, core: list[str],
+                     names: dict[str, str]) -> dict[str, Any]:
+    """Score-weight perturbation and bootstrap segment stability."""
+    p, a = s.params, s.params.analysis
+    components, unit = A.score_components(s.store.read("scored_accounts"))
+    wp = robustness.weight_perturbation(components, unit, draws=p.robustness.draws,
+                                        concentration=p.robustness.concentration,
+                                        top_share=a.top_share,
+                                        robust_share=p.robustness.robust_share, seed=p.seed)
+    s.store.write("robustness_draws", wp.draws, step=s.step)
+    s.store.write("robustness_summary", wp.summary, step=s.step)
+    s.store.write("robust_top", wp.accounts, step=s.step)
+    stability = (robustness.segment_stability(
+        ctx.table, A.segmenter(core, a.top_share, p.segments.min_share),
+        n_boot=p.robustness.segment_bootstrap, seed=p.seed) if core else A.empty_stability())
+    s.store.write("segment_stability", stability, step=s.step)
+    sentences = {"weights": robustness.weights_sentence(wp),
+                 "segments": (robustness.stability_sentence(stability, names) if len(stability)
+                              else "No segments to test.")}
+    return {"weights": wp, "stability": stability, "sentences": sentences}
+
+
+def step4_needs(s: Session, ctx: Step4Context, assignment: pd.Series) -> dict[str, pd.DataFrame]:
+    """Needs clusters from the survey, crossed with the value segments."""
+    from .io import read_table
+
+    p = s.params
+    survey = read_table(p.inputs.survey, what="needs survey") if p.inputs.survey else None
+    result = A.needs_layer(survey, ctx.table, assignment, p.segments)
+    for name, frame in result.items():
+        s.store.write(name, frame, step=s.step)
+    return result
+
+
+def step4_prospects(s: Session, ctx: Step4Context, seg: dict[str, Any]) -> pd.DataFrame | None:
+    """The segment rules applied to the prospect list; writes prospects_scored."""
+    from .prospects import score_prospects
+
+    prospect_list = A.prepare_prospects(s.params, ctx.hyps)
+    if prospect_list is None or not seg["defs"]:
+        return None
+    scored = score_prospects(prospect_list, seg["defs"], seg["table"], seg["names"])
+    s.store.write("prospects_scored", scored, step=s.step)
+    return scored
+
+
+def step4_findings(s: Session, seg: dict[str, Any], schemes: dict[str, Any],
+                   verdict_table: pd.DataFrame, robust: dict[str, Any],
+                   split: Any) -> dict[str, Any]:
+    """Headline facts for the report; writes findings.json."""
+    summary = schemes["summary"] if len(schemes["summary"]) else pd.DataFrame(
+        columns=["scheme", "sample", "accuracy_ratio"])
+    found = A.findings(seg["segments"], seg["priorities"], summary, verdict_table,
+                       robust["sentences"], split)
+    found["core_variables"] = schemes["core"]
+    s.store.write_json("findings", found, step=s.step)
+    return found
+
+
+def step4_all(s: Session) -> dict[str, Any]:
+    """Every Step 4 section in order (what 04_analysis runs)."""
+    ctx = step4_context(s)
+    out: dict[str, Any] = {"ctx": ctx, "thresholds": step4_lightweight(s, ctx)}
+    out.update(step4_profile_and_tests(s, ctx))
+    out.update(step4_tree(s, ctx))
+    out.update(step4_regression(s, ctx))
+    out["verdicts"] = step4_verdicts(s, ctx, out["tests"], out["tree"], out["regression"],
+                                     out["split"])
+    out["schemes"] = step4_schemes(s, ctx, out["verdicts"], out["tree"], out["regression"],
+                                   out["split"])
+    out["segments"] = step4_segments(s, ctx, out["schemes"]["core"])
+    out["robustness"] = step4_robustness(s, ctx, out["schemes"]["core"],
+                                         out["segments"]["names"])
+    out["needs"] = step4_needs(s, ctx, out["segments"]["assignment"])
+    out["prospects"] = step4_prospects(s, ctx, out["segments"])
+    out["findings"] = step4_findings(s, out["segments"], out["schemes"], out["verdicts"],
+                                     out["robustness"], out["split"])
+    return out
+
+
+# ----------------------------------------------------------------------------- all steps
+
+
+def run_in_process(run_id: str, params_path: str, *, report: bool = True) -> dict[str, Any]:
+    """The whole chain in one Python process, without notebooks (tests, benchmark)."""
+    from .session import start
+
+    out: dict[str, Any] = {}
+    s = start(run_id, params_path, step="01_setup")
+    step1_charter(s)
+    lst = step1_customer_list(s)
+    out["scored"] = step1_score(s, lst["flagged"])
+    out["step2"] = step2_hypotheses(start(run_id, params_path, step="02_hypotheses"))
+    out["step3"] = step3_collect(start(run_id, params_path, step="03_data_collection"))
+    out["step4"] = step4_all(start(run_id, params_path, step="04_analysis"))
+    if report:
+        s5 = start(run_id, params_path, step="05_presentation")
+        out["report"] = step5_report(s5)
+    return out
+
+
+def step5_report(s: Session) -> dict[str, Any]:
+    """The stakeholder report and its data file (reports/<run>/report.html, report.xlsx)."""
+    from . import deck
+
+    html = deck.build_report(s.store, s.params, s.report_dir / "report.html")
+    xlsx = deck.build_xlsx(s.store, s.params, s.report_dir / "report.xlsx")
+    return {"html": html, "xlsx": xlsx}
