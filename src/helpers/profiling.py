@@ -18,6 +18,7 @@ Tests per variable type:
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -60,11 +61,7 @@ def score_groups(score: pd.Series, n_groups: int = 4,
     """
     labels = group_labels(n_groups)
     s = pd.to_numeric(score, errors="coerce")
-    if tiebreak is not None:
-        order = np.argsort(np.asarray(tiebreak.astype(str)), kind="stable")
-        ranked = s.iloc[order].rank(ascending=False, method="first").reindex(s.index)
-    else:
-        ranked = s.rank(ascending=False, method="first")
+    ranked = _rank_desc(s, tiebreak)
     n = int(s.notna().sum())
     codes = np.full(len(s), -1, dtype=np.int64)
     ok = ranked.notna().to_numpy()
@@ -76,15 +73,35 @@ def score_groups(score: pd.Series, n_groups: int = 4,
 
 def top_flag(score: pd.Series, top_share: float = Analysis().top_share,
              tiebreak: pd.Series | None = None) -> pd.Series:
-    """True for the best ``round(top_share * n)`` accounts by score (same tie rule as groups)."""
+    """True for the best ``ceil(top_share * n)`` accounts by score (same tie rule as groups;
+    the same count as :func:`helpers.lift.top_label`, so "top 25 %" means one thing)."""
+    from .lift import top_count
+
     s = pd.to_numeric(score, errors="coerce")
-    if tiebreak is not None:
-        order = np.argsort(np.asarray(tiebreak.astype(str)), kind="stable")
-        ranked = s.iloc[order].rank(ascending=False, method="first").reindex(s.index)
-    else:
-        ranked = s.rank(ascending=False, method="first")
-    n_top = max(1, int(round(top_share * int(s.notna().sum()))))
+    ranked = _rank_desc(s, tiebreak)
+    n_top = top_count(int(s.notna().sum()), top_share)
     return (ranked <= n_top).fillna(False).astype(bool)
+
+
+def _rank_desc(s: pd.Series, tiebreak: pd.Series | None) -> pd.Series:
+    """Rank 1 = best score; ties ordered by ``tiebreak`` ascending when given, else row order."""
+    if tiebreak is None:
+        return s.rank(ascending=False, method="first")
+    order = np.argsort(np.asarray(tiebreak.astype(str)), kind="stable")
+    return s.iloc[order].rank(ascending=False, method="first").reindex(s.index)
+
+
+def kinds_map(variables: Sequence[str], kinds: Mapping[str, str] | Sequence[str]) -> dict[str, str]:
+    """variable -> kind from a mapping or a parallel sequence; every variable needs a kind."""
+    if isinstance(kinds, Mapping):
+        km = {v: str(kinds[v]) for v in variables if v in kinds}
+    else:
+        km = dict(zip(variables, map(str, kinds), strict=True))
+    missing = [v for v in variables if v not in km]
+    if missing:
+        raise InputDataError("no kind given for variable(s)", column=missing[0],
+                             hint="pass kinds as {variable: numeric|categorical|boolean}")
+    return km
 
 
 def readable_cut(lo: float, hi: float) -> float:

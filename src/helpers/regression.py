@@ -30,7 +30,7 @@ from statsmodels.stats.outliers_influence import variance_inflation_factor
 
 from .errors import AnalysisError, InputDataError
 from .params import Regression, Tree
-from .profiling import MISSING_LABEL, as_labels, fmt_num, merge_sparse, words
+from .profiling import MISSING_LABEL, as_labels, fmt_num, kinds_map, merge_sparse, words
 
 STEP_COLUMNS = ["step", "action", "variable", "p_value", "vif", "reason"]
 COEF_COLUMNS = ["term", "variable", "coef", "se", "p", "ci_low", "ci_high"]
@@ -83,18 +83,6 @@ class RegressionResult:
 
 
 # --------------------------------------------------------------------------- design
-def _kinds_map(variables: Sequence[str], kinds: Mapping[str, str] | Sequence[str]) -> dict[str, str]:
-    if isinstance(kinds, Mapping):
-        km = {v: str(kinds[v]) for v in variables if v in kinds}
-    else:
-        km = dict(zip(variables, map(str, kinds), strict=True))
-    missing = [v for v in variables if v not in km]
-    if missing:
-        raise InputDataError("no kind given for variable(s)", column=missing[0],
-                             hint="pass kinds as {variable: numeric|categorical|boolean}")
-    return km
-
-
 def target_of(table: pd.DataFrame, target: str, score_col: str = "score") -> pd.Series:
     """The regression target: the score, or its percentile rank 0-100 (higher = better)."""
     s = pd.to_numeric(table[score_col], errors="coerce")
@@ -110,7 +98,7 @@ def build_design(table: pd.DataFrame, variables: Sequence[str],
     """Complete-case design matrix with a constant, one column group per variable."""
     params = params or Regression()
     variables = list(variables)
-    km = _kinds_map(variables, kinds)
+    km = kinds_map(variables, kinds)
     absent = [v for v in [*variables, score_col] if v not in table.columns]
     if absent:
         raise InputDataError("regression: column(s) missing from the table", column=absent[0],
@@ -394,7 +382,7 @@ def split_regressions(table: pd.DataFrame, variables: Sequence[str],
         raise InputDataError("split_regressions needs a grouping column", column=str(by),
                              hint="set params.analysis.regression.split_by to a categorical column")
     variables = [v for v in variables if v != by]
-    km = _kinds_map(variables, kinds)
+    km = kinds_map(variables, kinds)
     thresholds = dict(thresholds or {})
     gthr = {str(g): dict(t) for g, t in (group_thresholds or {}).items()}
     labels = as_labels(table[by], "categorical")

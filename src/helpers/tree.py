@@ -31,6 +31,7 @@ from .profiling import (
     OTHER_LABEL,
     as_labels,
     fmt_num,
+    kinds_map,
     merge_sparse,
     nice_candidates,
     readable_cut,
@@ -187,18 +188,6 @@ class TreeResult:
 
 
 # --------------------------------------------------------------------------- fitting
-def _kinds_map(variables: Sequence[str], kinds: Mapping[str, str] | Sequence[str]) -> dict[str, str]:
-    if isinstance(kinds, Mapping):
-        km = {v: str(kinds[v]) for v in variables if v in kinds}
-    else:
-        km = dict(zip(variables, map(str, kinds), strict=True))
-    missing = [v for v in variables if v not in km]
-    if missing:
-        raise InputDataError("no kind given for variable(s)", column=missing[0],
-                             hint="pass kinds as {variable: numeric|categorical|boolean}")
-    return km
-
-
 def _gain_numeric(x: np.ndarray, y: np.ndarray, cands: np.ndarray, min_leaf: int
                   ) -> tuple[np.ndarray, np.ndarray, bool]:
     """SSE gain of ``x >= c`` for each candidate c (missing to the larger side) + sizes ok."""
@@ -369,7 +358,7 @@ def fit_tree(table: pd.DataFrame, variables: Sequence[str],
     params = params or Tree()
     variables = list(variables)
     forced_root = forced_root if forced_root is not None else params.forced_root
-    km = _kinds_map(variables, kinds)
+    km = kinds_map(variables, kinds)
     absent = [v for v in [*variables, score_col] if v not in table.columns]
     if absent:
         raise InputDataError("fit_tree: column(s) missing from the table", column=absent[0],
