@@ -814,11 +814,6 @@ def data_manifest(paths) -> pd.DataFrame:
 
 def input_paths(params: P.Params) -> list[str]:
     """Every input file named in the parameters (for :func:`data_manifest`)."""
-    inp = params.inputs
-    srcs = [inp.accounts, inp.previous_accounts, inp.firmographics, inp.tickets, inp.usage,
-            inp.survey, inp.prospects, inp.worksheet]
-    out = [s.path for s in srcs if s is not None]
-    if inp.industry_map:
-        out.append(inp.industry_map)
-    out.append(params.hypotheses.register_file)
-    return out
+    from .runinfo import input_files
+
+    return list(input_files(params).values())

@@ -17,15 +17,20 @@ PACKAGES = ("pandas", "numpy", "scipy", "statsmodels", "scikit-learn", "seaborn"
             "segmentation-workbook")
 
 
-def input_paths(params: Params) -> dict[str, Path]:
-    """Every input file a run reads, by role (accounts, firmographics, ..., register)."""
-    out: dict[str, Path] = {}
+def input_files(params: Params) -> dict[str, str]:
+    """Every input file a run reads, by role (accounts, firmographics, ..., register), as
+    written in the parameters."""
+    out: dict[str, str] = {}
     for role, src in params.inputs:
-        if src is None:
-            continue
-        out[role] = resolve(src if isinstance(src, str) else src.path)
-    out["hypothesis_register"] = resolve(params.hypotheses.register_file)
+        if src is not None:
+            out[role] = src if isinstance(src, str) else src.path
+    out["hypothesis_register"] = params.hypotheses.register_file
     return out
+
+
+def input_paths(params: Params) -> dict[str, Path]:
+    """:func:`input_files` resolved against the project root."""
+    return {role: resolve(path) for role, path in input_files(params).items()}
 
 
 def input_hashes(params: Params) -> dict[str, dict[str, Any]]:
