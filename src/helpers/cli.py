@@ -3,6 +3,8 @@
     workbook run --params params/demo.yaml --run-id 2026Q3 [--force] [--from 04_analysis]
     workbook check --params params/demo.yaml     # validate a parameter file only
     workbook runs                                # list runs with their status
+    workbook diff --run 2026Q3-v2 --against 2026Q3   # what changed between two runs
+    workbook crm-export --run 2026Q3 [--changed-only] [--format salesforce|hubspot]
     workbook kernel                              # register the workbook's Jupyter kernel
     workbook demo --out data/raw/demo            # regenerate the demo data room
 """
@@ -38,26 +40,64 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_runs(args: argparse.Namespace) -> int:
-    import json
+    from .runs import format_runs, list_runs, write_index
 
-    from .paths import processed_root
+    print(format_runs(list_runs()))
+    if args.index:
+        print(f"index: {write_index()}")
+    return 0
 
-    rows = []
-    for d in sorted(processed_root().iterdir()) if processed_root().exists() else []:
-        m = d / "manifest.json"
-        if d.is_dir() and m.exists():
-            info = json.loads(m.read_text(encoding="utf-8"))
-            status = info.get("status", "?")
-            if status == "failed":
-                status = f"failed at {info.get('failed_notebook')}"
-            rows.append((d.name, info.get("as_of", ""), status, info.get("started_at", "")))
-    if not rows:
-        print("no runs yet: try `workbook run --params params/demo.yaml --run-id demo-2026Q3`")
-        return 0
-    rows.sort(key=lambda r: (r[3] or "", r[0]), reverse=True)
-    print(f"{'run id':<24} {'as of':<12} {'started':<26} status")
-    for run_id, as_of, status, started in rows:
-        print(f"{run_id:<24} {as_of:<12} {started:<26} {status}")
+
+def _cmd_diff(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from . import quarterly as Q
+
+    prev, cur = Q.load_run(args.against), Q.load_run(args.run)
+    tables = Q.compare_runs(prev, cur)
+    if prev.as_of < cur.as_of:
+        tables.update(Q.migrate_runs(prev, cur))
+    with pd.option_context("display.width", 160, "display.max_columns", 20,
+                           "display.max_colwidth", 60):
+        print(f"run {cur.run_id} (as of {cur.as_of}) against {prev.run_id} (as of {prev.as_of})")
+        for name in ("change_params", "change_inputs", "change_ranking", "change_segments",
+                     "migration_summary", "retention"):
+            if name in tables:
+                print(f"\n== {name}\n{tables[name].to_string(index=False)}")
+        mm = tables.get("migration_matrix")
+        if mm is not None:
+            print(f"\n== migration_matrix (accounts)\n{Q.matrix_wide(mm).to_string(index=False)}")
+    if args.out:
+        from .export import safe_xlsx
+
+        print(f"written: {safe_xlsx(tables, args.out)}")
+    return 0
+
+
+def _cmd_crm_export(args: argparse.Namespace) -> int:
+    from . import quarterly as Q
+    from .errors import RunError
+    from .export import safe_csv
+    from .paths import report_dir
+    from .store import RunStore
+
+    store = RunStore(args.run)
+    assign = store.read("segment_assignments")
+    prev = None
+    if args.changed_only:
+        against = args.against
+        if against is None:
+            cmp = store.read_json("comparison") if store.has("comparison") else {}
+            against = cmp.get("previous_run")
+        if against is None:
+            raise RunError(f"--changed-only: run '{args.run}' has no previous run to compare "
+                           "with; name one with --against <run id>")
+        prev = RunStore(against).read("segment_assignments")
+    frame = Q.crm_export(assign, args.run, args.format, previous=prev,
+                         changed_only=args.changed_only)
+    suffix = "_changed" if args.changed_only else ""
+    out = args.out or report_dir(args.run) / f"crm_{args.format}{suffix}.csv"
+    print(f"{len(frame):,} account(s) -> {safe_csv(frame, out)}")
     return 0
 
 
@@ -95,8 +135,28 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--params", required=True)
     check.set_defaults(func=_cmd_check)
 
-    runs = sub.add_parser("runs", help="list runs")
+    runs = sub.add_parser("runs", help="list runs (newest first) and write reports/index.html")
+    runs.add_argument("--no-index", dest="index", action="store_false",
+                      help="do not (re)write reports/index.html")
     runs.set_defaults(func=_cmd_runs)
+
+    diff = sub.add_parser("diff", help="what changed between two runs (parameters, inputs, "
+                          "ranking, segments; migration when the as-of dates differ)")
+    diff.add_argument("--run", required=True, help="the later run")
+    diff.add_argument("--against", required=True, help="the run to compare with")
+    diff.add_argument("--out", default=None, help="also write the tables to this XLSX file")
+    diff.set_defaults(func=_cmd_diff)
+
+    crm = sub.add_parser("crm-export", help="segment, quartile and score as a CRM custom-field "
+                         "update file (CSV, formula-injection safe)")
+    crm.add_argument("--run", required=True)
+    crm.add_argument("--format", choices=["salesforce", "hubspot"], default="salesforce")
+    crm.add_argument("--changed-only", action="store_true",
+                     help="only accounts new or with another segment/quartile than --against")
+    crm.add_argument("--against", default=None,
+                     help="run to compare with (default: the run's previous run)")
+    crm.add_argument("--out", default=None, help="output CSV (default reports/<run>/crm_...)")
+    crm.set_defaults(func=_cmd_crm_export)
 
     kernel = sub.add_parser("kernel", help="register the workbook's Jupyter kernel")
     kernel.set_defaults(func=_cmd_kernel)
