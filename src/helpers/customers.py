@@ -25,14 +25,15 @@ import pandas as pd
 
 from .errors import AnalysisError, InputDataError
 from .io import (
+    day_month_order,
     file_rows,
     normalise_domain,
     normalise_name,
     parse_dates,
-    parse_money,
     parse_number,
     read_table,
 )
+from .io import parse_money as _parse_money
 from .params import Exclusions, Params
 
 RULES: dict[str, str] = {
@@ -131,17 +132,27 @@ def load_accounts(params: Params) -> tuple[pd.DataFrame, list[str]]:
         out["domain"] = normalise_domain(df["domain"])
 
     # dates ------------------------------------------------------------------------------
+    formats = [src.date_format, "ISO8601"] if src.date_format else None
     for col in _DATES:
         if col not in cols:
             continue
-        values, bad = parse_dates(df[col])
+        file_col = df.attrs["mapping"].get(col, col)
+        values, bad = parse_dates(df[col], formats)
+        order, ambiguous = day_month_order(df[col]) if formats is None else ("", None)
         if len(bad):
-            raise InputDataError(f"accounts: unreadable {col} values: "
+            why = (" (the column mixes day-first and month-first dates, so cells like 03/04/2026 "
+                   "cannot be read safely)" if order == "mixed" else "")
+            raise InputDataError(f"accounts: unreadable {col} values{why}: "
                                  + _rows_msg(pd.Series(df.index.isin(bad), index=df.index),
                                              ids),
-                                 file=file, column=df.attrs["mapping"].get(col, col),
-                                 rows=file_rows(bad),
-                                 hint="use ISO dates (2026-09-30) or fix these cells")
+                                 file=file, column=file_col, rows=file_rows(bad),
+                                 hint="use ISO dates (2026-09-30) or fix these cells; for a "
+                                      "US export set inputs.accounts.date_format: '%m/%d/%Y'")
+        if order == "unknown":
+            warnings.append(f"accounts: {int(ambiguous.sum())} {col} value(s) such as "
+                            f"{df[col][ambiguous].iloc[0]} could be day-first or month-first; "
+                            "read day-first (set inputs.accounts.date_format: '%m/%d/%Y' for a "
+                            "US export): " + _rows_msg(ambiguous, ids))
         out[col] = values.dt.normalize()
     missing_start = out["start_date"].isna()
     if missing_start.any():
@@ -155,6 +166,15 @@ def load_accounts(params: Params) -> tuple[pd.DataFrame, list[str]]:
     # money -------------------------------------------------------------------------------
     cur = df["currency"] if "currency" in cols else None
     rates, base = params.currency.rates, params.currency.base
+
+    def parse_money(values: pd.Series, currency, rates, base) -> pd.DataFrame:
+        try:
+            return _parse_money(values, currency, rates, base)
+        except InputDataError as exc:  # name the file and the export's column
+            raise InputDataError(f"accounts: {str(exc).splitlines()[0]}", file=file,
+                                 column=df.attrs["mapping"].get(str(values.name), values.name),
+                                 rows=exc.rows, hint=exc.hint) from None
+
     if "mrr" in cols:
         money = parse_money(df["mrr"], cur, rates, base)
         out["mrr"], out["mrr_local"] = money["value_base"], money["value_local"]
@@ -167,7 +187,8 @@ def load_accounts(params: Params) -> tuple[pd.DataFrame, list[str]]:
         raise InputDataError("accounts: unreadable MRR/ARR values: " + _rows_msg(badm, ids),
                              file=file, column=df.attrs["mapping"].get("mrr", "arr"),
                              rows=file_rows(np.flatnonzero(badm.to_numpy())),
-                             hint="amounts like 1200, 1,200.50, $1.2k or EUR 900")
+                             hint="amounts like 1200, 1,200.50, $1.2k or EUR 900 (not a "
+                                  "percentage or text); fix these cells")
     if "arr" in cols and "mrr" in cols:
         out["arr"] = parse_money(df["arr"], cur, rates, base)["value_base"]
     for col in ("mrr_prev", "acquisition_cost"):
@@ -378,3 +399,34 @@ def parse_flag(series: pd.Series) -> pd.Series:
         return parse_number(series)[0].fillna(0).ne(0)
     return series.astype("string").str.strip().str.casefold().isin(TRUE_LABELS) \
         .fillna(False).astype(bool)
+
+
+def required_accounts(params: Params) -> int:
+    """The fewest kept accounts the analysis can work with: ``analysis.min_accounts``, and two
+    leaves of the segmentation tree (``2 x analysis.tree.min_samples_leaf``) in every
+    cross-validation training fold (``(cv_folds - 1) / cv_folds`` of the accounts)."""
+    a = params.analysis
+    tree = -(-2 * a.tree.min_samples_leaf * a.cv_folds // (a.cv_folds - 1))  # ceiling
+    return max(a.min_accounts, tree)
+
+
+def check_enough_accounts(flagged: pd.DataFrame, params: Params) -> None:
+    """Stop (AnalysisError) when the exclusion rules leave too few accounts to analyse, saying
+    how many are needed, which rules removed the others and what to do."""
+    need = required_accounts(params)
+    kept = int((~flagged["excluded"].astype(bool)).sum())
+    if kept >= need:
+        return
+    counts = flagged.loc[flagged["excluded"].astype(bool), "exclusion_rule"].value_counts()
+    by_rule = ", ".join(f"{rule} {int(counts[rule])}" for rule in RULES if rule in counts)
+    a = params.analysis
+    what = ("every account is excluded by the rules" if kept == 0
+            else f"only {kept} account(s) are kept after the exclusion rules")
+    raise AnalysisError(
+        f"{what} ({len(flagged)} in the export; excluded: {by_rule or 'none'}). The analysis "
+        f"needs at least {need} kept accounts (analysis.min_accounts = {a.min_accounts}; two "
+        f"tree leaves of analysis.tree.min_samples_leaf = {a.tree.min_samples_leaf} in each "
+        f"of the analysis.cv_folds = {a.cv_folds} cross-validation training folds). "
+        "What to do: check the exclusion rules in the parameter file (see the exclusions "
+        "table), add former customers or a longer history to the export, or, for a small "
+        "customer base, lower analysis.tree.min_samples_leaf.")

@@ -150,7 +150,11 @@ def _detect_encoding(path: Path) -> str:
         # a multi-byte character may be cut at the end of the sample
         head.decode("utf-8") if len(head) < SNIFF_BYTES else head[:-4].decode("utf-8")
     except UnicodeDecodeError:
-        return "latin-1"
+        try:  # Excel on Windows: cp1252 (latin-1 plus €, curly quotes, ...)
+            head.decode("cp1252")
+        except UnicodeDecodeError:
+            return "latin-1"
+        return "cp1252"
     return "utf-8"
 
 
@@ -202,6 +206,17 @@ def _read_csv(path: Path, source: Source) -> pd.DataFrame:
         raise InputDataError(f"cannot parse the CSV: {exc}", file=str(path),
                              hint="check the delimiter and quoting; set `delimiter` in the "
                                   "parameter file") from None
+    if df.shape[1] == 1:
+        header = str(df.columns[0])
+        other = [d for d in DELIMITERS if d != delimiter and d in header]
+        if other:
+            names = {"\t": "tab"}
+            found, used = names.get(other[0], other[0]), names.get(delimiter, delimiter)
+            raise InputDataError(
+                f"the file reads as one column: its header '{header[:80]}' looks separated by "
+                f"'{found}', not '{used}'", file=str(path),
+                hint=f"set `delimiter: {other[0]!r}` on this input in the parameter file, or "
+                     "remove `delimiter` to detect it")
     return df
 
 
@@ -229,6 +244,30 @@ def _read_xlsx(path: Path, source: Source) -> pd.DataFrame:
                              file=str(path))
     df = pd.read_excel(book, sheet_name=sheet)
     return df
+
+
+_UNNAMED = re.compile(r"^Unnamed: \d+(_level_\d+)?$")
+
+
+def _check_header_row(df: pd.DataFrame, path: Path, scan: int = 10) -> None:
+    """Refuse a table whose header is not on its first row (a title row or merged header
+    cells above it): blank header cells, and a data row below that looks like a header."""
+    unnamed = [c for c in df.columns if _UNNAMED.match(str(c))]
+    if not unnamed or df.shape[1] < 2:
+        return
+    head = df.head(scan).astype("string").apply(lambda col: col.str.strip())
+    filled = head.notna() & (head != "")
+    numeric = head.apply(lambda col: pd.to_numeric(col, errors="coerce")).notna()
+    looks = filled.all(axis=1) & ~numeric.any(axis=1) & (head.nunique(axis=1) == df.shape[1])
+    if looks.any():
+        row = int(np.flatnonzero(looks.to_numpy())[0]) + FIRST_DATA_ROW
+        raise InputDataError(
+            f"the header is not on the first row: row 1 has {len(unnamed)} blank header "
+            f"cell(s) (a title or merged header cells) and row {row} looks like the header "
+            f"({', '.join(map(str, head.iloc[row - FIRST_DATA_ROW].tolist()[:8]))})",
+            file=str(path), rows=list(range(1, row)),
+            hint=f"delete rows 1-{row - 1} (or unmerge the header cells) so that the column "
+                 "names are on row 1, and save the export again")
 
 
 def read_raw(source: Source) -> pd.DataFrame:
@@ -259,6 +298,7 @@ def read_raw(source: Source) -> pd.DataFrame:
         except Exception as exc:  # noqa: BLE001
             raise InputDataError(f"cannot read the Parquet file: {exc}", file=str(path)) from None
     df.columns = [str(c).strip().lstrip("\ufeff") for c in df.columns]
+    _check_header_row(df, path)
     dupes = sorted({c for c in df.columns if list(df.columns).count(c) > 1})
     if dupes:
         raise InputDataError(f"duplicate column names {dupes}", file=str(path),
@@ -416,6 +456,9 @@ def parse_money(series: pd.Series, currency: pd.Series | str | None,
         local, bad = parse_number(stripped)
         ok = pd.Series(True, index=idx)
         ok.loc[bad] = False
+        pct = s.str.contains("%", regex=False, na=False).to_numpy()  # a share is not money
+        local = local.mask(pct)
+        ok.loc[pct] = False
     rate_map = {str(k).upper(): float(v) for k, v in rates.items()}
     rate_map.setdefault(base.upper(), 1.0)
     rate = cur.map(rate_map).astype("float64")
@@ -450,6 +493,14 @@ def parse_dates(series: pd.Series, formats: Sequence[str] | None = None
     s = _as_text(series)
     out = pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns]", name=series.name)
     todo = s.notna()
+    unresolved = pd.Series(False, index=series.index)
+    if formats is None:
+        order, ambiguous = day_month_order(s)
+        if order == "month-first":  # a US export: 12/31/2025 proves it, 03/04/2026 follows
+            formats = tuple(f for f in DEFAULT_DATE_FORMATS if f != "%d/%m/%Y")
+        elif order == "mixed":  # both 31/12 and 12/31 cells: 03/04 cannot be read safely
+            unresolved = ambiguous
+            todo &= ~ambiguous
     for fmt in formats or DEFAULT_DATE_FORMATS:
         if not todo.any():
             break
@@ -462,7 +513,33 @@ def parse_dates(series: pd.Series, formats: Sequence[str] | None = None
         hit = got.notna()
         out.loc[hit.index[hit]] = got[hit]
         todo.loc[hit.index[hit]] = False
-    return out, series.index[todo.to_numpy()]
+    return out, series.index[(todo | unresolved).to_numpy()]
+
+
+_SLASH_DATE = r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T].*)?$"
+
+
+def day_month_order(text: pd.Series) -> tuple[str, pd.Series]:
+    """How the d/m/Y-or-m/d/Y cells of a date column are ordered: ``("day-first" |
+    "month-first" | "mixed" | "unknown", mask of ambiguous cells like 03/04/2026)``.
+
+    A cell with a first number above 12 proves day-first, one with a second number above 12
+    proves month-first; a column with both is "mixed"; a column whose slash dates are all
+    ambiguous is "unknown" (read day-first by default, see :data:`DEFAULT_DATE_FORMATS`).
+    """
+    parts = text.astype("string").str.strip().str.extract(_SLASH_DATE)
+    a = pd.to_numeric(parts[0], errors="coerce")
+    b = pd.to_numeric(parts[1], errors="coerce")
+    day_first = ((a > 12) & (b <= 12)).fillna(False).astype(bool)
+    month_first = ((b > 12) & (a <= 12)).fillna(False).astype(bool)
+    ambiguous = ((a <= 12) & (b <= 12) & (a != b)).fillna(False).astype(bool)
+    if day_first.any() and month_first.any():
+        return "mixed", ambiguous
+    if month_first.any():
+        return "month-first", ambiguous
+    if day_first.any():
+        return "day-first", ambiguous
+    return ("unknown" if ambiguous.any() else "day-first"), ambiguous
 
 
 # --------------------------------------------------------------------------- keys

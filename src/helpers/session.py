@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .params import Params, load
-from .paths import NOTEBOOKS, report_dir
-from .store import RunStore
+from .paths import NOTEBOOKS
+from .store import RunStore, report_path
 
 
 @dataclass
@@ -22,7 +22,7 @@ class Session:
 
     @property
     def report_dir(self) -> Path:
-        return report_dir(self.run_id)
+        return report_path(self.run_id)
 
     def warn(self, messages: list[str] | tuple[str, ...], source: str = "") -> list[str]:
         """Record warnings for this step (carried into the report) and return them."""
@@ -57,7 +57,7 @@ def start(run_id: str, params_path: str, step: str, interactive: bool = False) -
     params = load(params_path)
     store = RunStore(run_id)
     store.path.mkdir(parents=True, exist_ok=True)
-    report_dir(run_id).mkdir(parents=True, exist_ok=True)
+    report_path(run_id).mkdir(parents=True, exist_ok=True)
     pd.set_option("display.max_columns", 40)
     pd.set_option("display.width", 160)
     pd.set_option("display.float_format", lambda v: f"{v:,.3f}" if abs(v) < 10 else f"{v:,.0f}")

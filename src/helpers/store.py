@@ -15,9 +15,34 @@ from typing import Any
 import pandas as pd
 
 from .errors import RunError
-from .paths import run_dir
+from .paths import processed_root, report_dir, run_dir
 
 MANIFEST = "manifest.json"
+STAGING_ENV = "WORKBOOK_STAGING"  # set by `workbook run` (helpers.chain) to the run id it builds
+STAGING_DIR = ".staging"
+
+
+def staging_dir(run_id: str) -> Path:
+    """Where `workbook run` builds a run before moving it into place:
+    data/processed/.staging/<run_id>/ with ``data/`` and ``reports/`` inside."""
+    return processed_root() / STAGING_DIR / run_id
+
+
+def staged(run_id: str) -> bool:
+    """True while the chain builds ``run_id`` in its staging folder (this process or kernel)."""
+    return os.environ.get(STAGING_ENV) == run_id
+
+
+def run_path(run_id: str) -> Path:
+    """The folder a run's tables are written to: data/processed/<run_id>/, or its staging
+    ``data/`` folder while `workbook run` builds it (JupyterLab writes in place)."""
+    return staging_dir(run_id) / "data" if staged(run_id) else run_dir(run_id)
+
+
+def report_path(run_id: str) -> Path:
+    """The folder a run's report is written to: reports/<run_id>/, or its staging
+    ``reports/`` folder while `workbook run` builds it."""
+    return staging_dir(run_id) / "reports" if staged(run_id) else report_dir(run_id)
 
 
 def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
@@ -66,7 +91,7 @@ class RunStore:
 
     def __init__(self, run_id: str, root: Path | None = None) -> None:
         self.run_id = run_id
-        self.path = Path(root) if root is not None else run_dir(run_id)
+        self.path = Path(root) if root is not None else run_path(run_id)
 
     # ------------------------------------------------------------------ manifest
     def manifest(self) -> dict[str, Any]:
