@@ -400,3 +400,24 @@ def test_build_on_demo_data():
     assert set(rep["unmapped_industries"]["label"]) == {"Agritech", "Maritime"}
     q = rep["quality_report"].set_index("id")
     assert not q.loc["H01", "send_back"] and q.loc["H16", "send_back"]
+
+
+def test_long_worksheet_is_capped_in_xlsx_and_whole_in_csv(tmp_path):
+    n = 30
+    t = pd.DataFrame({"account_id": [f"A{i:02d}" for i in range(n)],
+                      "account_name": ["x"] * n, "employees": np.nan, "tickets": 1.0,
+                      "business_model": [None] * 3 + ["B2B"] * (n - 3)})
+    path = tmp_path / "ws.xlsx"
+    rows = C.make_worksheet(t, _ws_register(), path, max_xlsx_rows=10)
+    assert len(rows) == n + 3  # every missing pair is returned and in the CSV
+    xlsx = pd.read_excel(path, sheet_name="worksheet")
+    # equal shares of 10, business_model only needs 3: employees gets the other 7
+    assert xlsx["field"].value_counts().to_dict() == {"business_model": 3, "employees": 7}
+    instr = pd.read_excel(path, sheet_name="instructions").set_index("field")
+    assert instr.loc["employees", "rows_missing"] == n and instr.loc["employees", "rows_in_xlsx"] == 7
+    full = pd.read_csv(path.with_suffix(".csv"), encoding="utf-8-sig", dtype="str")
+    assert len(full) == n + 3
+    full.loc[(full["account_id"] == "A29") & (full["field"] == "employees"), "value"] = "42"
+    full.to_csv(path.with_suffix(".csv"), index=False)
+    filled, prov = C.import_worksheet(path.with_suffix(".csv"), t)
+    assert filled["employees"].iloc[29] == 42.0 and len(prov) == 1

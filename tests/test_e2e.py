@@ -131,7 +131,9 @@ def test_a_failing_notebook_is_named_and_kept(demo_run):
     assert "nope.csv" in proc.stderr and "Traceback" not in proc.stderr
     assert (root / "reports/e2e-broken/notebooks/01_setup.ipynb").is_file()
     listing = run_cli(root, "runs").stdout
-    assert "failed at 01_setup" in listing and "complete" in listing
+    assert "failed at notebook 1 (01_setup)" in listing and "complete" in listing
+    index = (root / "reports" / "index.html").read_text(encoding="utf-8")
+    assert "e2e-2026Q3/report.html" in index and "e2e-broken" in index
 
 
 def test_bad_parameter_file_fails_before_any_notebook(demo_run):
@@ -141,3 +143,25 @@ def test_bad_parameter_file_fails_before_any_notebook(demo_run):
     assert proc.returncode == 2
     assert "exclusions.mrr_flor" in proc.stderr and "did you mean 'mrr_floor'" in proc.stderr
     assert not (root / "data/processed/e2e-typo").exists()
+
+
+def test_report_headline_figures_match_the_run_tables(demo_run):
+    """Three headline figures recomputed from data/processed/<run>/ appear in the report."""
+    import re
+
+    root = demo_run["root"]
+    run = root / "data/processed/e2e-2026Q3"
+    html = (root / "reports/e2e-2026Q3/report.html").read_text(encoding="utf-8")
+    text = re.sub(r"<[^>]+>", " ", html)
+    segs = pd.read_parquet(run / "segments.parquet")
+    scored = pd.read_parquet(run / "scored_accounts.parquet")
+    rec = segs[segs["recommended"]]
+    assert len(rec) >= 1
+    coverage = rec["accounts"].sum() / segs["accounts"].sum()
+    capture = rec["top_accounts"].sum() / segs["top_accounts"].sum()
+    lift = capture / coverage
+    assert f"{coverage * 100:.0f} %" in text
+    assert f"{capture * 100:.0f} %" in text
+    assert f"{lift:.1f}x" in text
+    assert f"{len(scored):,}" in text  # accounts analysed
+    assert "<script" not in html.lower()

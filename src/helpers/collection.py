@@ -348,6 +348,12 @@ def quality_report(table: pd.DataFrame, register: pd.DataFrame, as_of,
                               if missing_src else ""))
         if var_present and completeness < rules.min_completeness:
             reasons.append(f"completeness {completeness:.0%} < {rules.min_completeness:.0%}")
+        if var_present and nn and values[has].astype(str).nunique() == 1:
+            only = values[has].iloc[0]
+            only = f"{only:g}" if isinstance(only, int | float) else str(only)
+            kind = "a single category" if getattr(r, "kind", "") != "numeric" else "constant"
+            reasons.append(f"{kind}: every account with a value has {only[:40]!r}, so it "
+                           "cannot separate better from worse customers")
         if stale_share == stale_share and stale_share > rules.max_stale_share:
             reasons.append(f"{stale_share:.0%} of values older than {rules.stale_after_days} "
                            f"days (> {rules.max_stale_share:.0%})")
@@ -627,6 +633,10 @@ def _merge_summary(table: pd.DataFrame, summary: pd.DataFrame, name: str,
 # --------------------------------------------------------------------------- worksheet
 WORKSHEET_SHEET = "worksheet"
 INSTRUCTIONS_SHEET = "instructions"
+#: rows the XLSX worksheet holds at most (openpyxl writes ~10k rows/s and a sheet stops at
+#: 1,048,576 rows); a longer list goes whole to a CSV next to it, the XLSX keeps the first
+#: rows of every field (a balanced share each)
+WORKSHEET_XLSX_ROWS = 20_000
 
 
 def _collectable(register: pd.DataFrame) -> pd.DataFrame:
@@ -637,16 +647,19 @@ def _collectable(register: pd.DataFrame) -> pd.DataFrame:
     return cols
 
 
-def make_worksheet(table: pd.DataFrame, register: pd.DataFrame, path: str | os.PathLike
-                   ) -> pd.DataFrame:
+def make_worksheet(table: pd.DataFrame, register: pd.DataFrame, path: str | os.PathLike,
+                   max_xlsx_rows: int = WORKSHEET_XLSX_ROWS) -> pd.DataFrame:
     """Export the (account, field) pairs still missing to an XLSX worksheet for collectors.
 
     Sheet ``worksheet``: account_id, account_name, domain, field, value (to fill), note.
     Sheet ``instructions``: one row per field (kind, hypotheses, source, how to enter, rows
-    missing, estimated minutes). Written with ``helpers.export.safe_xlsx`` (formula-safe).
-    Returns the worksheet rows.
+    missing, rows in the XLSX, estimated minutes). Written with ``helpers.export.safe_xlsx``
+    (formula-safe). More than ``max_xlsx_rows`` missing pairs: the whole list is written to a
+    formula-safe CSV with the same columns next to the XLSX (``<name>.csv``, which
+    :func:`import_worksheet` also reads) and the XLSX keeps, per field, its first rows by
+    account_id (an equal share of ``max_xlsx_rows``, unused shares passed on). Returns all rows.
     """
-    from .export import safe_xlsx
+    from .export import safe_csv, safe_xlsx
 
     fields = _collectable(register)
     fields = fields.loc[fields["source_column"].isin(table.columns)]
@@ -674,8 +687,44 @@ def make_worksheet(table: pd.DataFrame, register: pd.DataFrame, path: str | os.P
     instr["enter_as"] = instr["field"].map(lambda f: how[kinds[f]])
     instr["rows_missing"] = instr["field"].map(long["field"].value_counts()).fillna(0).astype(int)
     instr["estimated_minutes"] = instr["rows_missing"] * instr["minutes_per_point"]
-    safe_xlsx({WORKSHEET_SHEET: long, INSTRUCTIONS_SHEET: instr}, path)
+    sheet = long
+    csv_path = Path(path).with_suffix(".csv")
+    if len(long) > max_xlsx_rows:
+        quota = _balanced_quota(instr["rows_missing"].to_numpy(), max_xlsx_rows)
+        rank = long.groupby("field", sort=False).cumcount().to_numpy()
+        cap = long["field"].map(dict(zip(instr["field"], quota, strict=True))).to_numpy()
+        sheet = long.loc[rank < cap]
+        safe_csv(long, csv_path)
+        instr["rows_in_xlsx"] = quota
+        instr["note"] = f"the XLSX holds the first rows of each field; all {len(long):,} " \
+                        f"rows are in {csv_path.name}"
+    else:
+        csv_path.unlink(missing_ok=True)  # a stale full list from an earlier, longer run
+        instr["rows_in_xlsx"] = instr["rows_missing"]
+    safe_xlsx({WORKSHEET_SHEET: sheet, INSTRUCTIONS_SHEET: instr}, path)
     return long
+
+
+def _balanced_quota(sizes: np.ndarray, total: int) -> np.ndarray:
+    """Split ``total`` rows over groups of ``sizes``: equal shares, capped at each group's size,
+    what a small group leaves passed on to the others (water filling, in group order)."""
+    sizes = np.asarray(sizes, dtype=np.int64)
+    quota = np.zeros_like(sizes)
+    left = int(total)
+    open_ = sizes > 0
+    while left > 0 and open_.any():  # at most one pass per group
+        share = max(left // int(open_.sum()), 1)
+        add = np.where(open_, np.minimum(sizes - quota, share), 0)
+        if left < int(add.sum()):  # hand out the remainder in group order
+            add = np.where(np.cumsum(add) <= left, add, 0)
+            if not add.any():
+                add[np.flatnonzero(open_)[0]] = left
+        quota += add
+        left -= int(add.sum())
+        open_ = quota < sizes
+        if not add.any():
+            break
+    return quota
 
 
 def _unquote(s: pd.Series) -> pd.Series:
@@ -695,8 +744,12 @@ def import_worksheet(path: str | os.PathLike, table: pd.DataFrame
     """
     p = Path(path)
     try:
-        ws = pd.read_excel(p, sheet_name=WORKSHEET_SHEET, dtype="str")
-    except (ValueError, FileNotFoundError, OSError) as exc:
+        if p.suffix.lower() == ".csv":  # the full list written next to a capped XLSX
+            ws = pd.read_csv(p, dtype="str", encoding="utf-8-sig", keep_default_na=False,
+                             na_values=[""])
+        else:
+            ws = pd.read_excel(p, sheet_name=WORKSHEET_SHEET, dtype="str")
+    except (ValueError, FileNotFoundError, OSError, pd.errors.ParserError) as exc:
         raise InputDataError(f"cannot read the worksheet: {exc}", file=str(p),
                              hint=f"use the file written by make_worksheet (sheet "
                                   f"'{WORKSHEET_SHEET}')") from None

@@ -44,6 +44,7 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("concentration", "Where the top accounts are"),
     ("segment-top-share", "How much of each segment is top quality"),
     ("trade-off", "The trade-off: what focusing gains and misses"),
+    ("since-previous", "What changed since the previous run"),
     ("method-score", "Methodology: the quality score"),
     ("method-best-worst", "Methodology: the best and worst accounts"),
     ("method-reconciliation", "Methodology: the customer list"),
@@ -57,6 +58,10 @@ SECTIONS: tuple[tuple[str, str], ...] = (
 )
 #: Excel's hard row limit (minus the header row)
 EXCEL_MAX_ROWS = 1_048_575
+#: accounts the stakeholder XLSX lists at most (the best by score rank): openpyxl writes
+#: ~50k cells/s, so 1M accounts would take minutes; the full scored list stays in the run's
+#: Parquet files (data/processed/<run>/scored_accounts.parquet, segment_assignments.parquet)
+XLSX_ACCOUNT_ROWS = 20_000
 XLSX_ACCOUNT_COLUMNS = (
     "account_id", "account_name", "domain", "owner", "status", "account_type", "start_date",
     "churn_date", "industry", "country", "employees", "mrr", "mrr_prev", "tickets",
@@ -743,6 +748,93 @@ def _method_robustness(ctx: Context, findings: Any) -> R.Section:
     return s.add(R.bullets(out))
 
 
+def _since_previous(ctx: Context) -> R.Section:
+    """Run-to-run diff and quarter-to-quarter migration, from the tables of
+    pipeline.step4_since_previous (comparison.json, change_*, migration_*, retention...)."""
+    from .quarterly import matrix_wide
+
+    s = R.Section("since-previous", "What changed since the previous run")
+    doc = _doc(ctx.store, "comparison")
+    if not isinstance(doc, Mapping):
+        return _na(s, "The comparison with the previous run")
+    prev, prevq = doc.get("previous_run"), doc.get("previous_quarter_run")
+    if not prev and not prevq:
+        return s.add(R.note("First run: there is no earlier complete run to compare with."))
+    if prev:
+        s.add(R.h3(f"Compared with run {prev} (as of {doc.get('previous_as_of', '–')})"),
+              R.note(f"Chosen as: {doc.get('previous_rule', '')}."))
+        cp = _table(ctx.store, "change_params")
+        if cp is not None:
+            s.add(R.p(f"{len(cp)} parameter(s) differ." if len(cp) else
+                      "The parameters are the same."))
+            if len(cp):
+                s.add(R.table(cp, max_rows=30))
+        ci = _table(ctx.store, "change_inputs")
+        if ci is not None and len(ci):
+            s.add(R.table(ci[[c for c in ("role", "change", "path_prev", "path_cur", "rows_prev",
+                                          "rows_cur") if c in ci.columns]],
+                          caption="Input files (by SHA-256)"))
+        rk = _table(ctx.store, "change_ranking")
+        if rk is not None and len(rk):
+            r = rk.iloc[0]
+            s.add(R.p(f"Ranking: of {R.fmt_num(int(r['accounts']))} accounts scored in both runs "
+                      f"the scores correlate at Spearman {_num(r['spearman']):.3f} (Kendall "
+                      f"{_num(r['kendall']):.3f}); {R.fmt_num(int(r['changed_quartile']))} "
+                      f"changed quartile and {R.fmt_pct(_num(r['top_quartile_kept']))} of the "
+                      "previous top quartile stayed in it."))
+    if prevq:
+        s.add(R.h3(f"Migration since {prevq} (as of {doc.get('previous_quarter_as_of', '–')})"))
+        if prevq != prev:
+            s.add(R.note(f"Chosen as: {doc.get('quarter_rule', '')}."))
+        mig = doc.get("migration") or {}
+        if mig:
+            s.add(R.p(
+                f"{R.fmt_num(mig.get('movement: won', 0))} account(s) won, "
+                f"{R.fmt_num(mig.get('churned (customer before, not now)', 0))} churned, "
+                f"{R.fmt_num(mig.get('movement: upgraded', 0))} upgraded and "
+                f"{R.fmt_num(mig.get('movement: downgraded', 0))} downgraded (MRR); "
+                f"{R.fmt_num(mig.get('changed segment (customers in both, segmented in both)', 0))}"
+                " changed segment; "
+                f"{R.fmt_num(mig.get('moved into the target segments', 0))} moved into and "
+                f"{R.fmt_num(mig.get('moved out of the target segments', 0))} out of the target "
+                "segments. Every account of either snapshot appears once below"
+                + (" (reconciled)." if mig.get("reconciles") else " (DOES NOT RECONCILE).")))
+        mm = _table(ctx.store, "migration_matrix")
+        if mm is not None and len(mm):
+            s.add(R.table(matrix_wide(mm, "accounts"), caption="Accounts: previous state "
+                          "(rows) to current state (columns)", max_rows=40))
+            s.add(R.table(matrix_wide(mm, "arr_cur"), caption="Current ARR by cell (churned: "
+                          "0; the ARR lost is in the retention table)", max_rows=40,
+                          formats={c: ctx.money for c in matrix_wide(mm, "arr_cur").columns[1:]}))
+        rt = _table(ctx.store, "retention")
+        if rt is not None and len(rt):
+            s.add(R.p("Gross revenue retention = (start ARR − churned − contraction) / start ARR; "
+                      "net revenue retention adds expansion (customers of the previous run)."),
+                  R.table(rt, formats={**{c: ctx.money for c in ("start_arr", "churned_arr",
+                                                                  "contraction_arr",
+                                                                  "expansion_arr", "end_arr")},
+                                       "grr": lambda v: R.fmt_pct(v, 1),
+                                       "nrr": lambda v: R.fmt_pct(v, 1)}))
+        tm = _table(ctx.store, "target_movers")
+        if tm is not None:
+            s.add(R.h3("Accounts into and out of the target segments (for customer success)"),
+                  R.table(ctx.accounts(tm), max_rows=25,
+                          formats={"arr_prev": ctx.money, "arr_cur": ctx.money},
+                          caption="Full list in report.xlsx, sheet 'target movers'"))
+    seg = _table(ctx.store, "migration_segments")
+    if seg is None:
+        seg = _table(ctx.store, "change_segments")
+    if seg is not None and len(seg):
+        same = int((seg["status"] == "same rule").sum())
+        s.add(R.h3("Stability of the segment definitions"),
+              R.p(f"{same} of {len(seg)} segment rule(s) are the same in both runs."),
+              R.table(seg[[c for c in ("rule", "status", "name_cur", "recommended_prev",
+                                       "recommended_cur", "accounts_prev", "accounts_cur",
+                                       "share_change", "jaccard") if c in seg.columns]],
+                      formats={"share_change": lambda v: R.fmt_pct(v, 1)}))
+    return s
+
+
 def _customer_success(ctx: Context) -> R.Section:
     s = R.Section("customer-success", "Customer-success view per segment")
     cov = _table(ctx.store, "coverage")
@@ -892,7 +984,7 @@ def build_sections(store: RunStore, params: Params,
     findings = _doc(store, "findings")
     return [
         _agenda(ctx), _executive(ctx, findings), _recap(ctx), _findings(ctx), _chart_a(ctx),
-        _chart_b(ctx), _tradeoff(ctx), _method_score(ctx), _method_best_worst(ctx),
+        _chart_b(ctx), _tradeoff(ctx), _since_previous(ctx), _method_score(ctx), _method_best_worst(ctx),
         _method_reconciliation(ctx), _method_hypotheses(ctx), _method_data_gaps(ctx),
         _method_models(ctx), _method_robustness(ctx, findings), _customer_success(ctx),
         _next_steps(ctx), _appendix(ctx, appendix_links),
@@ -964,10 +1056,14 @@ def xlsx_sheets(store: RunStore, params: Params) -> dict[str, pd.DataFrame]:
             keep = [c for c in ("account_id", "segment", "segment_name") if c in sa.columns]
             acc = acc.merge(sa[keep].astype({"account_id": "str"}), on="account_id",
                             how="left", validate="one_to_one")
-        if len(acc) > EXCEL_MAX_ROWS:
-            notes.append(("scored accounts", f"first {EXCEL_MAX_ROWS:,} of {len(acc):,} rows "
-                          "(Excel's limit); the full table is in the run's Parquet files"))
-            acc = acc.head(EXCEL_MAX_ROWS)
+        cap = min(EXCEL_MAX_ROWS, XLSX_ACCOUNT_ROWS)
+        if len(acc) > cap:
+            if "score_rank" in acc.columns:
+                acc = acc.sort_values(["score_rank", "account_id"], kind="stable")
+            notes.append(("scored accounts", f"the best {cap:,} of {len(acc):,} accounts by "
+                          "score rank; the full table is in the run's Parquet files "
+                          "(scored_accounts, segment_assignments)"))
+            acc = acc.head(cap).reset_index(drop=True)
         sheets["scored accounts"] = anonymise_frame(acc) if anon else acc
     seg = _table(store, "segments")
     if seg is not None:
@@ -985,6 +1081,18 @@ def xlsx_sheets(store: RunStore, params: Params) -> dict[str, pd.DataFrame]:
     rec = _table(store, "reconciliation")
     if rec is not None:
         sheets["reconciliation"] = rec
+    for table, sheet in (("migration_matrix", "migration matrix"),
+                         ("migration_summary", "migration summary"),
+                         ("retention", "retention"), ("target_movers", "target movers"),
+                         ("migration_accounts", "migration accounts"),
+                         ("migration_segments", "segment definitions"),
+                         ("change_params", "changes parameters"),
+                         ("change_inputs", "changes inputs"), ("change_ranking", "changes ranking"),
+                         ("change_quartiles", "changes quartiles")):
+        frame = _table(store, table)
+        if frame is not None:
+            acc_level = table in ("target_movers", "migration_accounts", "change_quartiles")
+            sheets[sheet] = anonymise_frame(frame) if anon and acc_level else frame
     exc = _table(store, "exclusions")
     if exc is not None:
         raw = _table(store, "accounts_raw")

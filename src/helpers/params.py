@@ -69,6 +69,8 @@ class Source(_Strict):
     sheet: str | int | None = None
     encoding: str | None = None
     delimiter: str | None = None
+    date_format: str | None = Field(None, description="strftime format of the file's dates, "
+                                    "e.g. '%m/%d/%Y' for a US export; null = detect")
     preset: Literal["generic", "salesforce", "hubspot"] | None = None
     mapping: dict[str, str] = Field(default_factory=dict,
                                     description="canonical name -> column name in the file")
@@ -260,6 +262,21 @@ class Report(_Strict):
     top_bottom_n: int = Field(10, ge=1)
 
 
+class Quarterly(_Strict):
+    """Quarter to quarter: comparison with the previous run, migration, CRM hand-back."""
+
+    previous_quarter_run: str | None = Field(
+        None, description="run the migration compares with; null = the latest complete run "
+        "with an earlier as_of (ties: the greatest run id)")
+    mrr_change_tolerance: float = Field(0.0, ge=0, description="relative MRR change at or "
+                                        "below which a retained account counts as unchanged")
+    crm_formats: list[Literal["salesforce", "hubspot"]] = Field(
+        default_factory=lambda: ["salesforce", "hubspot"], description="CRM exports to write")
+    crm_changed_only: bool = Field(False, description="export only accounts that are new or whose "
+                                   "segment or quartile changed since the previous run")
+    movers_max: int | None = Field(None, ge=1, description="cap on listed movers; null = all")
+
+
 class Params(_Strict):
     """All parameters of one run."""
 
@@ -277,6 +294,7 @@ class Params(_Strict):
     robustness: Robustness = Field(default_factory=Robustness)
     segments: Segments = Field(default_factory=Segments)
     report: Report = Field(default_factory=Report)
+    quarterly: Quarterly = Field(default_factory=Quarterly)
 
 
 # --------------------------------------------------------------------------- loading

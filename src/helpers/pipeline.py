@@ -42,6 +42,7 @@ def step1_customer_list(s: Session) -> dict[str, Any]:
     s.store.write("exclusions", flagged[["account_id", "excluded", "exclusion_rule",
                                          "exclusion_reason", "rules_fired"]], step=s.step)
     s.store.write("reconciliation", recon, step=s.step)
+    customers.check_enough_accounts(flagged, p)  # after writing: the tables show why
     excluded = flagged.loc[flagged["excluded"], ["account_id", "account_name", "mrr",
                                                  "exclusion_rule", "exclusion_reason"]]
     return {"accounts": accounts, "flagged": flagged, "reconciliation": recon,
@@ -277,8 +278,10 @@ def step4_robustness(s: Session, ctx: Step4Context, core: list[str],
     s.store.write("robustness_draws", wp.draws, step=s.step)
     s.store.write("robustness_summary", wp.summary, step=s.step)
     s.store.write("robust_top", wp.accounts, step=s.step)
+    # the segmentation reads only the id, the score and the core variables: resample those
     stability = (robustness.segment_stability(
-        ctx.table, A.segmenter(core, a.top_share, p.segments.min_share),
+        ctx.table[list(dict.fromkeys(["account_id", "score", *core]))],
+        A.segmenter(core, a.top_share, p.segments.min_share),
         n_boot=p.robustness.segment_bootstrap, seed=p.seed) if core else A.empty_stability())
     s.store.write("segment_stability", stability, step=s.step)
     sentences = {"weights": robustness.weights_sentence(wp),
@@ -293,7 +296,7 @@ def step4_needs(s: Session, ctx: Step4Context, assignment: pd.Series) -> dict[st
 
     p = s.params
     survey = read_table(p.inputs.survey, what="needs survey") if p.inputs.survey else None
-    result = A.needs_layer(survey, ctx.table, assignment, p.segments)
+    result = A.needs_layer(survey, ctx.table, assignment, p.segments, seed=p.seed)
     for name, frame in result.items():
         s.store.write(name, frame, step=s.step)
     return result
@@ -342,6 +345,41 @@ def step4_all(s: Session) -> dict[str, Any]:
     out["prospects"] = step4_prospects(s, ctx, out["segments"])
     out["findings"] = step4_findings(s, out["segments"], out["schemes"], out["verdicts"],
                                      out["robustness"], out["split"])
+    out["since_previous"] = step4_since_previous(s)
+    return out
+
+
+def step4_since_previous(s: Session) -> dict[str, Any]:
+    """Compare with the previous run (parameter, input, ranking and segment changes) and
+    migrate accounts from the previous quarter (matrix, retention, movers); writes
+    comparison.json and, when there is something to compare with, change_* and migration_*
+    tables, retention and target_movers (see helpers.quarterly)."""
+    from . import quarterly as Q
+    from .runs import list_runs
+
+    p = s.params
+    cmp = Q.resolve_comparisons(s.run_id, p.as_of.isoformat(), list_runs(),
+                                previous=p.previous_run,
+                                previous_quarter=p.quarterly.previous_quarter_run)
+    doc: dict[str, Any] = {**cmp.to_dict(), "run_id": s.run_id, "as_of": p.as_of.isoformat()}
+    out: dict[str, Any] = {"comparisons": cmp, "tables": {}}
+    if cmp.previous_run or cmp.previous_quarter_run:
+        cur = Q.load_run(s.run_id, s.store)
+    if cmp.previous_run:
+        prev = Q.load_run(cmp.previous_run)
+        doc["previous_as_of"] = prev.as_of
+        out["tables"].update(Q.compare_runs(prev, cur))
+    if cmp.previous_quarter_run:
+        prevq = Q.load_run(cmp.previous_quarter_run)
+        doc["previous_quarter_as_of"] = prevq.as_of
+        out["tables"].update(Q.migrate_runs(prevq, cur, tolerance=p.quarterly.mrr_change_tolerance,
+                                            movers_max=p.quarterly.movers_max))
+        summ = out["tables"]["migration_summary"].set_index("measure")["value"]
+        doc["migration"] = {k: int(v) for k, v in summ.items()}
+    for name, frame in out["tables"].items():
+        s.store.write(name, frame, step=s.step)
+    s.store.write_json("comparison", doc, step=s.step)
+    out["doc"] = doc
     return out
 
 
@@ -372,4 +410,22 @@ def step5_report(s: Session) -> dict[str, Any]:
 
     html = deck.build_report(s.store, s.params, s.report_dir / "report.html")
     xlsx = deck.build_xlsx(s.store, s.params, s.report_dir / "report.xlsx")
-    return {"html": html, "xlsx": xlsx}
+    return {"html": html, "xlsx": xlsx, "crm": step5_crm_export(s)}
+
+
+def step5_crm_export(s: Session) -> dict[str, Any]:
+    """The CRM hand-back files reports/<run>/crm_<format>.csv (quarterly.crm_formats; only
+    changed accounts with quarterly.crm_changed_only, against comparison.json's previous run)."""
+    from . import quarterly as Q
+    from .export import safe_csv
+    from .store import RunStore
+
+    q = s.params.quarterly
+    assign = s.store.read("segment_assignments")
+    cmp = s.store.read_json("comparison") if s.store.has("comparison") else {}
+    prev = None
+    if q.crm_changed_only and cmp.get("previous_run"):
+        prev = RunStore(cmp["previous_run"]).read("segment_assignments")
+    return {fmt: safe_csv(Q.crm_export(assign, s.run_id, fmt, previous=prev,
+                                       changed_only=q.crm_changed_only),
+                          s.report_dir / f"crm_{fmt}.csv") for fmt in q.crm_formats}
