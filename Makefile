@@ -3,6 +3,9 @@
 # otherwise a local .venv is created. Dependencies come from requirements.lock (exact pins).
 
 SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+# pip's notices about this machine's extra package indexes are noise, not errors
+QUIET_PIP := grep -v -e "is ignored: it is neither a file nor a directory" || true
 PYTHON_BOOT ?= python3
 ifdef VIRTUAL_ENV
 VENV := $(VIRTUAL_ENV)
@@ -24,8 +27,8 @@ help: ## List the targets
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
 	@$(PY) -m pip install --quiet --upgrade pip >/dev/null 2>&1 || true
-	$(PY) -m pip install --quiet -r requirements.lock
-	$(PY) -m pip install --quiet --no-deps -e .
+	$(PY) -m pip install --quiet -r requirements.lock 2>&1 | { $(QUIET_PIP); }
+	$(PY) -m pip install --quiet --no-deps -e . 2>&1 | { $(QUIET_PIP); }
 	@touch $(STAMP)
 
 env: $(STAMP) ## Create/refresh the environment (locked versions + the helpers package)

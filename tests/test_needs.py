@@ -59,3 +59,18 @@ def test_diamonds_and_cross():
     assert set(out.loc[out["diamond"], "account_id"]) == {"A004", "A006"}
     cross = needs.cross_with_value(labels, table, pd.Series(["S1"] * 4 + ["S2"] * 4))
     assert cross.loc[1, "S1"] == 2 and cross.to_numpy().sum() == 8
+
+
+def test_large_survey_clusters_a_seeded_sample_and_assigns_the_rest():
+    s = _survey(600, seed=3)
+    cols = ["primary_outcome", "onboarding_help", "self_serve_preference"]
+    full = needs.cluster_needs(s, cols, k_range=(2, 4))
+    samp = needs.cluster_needs(s, cols, k_range=(2, 4), max_rows=100, seed=1)
+    assert samp.sampled == 100 and samp.distance.shape == (100, 100)
+    assert samp.labels.index.is_unique and len(samp.labels) == 600
+    # the planted two groups are recovered for every respondent, sampled or not
+    assert samp.k == full.k == 2
+    assert samp.labels.sort_index().equals(full.labels.sort_index())
+    again = needs.cluster_needs(s.sample(frac=1, random_state=2), cols, k_range=(2, 4),
+                                max_rows=100, seed=1)
+    assert again.labels.sort_index().equals(samp.labels.sort_index())

@@ -299,9 +299,11 @@ def segmenter(core: Sequence[str], top_share: float, min_share: float):
 
 
 def needs_layer(survey: pd.DataFrame | None, table: pd.DataFrame, assignment: pd.Series,
-                seg_params: Any) -> dict[str, pd.DataFrame]:
+                seg_params: Any, seed: int = 0) -> dict[str, pd.DataFrame]:
     """Needs clusters of the surveyed accounts, their description, the cross with the value
-    segments and the diamonds in the rough; {} when there is no survey."""
+    segments and the diamonds in the rough; {} when there is no survey. Large surveys are
+    clustered on a seeded sample (``helpers.needs.SAMPLE_ROWS``), the rest assigned to the
+    nearest medoid."""
     from .needs import cluster_needs, cross_with_value, describe_clusters, diamonds
 
     if survey is None or survey.empty:
@@ -313,7 +315,7 @@ def needs_layer(survey: pd.DataFrame | None, table: pd.DataFrame, assignment: pd
 
         raise InputDataError("needs survey lacks the columns named in segments.needs_columns",
                              column=missing[0], hint="fix segments.needs_columns")
-    nc = cluster_needs(survey, cols, tuple(seg_params.needs_k_range))
+    nc = cluster_needs(survey, cols, tuple(seg_params.needs_k_range), seed=seed)
     outcome = seg_params.needs_outcome_column if seg_params.needs_outcome_column in cols else cols[0]
     described = describe_clusters(survey, nc.labels, cols, outcome_col=outcome)
     cross = cross_with_value(nc.labels, table, assignment).reset_index()

@@ -40,9 +40,17 @@ SAMPLES = ("in_sample", "out_of_sample")
 
 # --------------------------------------------------------------------------- target
 def _order_key(ids: pd.Index | pd.Series | np.ndarray) -> np.ndarray:
-    """Position of each id in the sorted id order (used as the final tie-break)."""
-    ids = pd.Index(ids)
-    return np.argsort(np.argsort(ids.astype(str).to_numpy(), kind="stable"), kind="stable")
+    """Position of each id in the sorted id order (used as the final tie-break; equal ids by
+    position). Ranked by Arrow in C++ (code-point order, as numpy's string sort): a Python
+    string sort would cost ~0.1 s per call at 100k accounts."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    ids = pd.Index(ids).astype("str")
+    if len(ids) == 0:
+        return np.zeros(0, dtype=np.int64)
+    arr = pa.array(ids.array, type=pa.large_string())
+    return pc.rank(arr, sort_keys="ascending", tiebreaker="first").to_numpy().astype(np.int64) - 1
 
 
 def top_count(n: int, top_share: float) -> int:
@@ -345,10 +353,13 @@ def _bootstrap_weights(n: int, b: int, seed: int) -> np.ndarray:
 
 
 def _metrics(prep: _Prepared, perfect: _Prepared, points: Sequence[float],
-             weight=None) -> np.ndarray:
+             weight=None, a_star: float | None = None) -> np.ndarray:
+    """AR and captures of one prepared ranking (``a_star``: the perfect curve's area for this
+    ``weight``, when the caller already has it)."""
     x, y = prep.points(weight)
     a = _area(x, y)
-    a_star = _area(*perfect.points(weight))
+    if a_star is None:
+        a_star = _area(*perfect.points(weight))
     ar = (a - 0.5) / (a_star - 0.5) if a_star - 0.5 > 1e-12 else np.nan
     return np.r_[ar, np.interp(np.asarray(points, dtype=float), x, y)]
 
@@ -395,7 +406,7 @@ def evaluate_schemes(table: pd.DataFrame, schemes: Sequence[Scheme], top_share: 
     perfect = _Prepared.build(t, t)
     alpha = (1 - ci) / 2
 
-    curves, rows = [], []
+    curves, rows, boot_sets = [], [], []
     for scheme in schemes:
         scorer = scheme.fit(frame)
         s_in = _run_scorer(scheme, scorer, _features(frame, leak_cols))
@@ -410,21 +421,24 @@ def evaluate_schemes(table: pd.DataFrame, schemes: Sequence[Scheme], top_share: 
             per_rep = np.vstack([_metrics(p, perfect, points) for p in preps])
             row = {"scheme": scheme.name, "sample": sample, "n_accounts": n, "n_top": n_top,
                    "pi": pi}
-            boot = None
-            if bootstrap:  # resample b is the same for every scheme and sample (paired)
-                boot = np.empty((bootstrap, len(mnames)))
-                for b in range(bootstrap):
-                    w = _bootstrap_weights(n, b, seed)
-                    boot[b] = np.mean([_metrics(p, perfect, points, w) for p in preps], axis=0)
             for j, m in enumerate(mnames):
                 row[m] = float(per_rep[:, j].mean())
                 row[f"{m}_sd"] = float(per_rep[:, j].std(ddof=1)) if len(preps) > 1 else np.nan
-                if boot is not None:
-                    row[f"{m}_ci_low"] = float(np.nanquantile(boot[:, j], alpha))
-                    row[f"{m}_ci_high"] = float(np.nanquantile(boot[:, j], 1 - alpha))
-                else:
-                    row[f"{m}_ci_low"] = row[f"{m}_ci_high"] = np.nan
+                row[f"{m}_ci_low"] = row[f"{m}_ci_high"] = np.nan
             rows.append(row)
+            boot_sets.append(preps)
+    if bootstrap:  # resample b is the same for every scheme and sample (paired): drawn once
+        boot = np.empty((len(rows), bootstrap, len(mnames)))
+        for b in range(bootstrap):
+            w = _bootstrap_weights(n, b, seed)
+            a_star = _area(*perfect.points(w))
+            for r, preps in enumerate(boot_sets):
+                boot[r, b] = np.mean([_metrics(p, perfect, points, w, a_star) for p in preps],
+                                     axis=0)
+        for r, row in enumerate(rows):
+            for j, m in enumerate(mnames):
+                row[f"{m}_ci_low"] = float(np.nanquantile(boot[r, :, j], alpha))
+                row[f"{m}_ci_high"] = float(np.nanquantile(boot[r, :, j], 1 - alpha))
     ref = reference_curves(pi, g)
     ref = ref.assign(sample="reference", y_min=ref["y"], y_max=ref["y"])
     lift_long = pd.concat([*curves, ref[["scheme", "sample", "x", "y", "y_min", "y_max"]]],

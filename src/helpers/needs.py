@@ -20,10 +20,65 @@ from .errors import AnalysisError, InputDataError
 
 #: guard against an n x n matrix that would not fit in memory
 MAX_GOWER_ROWS = 20_000
+#: respondents clustered exactly; above this, :func:`cluster_needs` clusters a seeded sample of
+#: this many and assigns every other respondent to the nearest cluster medoid (Gower is
+#: O(n^2) in memory: 4,000 respondents are a 128 MB matrix)
+SAMPLE_ROWS = 4_000
 
 
 def _is_numeric(s: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
+
+
+def _column_parts(frame: pd.DataFrame, columns: Sequence[str],
+                  weights: Mapping[str, float] | None) -> list[tuple[str, float, bool, float]]:
+    """Per column: name, weight, numeric?, range over ``frame`` (the Gower normaliser)."""
+    parts = []
+    for col in columns:  # loop over survey questions
+        if col not in frame.columns:
+            raise InputDataError(f"survey has no column '{col}'", column=col)
+        s = frame[col]
+        w = float((weights or {}).get(col, 1.0))
+        numeric = _is_numeric(s)
+        rng = 0.0
+        if numeric and s.notna().any():
+            x = s.to_numpy(dtype=float)
+            rng = float(np.nanmax(x) - np.nanmin(x))
+        parts.append((col, w, numeric, rng))
+    return parts
+
+
+def _gower_cross(a: pd.DataFrame, b: pd.DataFrame,
+                 parts: list[tuple[str, float, bool, float]]) -> np.ndarray:
+    """Gower distances between the rows of ``a`` and of ``b`` (len(a) x len(b)), each column
+    normalised by the range in ``parts``; accumulated in place (two n x m arrays at a time)."""
+    n, m = len(a), len(b)
+    num = np.zeros((n, m))
+    den = np.zeros((n, m))
+    tmp = np.empty((n, m))
+    for col, w, numeric, rng in parts:  # loop over survey questions, vectorised over pairs
+        sa, sb = a[col], b[col]
+        both = sa.notna().to_numpy()[:, None] & sb.notna().to_numpy()[None, :]
+        if numeric:
+            xa, xb = sa.to_numpy(dtype=float), sb.to_numpy(dtype=float)
+            if rng > 0:
+                np.subtract(xa[:, None], xb[None, :], out=tmp)
+                np.abs(tmp, out=tmp)
+                tmp /= rng
+            else:
+                tmp.fill(0.0)
+        else:
+            codes = pd.factorize(pd.concat([sa, sb], ignore_index=True).astype("string"))[0]
+            np.not_equal(codes[:n, None], codes[None, n:], out=tmp)
+        np.nan_to_num(tmp, copy=False)
+        tmp *= w
+        tmp[~both] = 0.0
+        num += tmp
+        den += np.where(both, w, 0.0)
+        del both
+    with np.errstate(invalid="ignore", divide="ignore"):
+        num /= den
+    return num
 
 
 def gower_distance(frame: pd.DataFrame, columns: Sequence[str] | None = None,
@@ -39,42 +94,30 @@ def gower_distance(frame: pd.DataFrame, columns: Sequence[str] | None = None,
     if n > MAX_GOWER_ROWS:
         raise AnalysisError(f"Gower distance on {n} respondents needs an n x n matrix; "
                             f"limit {MAX_GOWER_ROWS}. Cluster a seeded sample.")
-    num = np.zeros((n, n))
-    den = np.zeros((n, n))
-    for col in cols:  # loop over survey questions, vectorised over respondent pairs
-        if col not in frame.columns:
-            raise InputDataError(f"survey has no column '{col}'", column=col)
-        s = frame[col]
-        w = float((weights or {}).get(col, 1.0))
-        ok = s.notna().to_numpy()
-        both = ok[:, None] & ok[None, :]
-        if _is_numeric(s):
-            x = s.to_numpy(dtype=float)
-            rng = np.nanmax(x) - np.nanmin(x) if ok.any() else 0.0
-            d = np.abs(x[:, None] - x[None, :]) / rng if rng > 0 else np.zeros((n, n))
-        else:
-            codes = pd.factorize(s.astype("string"))[0]
-            d = (codes[:, None] != codes[None, :]).astype(float)
-        num += np.where(both, w * np.nan_to_num(d), 0.0)
-        den += np.where(both, w, 0.0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return num / den
+    return _gower_cross(frame, frame, _column_parts(frame, cols, weights))
 
 
 @dataclass
 class NeedsClusters:
     labels: pd.Series          # index = account_id, values 1..k (1 = largest cluster)
     k: int
-    silhouettes: pd.DataFrame  # k, silhouette, clusters
-    distance: np.ndarray
+    silhouettes: pd.DataFrame  # k, silhouette, clusters (on the clustered sample)
+    distance: np.ndarray       # Gower matrix of the clustered respondents (the sample if any)
+    sampled: int = 0           # respondents clustered when a sample was drawn (0 = all)
 
 
 def cluster_needs(survey: pd.DataFrame, columns: Sequence[str],
                   k_range: tuple[int, int] = (2, 6), id_col: str = "account_id",
-                  method: str = "average") -> NeedsClusters:
+                  method: str = "average", max_rows: int = SAMPLE_ROWS,
+                  seed: int = 0) -> NeedsClusters:
     """Hierarchical clustering of survey answers on Gower distance; k by best silhouette.
 
-    Clusters are numbered 1..k by size (largest first), ties by smallest account_id.
+    More than ``max_rows`` respondents: a seeded sample of ``max_rows`` (``default_rng(seed)``
+    over the respondents sorted by id, so deterministic) is clustered and silhouettes are
+    computed on it; every other respondent joins the cluster whose medoid (the member with the
+    smallest total distance to its cluster) is nearest by Gower distance (ties -> the lower
+    cluster). Numeric ranges come from all respondents. Clusters are numbered 1..k by size
+    over all respondents (largest first), ties by smallest account_id.
     """
     from scipy.cluster.hierarchy import fcluster, linkage
     from scipy.spatial.distance import squareform
@@ -88,7 +131,14 @@ def cluster_needs(survey: pd.DataFrame, columns: Sequence[str],
                              rows=survey.loc[dup, id_col].tolist()[:20],
                              hint="keep one respondent per account (e.g. the decision maker)")
     frame = survey.sort_values(id_col, kind="stable").reset_index(drop=True)
-    d = gower_distance(frame, columns)
+    columns = list(columns)
+    parts = _column_parts(frame, columns, None)
+    sampled = len(frame) > max_rows
+    full = frame
+    if sampled:
+        pick = np.sort(np.random.default_rng(seed).choice(len(frame), max_rows, replace=False))
+        frame = frame.iloc[pick].reset_index(drop=True)
+    d = _gower_cross(frame, frame, parts)
     if np.isnan(d).any():
         raise AnalysisError("some respondents share no answered question; drop empty answers")
     n = len(frame)
@@ -108,6 +158,9 @@ def cluster_needs(survey: pd.DataFrame, columns: Sequence[str],
     if best is None:
         raise AnalysisError("no k in the range gives at least two clusters")
     _, k, lab = best
+    if sampled:
+        lab = _assign_to_medoids(full, frame, pick, lab, d, parts)
+        frame = full
     ids = frame[id_col].astype("str")
     tmp = pd.DataFrame({"lab": lab, "id": ids})
     info = tmp.groupby("lab").agg(size=("id", "size"), first=("id", "min"))
@@ -115,7 +168,30 @@ def cluster_needs(survey: pd.DataFrame, columns: Sequence[str],
     remap = {old: i + 1 for i, old in enumerate(info.index)}
     labels = pd.Series(tmp["lab"].map(remap).to_numpy(), index=pd.Index(ids, name=id_col),
                        name="needs_cluster")
-    return NeedsClusters(labels, int(len(info)), pd.DataFrame(rows), d)
+    return NeedsClusters(labels, int(len(info)), pd.DataFrame(rows), d,
+                         sampled=n if sampled else 0)
+
+
+def _assign_to_medoids(full: pd.DataFrame, sample: pd.DataFrame, pick: np.ndarray,
+                       lab: np.ndarray, d: np.ndarray,
+                       parts: list[tuple[str, float, bool, float]],
+                       chunk: int = 50_000) -> np.ndarray:
+    """Labels for every row of ``full``: the sample keeps its clustering label, every other
+    row takes the label of the nearest medoid (chunked: at most chunk x k distances)."""
+    clusters = np.unique(lab)
+    medoids = []
+    for c in clusters:  # a handful of clusters
+        members = np.flatnonzero(lab == c)
+        within = d[np.ix_(members, members)].sum(axis=1)
+        medoids.append(members[int(np.argmin(within))])
+    ref = sample.iloc[medoids]
+    out = np.empty(len(full), dtype=lab.dtype)
+    for start in range(0, len(full), chunk):  # bounded memory, vectorised within a chunk
+        part = full.iloc[start:start + chunk]
+        dist = np.nan_to_num(_gower_cross(part, ref, parts), nan=np.inf)
+        out[start:start + len(part)] = clusters[np.argmin(dist, axis=1)]
+    out[pick] = lab
+    return out
 
 
 def describe_clusters(survey: pd.DataFrame, labels: pd.Series, columns: Sequence[str],

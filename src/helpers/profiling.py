@@ -87,7 +87,9 @@ def _rank_desc(s: pd.Series, tiebreak: pd.Series | None) -> pd.Series:
     """Rank 1 = best score; ties ordered by ``tiebreak`` ascending when given, else row order."""
     if tiebreak is None:
         return s.rank(ascending=False, method="first")
-    order = np.argsort(np.asarray(tiebreak.astype(str)), kind="stable")
+    from .lift import _order_key  # id ranks computed by Arrow: no Python string sort
+
+    order = np.argsort(_order_key(tiebreak), kind="stable")
     return s.iloc[order].rank(ascending=False, method="first").reindex(s.index)
 
 
@@ -256,7 +258,9 @@ def threshold_finder(table: pd.DataFrame, variable: str, score_col: str = "score
         return None
     x = x_all.to_numpy(dtype=float)[valid]
     s = s_all.to_numpy(dtype=float)[valid]
-    tb = (table["account_id"].astype(str).to_numpy()[valid] if "account_id" in table.columns
+    from .lift import _order_key  # id order as integers: lexsort without Python strings
+
+    tb = (_order_key(table["account_id"])[valid] if "account_id" in table.columns
           else np.arange(n))
     by_score = np.lexsort((tb, -s))                     # best first, account_id tie-break
     pos = np.empty(n, dtype=np.int64)

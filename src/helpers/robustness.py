@@ -85,7 +85,7 @@ def weight_perturbation(components: pd.DataFrame, weights: Mapping[str, float],
                         draws: int = 200, concentration: float = 50.0,
                         top_share: float = 0.25, robust_share: float = 0.8, seed: int = 42,
                         id_col: str = "account_id", kendall_max_n: int | None = 20_000,
-                        batch: int = 50) -> WeightPerturbation:
+                        batch: int = 50, max_cells: int = 10_000_000) -> WeightPerturbation:
     """How much the ranking and the top accounts move when the score weights move.
 
     ``components``: one row per account, ``id_col`` (or the index) plus one numeric column
@@ -120,6 +120,8 @@ def weight_perturbation(components: pd.DataFrame, weights: Mapping[str, float],
         np.sort(rng.choice(n, kendall_max_n, replace=False))
     spear, kend, ret = np.empty(draws), np.empty(draws), np.empty(draws)
     top_count_acc = np.zeros(n)
+    # bounded memory: ~10 draws x accounts float matrices live per batch (<= max_cells each)
+    batch = max(1, min(batch, max_cells // max(n, 1)))
     for start in range(0, draws, batch):  # batches of draws, vectorised over accounts
         sl = slice(start, min(start + batch, draws))
         s = wd[sl] @ c.T                                 # b x n (draws x accounts)
@@ -168,10 +170,14 @@ def weights_sentence(result: WeightPerturbation) -> str:
 def jaccard_matrix(a: np.ndarray, b: np.ndarray) -> pd.DataFrame:
     """Jaccard similarity between every label of ``a`` (rows) and of ``b`` (columns),
     for two labelings of the same items."""
-    ct = pd.crosstab(pd.Series(a, name="a"), pd.Series(b, name="b"))
-    inter = ct.to_numpy(dtype=float)
+    ca, ua = pd.factorize(np.asarray(a), sort=True)  # a contingency table by bincount
+    cb, ub = pd.factorize(np.asarray(b), sort=True)
+    ok = (ca >= 0) & (cb >= 0)  # like crosstab, pairs with a missing label are left out
+    inter = np.bincount(ca[ok] * len(ub) + cb[ok], minlength=len(ua) * len(ub)) \
+        .reshape(len(ua), len(ub)).astype(float)
     union = inter.sum(axis=1)[:, None] + inter.sum(axis=0)[None, :] - inter
-    return pd.DataFrame(inter / union, index=ct.index, columns=ct.columns)
+    return pd.DataFrame(inter / union, index=pd.Index(ua, name="a"),
+                        columns=pd.Index(ub, name="b"))
 
 
 def stability_verdict(j: float, stable: float = 0.75, pattern: float = 0.6,

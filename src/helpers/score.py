@@ -230,11 +230,13 @@ def top_bottom(scored: pd.DataFrame, n: int = 10) -> tuple[pd.DataFrame, pd.Data
     """The n best and n worst accounts with a ``why`` column naming the two components with
     the largest absolute contribution (e.g. "contract value (+120,000), churn penalty
     (-5,000)")."""
-    ranked = scored.sort_values("score_rank", kind="stable")
+    # only 2n rows are needed: order the rank column, not the whole (wide) frame
+    order = np.argsort(scored["score_rank"].to_numpy(), kind="stable")
     keep = [c for c in ("account_id", "account_name", "score", "score_rank", "quartile",
-                        "status", "mrr", *COMPONENTS) if c in ranked.columns]
-    top = ranked.head(n)[keep].copy()
-    bottom = ranked.tail(n).iloc[::-1][keep].copy()
+                        "status", "mrr", *COMPONENTS) if c in scored.columns]
+    n = max(int(n), 0)
+    top = scored.iloc[order[:n]][keep].copy()
+    bottom = scored.iloc[order[max(len(order) - n, 0):][::-1]][keep].copy()
     top["why"], bottom["why"] = _why(top), _why(bottom)
     return top.reset_index(drop=True), bottom.reset_index(drop=True)
 

@@ -265,7 +265,9 @@ def _kind(s: pd.Series) -> str:
     if pd.api.types.is_numeric_dtype(s):
         return "bool" if len(nonnull) and nonnull.isin([0, 1]).all() and \
             nonnull.nunique() <= 2 else "numeric"
-    if len(nonnull) and nonnull.map(lambda v: isinstance(v, bool | np.bool_)).all():
+    if isinstance(s.dtype, pd.StringDtype):  # text values are never booleans
+        return "category"
+    if len(nonnull) and pd.api.types.infer_dtype(nonnull, skipna=True) == "boolean":
         return "bool"
     return "category"
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import yaml
 
@@ -39,16 +40,19 @@ def weight_tables(scored_base: pd.DataFrame, weights: Score, n: int = 10) -> dic
     """The panel's content as plain tables: formula, ranking head, top / bottom n with why,
     quantile sizes, and how many of the base top quarter stay in the top quarter."""
     scored = rescore(scored_base, weights)
-    ranked = scored.sort_values("score_rank", kind="stable")
+    # every update must stay interactive at 1e5-1e6 accounts: order the rank column only,
+    # never sort or copy the wide frame, compare top quarters as masks (same rows, same order)
+    order = np.argsort(scored["score_rank"].to_numpy(), kind="stable")
     cols = [c for c in ("account_id", "account_name", "score", "score_rank", "quartile",
-                        "status", "mrr") if c in ranked]
+                        "status", "mrr") if c in scored]
     top, bottom = top_bottom(scored, n)
-    sizes = ranked["quartile"].value_counts(sort=False).rename_axis("quartile") \
+    sizes = scored["quartile"].iloc[order].value_counts(sort=False).rename_axis("quartile") \
         .reset_index(name="accounts")
-    base_top = set(scored_base.loc[scored_base["score_pct"] > 0.75, "account_id"])
-    new_top = set(scored.loc[scored["score_pct"] > 0.75, "account_id"])
-    retained = len(base_top & new_top) / len(base_top) if base_top else float("nan")
-    return {"formula": score_formula(weights), "ranking": ranked[cols].head(HEAD_ROWS),
+    base_top = scored_base["score_pct"].to_numpy(dtype=float) > 0.75
+    new_top = scored["score_pct"].to_numpy(dtype=float) > 0.75
+    retained = float((base_top & new_top).sum() / base_top.sum()) if base_top.any() \
+        else float("nan")
+    return {"formula": score_formula(weights), "ranking": scored.iloc[order[:HEAD_ROWS]][cols],
             "top": top, "bottom": bottom, "quantile_sizes": sizes,
             "top_quarter_retained": retained, "scored": scored}
 
