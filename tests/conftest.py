@@ -1,8 +1,12 @@
-"""Shared fixtures. Tests never write under data/raw/ and use tmp dirs for run outputs."""
+"""Shared fixtures and helpers. Tests never write under data/raw/ of the repository: runs go
+to scratch projects (copies of params/ and notebooks/ plus a data room) under tmp dirs."""
 
 from __future__ import annotations
 
 import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -20,3 +24,33 @@ def root() -> Path:
 @pytest.fixture
 def demo_dir() -> Path:
     return ROOT / "data" / "raw" / "demo"
+
+
+def scratch_project(root: Path, *, demo: str | int | None = "copy", seed: int = 20260930) -> Path:
+    """A project folder with the repository's params/ and notebooks/ and a demo data room:
+    ``demo="copy"`` copies the committed one, an int generates that many accounts, None none."""
+    from helpers.demo import write_demo
+
+    shutil.copytree(ROOT / "params", root / "params")
+    shutil.copytree(ROOT / "notebooks", root / "notebooks")
+    raw = root / "data" / "raw" / "demo"
+    if demo == "copy":
+        shutil.copytree(ROOT / "data" / "raw" / "demo", raw)
+    elif isinstance(demo, int):
+        write_demo(raw, n_accounts=demo, seed=seed)
+    return root
+
+
+@contextmanager
+def use_project(root: Path) -> Iterator[Path]:
+    """Resolve every helpers path (params, data, reports) inside ``root`` for the block."""
+    from helpers import paths
+
+    mp = pytest.MonkeyPatch()
+    mp.setenv("WORKBOOK_ROOT", str(root))
+    paths.project_root.cache_clear()
+    try:
+        yield root
+    finally:
+        mp.undo()
+        paths.project_root.cache_clear()

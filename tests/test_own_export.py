@@ -3,17 +3,13 @@ without editing code — only a parameter file copied from the template and a co
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pytest
+from conftest import scratch_project, use_project
 
-from helpers import paths
 from helpers.pipeline import run_in_process
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def _minimal_export(n: int = 400, seed: int = 5) -> pd.DataFrame:
@@ -38,9 +34,7 @@ def _minimal_export(n: int = 400, seed: int = 5) -> pd.DataFrame:
 
 
 def test_template_with_a_minimal_export_reaches_a_report(tmp_path):
-    root = tmp_path / "newcomer"
-    shutil.copytree(ROOT / "params", root / "params")
-    shutil.copytree(ROOT / "notebooks", root / "notebooks")
+    root = scratch_project(tmp_path / "newcomer", demo=None)
     raw = root / "data" / "raw" / "my-company"
     raw.mkdir(parents=True)
     _minimal_export().to_csv(raw / "companies.csv", index=False)
@@ -52,14 +46,8 @@ def test_template_with_a_minimal_export_reaches_a_report(tmp_path):
     mine = mine.replace("churn_date: Churn Date", "churn_date: Churned On")
     (root / "params" / "mine.yaml").write_text(
         mine + "analysis: {bootstrap: 30, cv_repeats: 1}\nrobustness: {draws: 30, segment_bootstrap: 5}\n")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("WORKBOOK_ROOT", str(root))
-    paths.project_root.cache_clear()
-    try:
+    with use_project(root):
         out = run_in_process("mine", "params/mine.yaml", report=True)
-    finally:
-        mp.undo()
-        paths.project_root.cache_clear()
     html = Path(out["report"]["html"]).read_text(encoding="utf-8")
     assert "Company " in html and "<script" not in html.lower()
     recon = pd.read_parquet(root / "data/processed/mine/reconciliation.parquet")

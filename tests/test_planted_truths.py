@@ -8,17 +8,12 @@ only the files, the parameter file and the hypothesis register, as it would a us
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import pandas as pd
 import pytest
+from conftest import scratch_project, use_project
 
-from helpers import paths
-from helpers.demo import write_demo
 from helpers.pipeline import run_in_process
 
-ROOT = Path(__file__).resolve().parents[1]
 PLANTED = {"employees": "+", "is_hospital": "-", "is_multinational": "-",
            "ad_budget_usd": "+", "it_team_size": "-"}
 NULLS = ["social_media_followers", "hq_region", "founded_year", "glassdoor_rating"]
@@ -27,30 +22,12 @@ FAST = ("extends: demo.yaml\nanalysis: {bootstrap: 40, cv_repeats: 2}\n"
         "robustness: {draws: 40, segment_bootstrap: 8}\n")
 
 
-def _project(tmp: Path, n_accounts: int | None, seed: int, extra: str = "") -> Path:
-    root = tmp / f"project-{n_accounts or 'demo'}-{seed}"
-    shutil.copytree(ROOT / "params", root / "params")
-    shutil.copytree(ROOT / "notebooks", root / "notebooks")
-    raw = root / "data" / "raw" / "demo"
-    if n_accounts is None:
-        shutil.copytree(ROOT / "data" / "raw" / "demo", raw)
-    else:
-        write_demo(raw, n_accounts=n_accounts, seed=seed)
-    (root / "params" / "fast.yaml").write_text(FAST + extra)
-    return root
-
-
 def _run(tmp_path_factory, n_accounts, seed, extra=""):
-    root = _project(tmp_path_factory.mktemp("planted"), n_accounts, seed, extra)
-    mp = pytest.MonkeyPatch()
-    mp.setenv("WORKBOOK_ROOT", str(root))
-    paths.project_root.cache_clear()
-    try:
-        out = run_in_process("planted", "params/fast.yaml", report=False)
-    finally:
-        mp.undo()
-        paths.project_root.cache_clear()
-    return out["step4"]
+    root = scratch_project(tmp_path_factory.mktemp("planted") / "project",
+                           demo="copy" if n_accounts is None else n_accounts, seed=seed)
+    (root / "params" / "fast.yaml").write_text(FAST + extra)
+    with use_project(root):
+        return run_in_process("planted", "params/fast.yaml", report=False)["step4"]
 
 
 @pytest.fixture(scope="module")

@@ -4,44 +4,33 @@ scratch project: 2026Q2, then 2026Q3 (finds 2026Q2 and migrates), then a feedbac
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import scratch_project, use_project
 
-from helpers import paths
 from helpers.io import read_table
 from helpers.params import Source
 from helpers.pipeline import run_in_process
 from helpers.store import RunStore
 
-ROOT = Path(__file__).resolve().parents[1]
 FAST = "analysis: {bootstrap: 20, cv_repeats: 1}\nrobustness: {draws: 20, segment_bootstrap: 5}\n"
 
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
-    root = tmp_path_factory.mktemp("quarterly") / "project"
-    shutil.copytree(ROOT / "params", root / "params")
-    shutil.copytree(ROOT / "notebooks", root / "notebooks")
-    shutil.copytree(ROOT / "data" / "raw" / "demo", root / "data" / "raw" / "demo")
+    root = scratch_project(tmp_path_factory.mktemp("quarterly") / "project")
     for q in ("2026Q2", "2026Q3"):
         (root / "params" / f"f{q}.yaml").write_text(f"extends: {q}.yaml\n{FAST}")
     (root / "params" / "f2026Q3-v2.yaml").write_text(
         "extends: f2026Q3.yaml\nscore: {churn_penalty: 20000, cost_per_ticket: 60}\n")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("WORKBOOK_ROOT", str(root))
-    paths.project_root.cache_clear()
     out = {}
-    try:
+    with use_project(root):
         for rid in ("2026Q2", "2026Q3", "2026Q3-v2"):
             out[rid] = run_in_process(rid, f"params/f{rid}.yaml")
             RunStore(rid).update_manifest(status="complete")  # what the chain stamps
         yield {"root": root, "out": out}
-    finally:
-        mp.undo()
-        paths.project_root.cache_clear()
 
 
 def _snap(root: Path, q: str) -> pd.DataFrame:
