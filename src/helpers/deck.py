@@ -950,8 +950,8 @@ def _appendix(ctx: Context, appendix_links: Mapping[str, str] | None) -> R.Secti
         ("run id", ctx.store.run_id), ("as of", str(ctx.params.as_of)),
         ("parameter file", str(m.get("params_file", "–"))),
         ("parameters hash (SHA-256)", str(m.get("params_hash") or params_hash(ctx.params))),
-        ("started", str(m.get("started_at", "–"))), ("status", str(m.get("status", "–"))),
-    ], columns=["item", "value"])
+        ("started", str(m.get("started_at", "–"))),
+    ], columns=["item", "value"])  # no status: the report is built inside the run it describes
     s.add(R.h3("Run"), R.table(info))
     inputs = m.get("inputs") or {}
     if inputs:
