@@ -29,8 +29,18 @@ def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``df`` with every text cell neutralised (column names too)."""
     out = df.copy()
     for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(neutralise, na_action="ignore")
+        s = out[col]
+        if not (s.dtype == object or pd.api.types.is_string_dtype(s)):
+            continue
+        try:  # one vectorised prefix test; the Python check only on the (few) matches
+            hit = s.str.startswith(_FORMULA_START).fillna(False).to_numpy(dtype=bool)
+        except (AttributeError, TypeError):  # an object column without text
+            out[col] = s.map(neutralise, na_action="ignore")
+            continue
+        if hit.any():
+            fixed = s.astype(object)
+            fixed.iloc[hit] = [neutralise(v) for v in fixed.iloc[hit]]
+            out[col] = fixed
     out.columns = [neutralise(str(c)) for c in out.columns]
     return out
 

@@ -74,11 +74,19 @@ def top_label(score: pd.Series, top_share: float = 0.25,
         rows = list(s.index[s.isna()][:20])
         raise InputDataError("quality score has missing values", column=str(s.name or "score"),
                              rows=rows, hint="score every kept account before Step 4")
-    key = _order_key(s.index if ids is None else ids)
-    order = np.lexsort((key, -s.to_numpy(dtype=float)))
+    v = s.to_numpy(dtype=float)
     k = top_count(len(s), top_share)
-    out = np.zeros(len(s), dtype=bool)
-    out[order[:k]] = True
+    # only the k-th best value matters: partition (O(n)) instead of a full sort; ids are
+    # ranked only inside the tie block at the boundary (same result as a full lexsort)
+    kth = -np.partition(-v, k - 1)[k - 1]
+    out = v > kth
+    at = np.flatnonzero(v == kth)
+    need = k - int(out.sum())
+    if need >= len(at):
+        out[at] = True
+    else:
+        id_values = (s.index if ids is None else pd.Index(ids))[at]
+        out[at[np.argsort(_order_key(id_values), kind="stable")[:need]]] = True
     return pd.Series(out, index=s.index, name="is_top")
 
 
@@ -120,6 +128,29 @@ class _Prepared:
         x = np.r_[0.0, np.cumsum(n_b) / tot_n]
         y = np.r_[0.0, np.cumsum(v_b) / tot_v]
         return x, y
+
+    def block_codes(self) -> np.ndarray:
+        """Per account (original order): 2 x its tie block + its 0/1 target (binary target
+        only), so that one ``bincount`` of a resample gives every block's count and tops."""
+        blk = np.empty(len(self.order), dtype=np.int64)
+        ends = np.r_[self.starts[1:], len(self.order)]
+        blk[self.order] = np.repeat(np.arange(len(self.starts)), ends - self.starts)
+        t = np.empty(len(self.order), dtype=np.int64)
+        t[self.order] = self.target.astype(np.int64)
+        codes = 2 * blk + t
+        return codes.astype(np.int32) if len(codes) and codes.max() < 2**31 - 1 else codes
+
+    def resample_points(self, codes: np.ndarray, pick: np.ndarray
+                        ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`points` for the bootstrap resample ``pick`` (indices drawn with replacement)
+        of a binary target, from :meth:`block_codes`: identical to ``points(bincount(pick))``
+        (integer counts, exact in any order) without gathering or sorting n weights."""
+        cnt = np.bincount(codes[pick], minlength=2 * len(self.starts)).reshape(-1, 2)
+        c_n, c_v = np.cumsum(cnt.sum(axis=1)), np.cumsum(cnt[:, 1])
+        if c_v[-1] <= 0:
+            raise AnalysisError("the target is empty (no top accounts / no value): "
+                                "a gains curve needs at least one positive")
+        return np.r_[0.0, c_n / float(c_n[-1])], np.r_[0.0, c_v / float(c_v[-1])]
 
 
 def _area(x: np.ndarray, y: np.ndarray) -> float:
@@ -346,17 +377,24 @@ def out_of_fold_scores(table: pd.DataFrame, scheme: Scheme, is_top: pd.Series,
     return out
 
 
+def _bootstrap_pick(n: int, b: int, seed: int) -> np.ndarray:
+    """Accounts drawn (with replacement) in bootstrap draw ``b`` (same for every scheme:
+    paired)."""
+    return np.random.default_rng([seed, b]).integers(0, n, n)
+
+
 def _bootstrap_weights(n: int, b: int, seed: int) -> np.ndarray:
     """Resample counts for bootstrap draw ``b`` (same for every scheme: paired)."""
-    rng = np.random.default_rng([seed, b])
-    return np.bincount(rng.integers(0, n, n), minlength=n).astype(float)
+    return np.bincount(_bootstrap_pick(n, b, seed), minlength=n).astype(float)
 
 
 def _metrics(prep: _Prepared, perfect: _Prepared, points: Sequence[float],
              weight=None, a_star: float | None = None) -> np.ndarray:
     """AR and captures of one prepared ranking (``a_star``: the perfect curve's area for this
-    ``weight``, when the caller already has it)."""
-    x, y = prep.points(weight)
+    ``weight``, when the caller already has it). ``weight`` is per-account weights or a
+    ``(block codes, resample indices)`` pair (:meth:`_Prepared.resample_points`)."""
+    x, y = prep.points(weight) if not isinstance(weight, tuple) else \
+        prep.resample_points(*weight)
     a = _area(x, y)
     if a_star is None:
         a_star = _area(*perfect.points(weight))
@@ -429,12 +467,16 @@ def evaluate_schemes(table: pd.DataFrame, schemes: Sequence[Scheme], top_share: 
             boot_sets.append(preps)
     if bootstrap:  # resample b is the same for every scheme and sample (paired): drawn once
         boot = np.empty((len(rows), bootstrap, len(mnames)))
+        # each ranking's tie blocks coded once; a draw is then one bincount per ranking
+        # (the same resample counts as weights, without gathering or re-sorting n values)
+        codes = {id(p): p.block_codes() for preps in boot_sets for p in preps}
+        perfect_codes = perfect.block_codes()
         for b in range(bootstrap):
-            w = _bootstrap_weights(n, b, seed)
-            a_star = _area(*perfect.points(w))
+            pick = _bootstrap_pick(n, b, seed)
+            a_star = _area(*perfect.resample_points(perfect_codes, pick))
             for r, preps in enumerate(boot_sets):
-                boot[r, b] = np.mean([_metrics(p, perfect, points, w, a_star) for p in preps],
-                                     axis=0)
+                boot[r, b] = np.mean([_metrics(p, perfect, points, (codes[id(p)], pick),
+                                               a_star) for p in preps], axis=0)
         for r, row in enumerate(rows):
             for j, m in enumerate(mnames):
                 row[f"{m}_ci_low"] = float(np.nanquantile(boot[r, :, j], alpha))

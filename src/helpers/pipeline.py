@@ -228,7 +228,12 @@ def step4_schemes(s: Session, ctx: Step4Context, verdict_table: pd.DataFrame,
         s.warn(["no validated observable variable: no segmentation scheme to compare"], "lift")
         return {"core": core, "schemes": [], "lift": pd.DataFrame(),
                 "summary": pd.DataFrame()}
-    lift_long, summary = lift.evaluate_schemes(ctx.table, schemes, top_share=a.top_share,
+    # the schemes read only the id, the score and the segmentation variables: the folds copy
+    # those columns, not the whole analysis table (5 folds x 3 repeats x every scheme)
+    used = [c for c in dict.fromkeys(["account_id", "score", *ctx.seg_vars, *core,
+                                      *([a.tree.forced_root] if a.tree.forced_root else [])])
+            if c in ctx.table.columns]
+    lift_long, summary = lift.evaluate_schemes(ctx.table[used], schemes, top_share=a.top_share,
                                                folds=a.cv_folds, repeats=a.cv_repeats,
                                                bootstrap=a.bootstrap, seed=p.seed)
     s.store.write("lift", lift_long, step=s.step)

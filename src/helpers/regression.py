@@ -137,7 +137,7 @@ def build_design(table: pd.DataFrame, variables: Sequence[str],
             counts = lab.value_counts()
             ref = sorted(counts.index[counts == counts.max()].astype(str))[0]
             names = []
-            for c in sorted(set(lab.astype(str)) - {ref}):
+            for c in sorted(set(pd.unique(lab.astype(str))) - {ref}):  # C, not a str loop
                 name = f"{words(v)} = {c}"
                 cols[name] = (lab == c).astype(float)
                 names.append(name)

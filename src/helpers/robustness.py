@@ -58,17 +58,13 @@ def _order_and_ranks(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per row (one row per draw, accounts along axis 1, contiguous): descending order and
     average ranks (1 = best, ties share the mean rank, so the order among ties is irrelevant)."""
     order = np.argsort(-scores, axis=1)
-    srt = np.take_along_axis(scores, order, axis=1)
     n = scores.shape[1]
-    pos = np.broadcast_to(np.arange(n)[None, :], scores.shape)
-    new_run = np.ones(scores.shape, dtype=bool)
-    new_run[:, 1:] = srt[:, 1:] != srt[:, :-1]
-    first = np.maximum.accumulate(np.where(new_run, pos, 0), axis=1)
-    end_run = np.ones(scores.shape, dtype=bool)
-    end_run[:, :-1] = new_run[:, 1:]
-    last = np.minimum.accumulate(np.where(end_run, pos, n)[:, ::-1], axis=1)[:, ::-1]
     ranks = np.empty(scores.shape)
-    np.put_along_axis(ranks, order, (first + last) / 2.0 + 1.0, axis=1)
+    for i in range(scores.shape[0]):  # a few rows per batch; each row vectorised
+        srt = scores[i, order[i]]
+        starts = np.flatnonzero(np.r_[True, srt[1:] != srt[:-1]]) if n else np.zeros(0, int)
+        ends = np.r_[starts[1:], n] - 1  # first and last position of each tie run
+        ranks[i, order[i]] = np.repeat((starts + ends) / 2.0 + 1.0, ends - starts + 1)
     return order, ranks
 
 
@@ -180,6 +176,15 @@ def jaccard_matrix(a: np.ndarray, b: np.ndarray) -> pd.DataFrame:
                         columns=pd.Index(ub, name="b"))
 
 
+def _text_labels(labels: object) -> pd.Series:
+    """Segment labels as a text Series (Arrow-backed: factorised in C, no object array);
+    missing labels become the text 'nan', as ``astype(str)`` of an object array did."""
+    s = pd.Series(labels) if not isinstance(labels, pd.Series) else labels.reset_index(drop=True)
+    if not pd.api.types.is_string_dtype(s) or s.isna().any():
+        s = pd.Series(np.asarray(s, dtype=object).astype(str))
+    return s.astype("str")
+
+
 def stability_verdict(j: float, stable: float = 0.75, pattern: float = 0.6,
                       dissolved: float = 0.5) -> str:
     """Hennig's reading of a mean Jaccard."""
@@ -208,23 +213,38 @@ def segment_stability(table: pd.DataFrame, segment_fn: Callable[[pd.DataFrame], 
     """
     if id_col not in table.columns:
         raise InputDataError(f"table has no '{id_col}' column", column=id_col)
-    base = np.asarray(segment_fn(table), dtype=object).astype(str)
-    if len(base) != len(table):
+    base_lab = _text_labels(segment_fn(table))
+    if len(base_lab) != len(table):
         raise AnalysisError("segment_fn must return one label per account")
-    labels = np.unique(base)
+    base_codes, labels = pd.factorize(base_lab, sort=True)  # labels sorted, as np.unique
+    labels = np.asarray(labels, dtype=object).astype(str)
+    base = labels[base_codes]
     n = len(table)
     rng = np.random.default_rng(seed)
     best = np.full((n_boot, len(labels)), np.nan)
     frame = table.reset_index(drop=True)
+    rows = np.arange(n)
     for b in range(n_boot):  # each draw redoes the segmentation
         pick = rng.integers(0, n, n)
         boot = frame.iloc[pick].reset_index(drop=True)
-        lab = np.asarray(segment_fn(boot), dtype=object).astype(str)
-        _, first = np.unique(pick, return_index=True)  # one row per distinct account
-        orig = base[pick[first]]
-        jm = jaccard_matrix(orig, lab[first])
-        got = jm.max(axis=1)
-        best[b] = got.reindex(labels).to_numpy()
+        lab_codes, lab_names = pd.factorize(_text_labels(segment_fn(boot)), sort=True)
+        # one row per distinct account drawn (its copies have the same values, hence the
+        # same label): no sort of the n draws, the contingency counts are the same
+        one = np.empty(n, dtype=np.int64)
+        one[pick] = rows
+        drawn = np.zeros(n, dtype=bool)
+        drawn[pick] = True
+        distinct = np.flatnonzero(drawn)
+        inter = np.bincount(base_codes[distinct] * len(lab_names)
+                            + lab_codes[one[distinct]],
+                            minlength=len(labels) * len(lab_names)
+                            ).reshape(len(labels), len(lab_names)).astype(float)
+        present = inter.sum(axis=1) > 0  # original segments with a drawn account
+        union = inter.sum(axis=1)[:, None] + inter.sum(axis=0)[None, :] - inter
+        with np.errstate(invalid="ignore", divide="ignore"):
+            got = (inter / union).max(axis=1) if len(lab_names) else np.full(len(labels),
+                                                                                np.nan)
+        best[b] = np.where(present, got, np.nan)
     out = pd.DataFrame({
         "segment": labels,
         "accounts": pd.Series(base).value_counts().reindex(labels).to_numpy(),

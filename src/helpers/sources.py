@@ -54,6 +54,32 @@ SELECT COUNT(*) FILTER (WHERE {created_at} IS NOT NULL
 FROM src
 """
 
+# TICKET_SQL and TICKET_BAD_SQL in one scan of the file (what ticket_summary runs): every
+# account_id group carries its in-window count and minutes and its bad-row counts; groups with
+# no in-window ticket and the NULL account are dropped after the totals are taken
+TICKET_ONE_SCAN_SQL = """
+WITH t AS (
+    SELECT CAST({account_id} AS VARCHAR)                    AS account_id,
+           {created_at}                                     AS created_raw,
+           TRY_CAST({created_at} AS TIMESTAMP)              AS created_at,
+           TRY_CAST({minutes_spent} AS DOUBLE)              AS minutes_spent
+    FROM src
+), f AS (
+    SELECT *,
+           (CAST(created_at AS DATE) >  CAST($start AS DATE)
+            AND CAST(created_at AS DATE) <= CAST($as_of AS DATE)
+            AND account_id IS NOT NULL)                     AS in_window
+    FROM t
+)
+SELECT account_id,
+       COUNT(*) FILTER (WHERE in_window)                    AS tickets,
+       COALESCE(SUM(minutes_spent) FILTER (WHERE in_window), 0) AS ticket_minutes,
+       COUNT(*) FILTER (WHERE created_raw IS NOT NULL AND created_at IS NULL) AS bad_dates,
+       COUNT(*) FILTER (WHERE account_id IS NULL)           AS no_account
+FROM f
+GROUP BY account_id
+"""
+
 USAGE_SQL = """
 WITH u AS (
     SELECT CAST({account_id} AS VARCHAR) AS account_id,
@@ -166,10 +192,14 @@ def ticket_summary(path_or_df: str | Path | Source | pd.DataFrame, as_of: dt.dat
             cols["minutes_spent"] = "NULL"
         as_of = pd.Timestamp(as_of).date()
         start = as_of - dt.timedelta(days=int(window_days))
-        out = con.execute(TICKET_SQL.format(**cols), {"start": start, "as_of": as_of}).df()
-        bad_dates, no_account = con.execute(TICKET_BAD_SQL.format(**cols)).fetchone()
+        both = con.execute(TICKET_ONE_SCAN_SQL.format(**cols),
+                           {"start": start, "as_of": as_of}).df()
     finally:
         con.close()
+    bad_dates, no_account = int(both["bad_dates"].sum()), int(both["no_account"].sum())
+    keep = (both["tickets"].to_numpy() > 0) & both["account_id"].notna().to_numpy()
+    out = both.loc[keep, ["account_id", "tickets", "ticket_minutes"]] \
+        .sort_values("account_id", kind="stable").reset_index(drop=True)
     out = out.astype({"account_id": str, "tickets": "int64", "ticket_minutes": "float64"})
     warnings = []
     if bad_dates:
