@@ -557,6 +557,13 @@ def build_analysis_table(params: P.Params, scored_accounts: pd.DataFrame,
                                       & ~table["industry"].isin(set(mapping.values())))
     table, log = flag_out_of_range(table, rules)
     logs.append(log)
+    provenance = pd.DataFrame(columns=["account_id", "field", "value", "source"])
+    if params.inputs.worksheet is not None:  # researchers' filled worksheet: fills gaps only
+        table, provenance = import_worksheet(resolve(params.inputs.worksheet.path), table)
+        logs.append(pd.DataFrame(
+            [_log(str(f), f"filled from the collection worksheet ({params.inputs.worksheet.path})",
+                  int(n), 0) for f, n in provenance["field"].value_counts(sort=False).items()],
+            columns=LOG_COLUMNS))
 
     table, mlog = H.derive_measures(table, register)
     std_log = pd.concat([lg for lg in logs if len(lg)], ignore_index=True) if logs else \
@@ -587,6 +594,7 @@ def build_analysis_table(params: P.Params, scored_accounts: pd.DataFrame,
         "unmapped_industries": (pd.concat(unmapped_all, ignore_index=True) if unmapped_all
                                 else pd.DataFrame(columns=["label", "rows", "source"])),
         "hypotheses": register,
+        "worksheet_provenance": provenance,
     }
     return analysis, reports
 

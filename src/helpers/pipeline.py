@@ -85,7 +85,7 @@ def step2_hypotheses(s: Session) -> dict[str, pd.DataFrame]:
 # ----------------------------------------------------------------------------- Step 3
 
 STEP3_REPORTS = ("join_report", "quality_report", "standardisation_log", "measure_log",
-                 "unmatched_source_rows", "unmapped_industries")
+                 "unmatched_source_rows", "unmapped_industries", "worksheet_provenance")
 
 
 def step3_collect(s: Session) -> dict[str, Any]:
