@@ -4,8 +4,8 @@ through ``inputs.worksheet``; filled values reach the analysis table with their 
 from __future__ import annotations
 
 import pandas as pd
-
 from conftest import scratch_project, use_project
+
 from helpers import pipeline
 from helpers.session import start
 
