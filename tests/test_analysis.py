@@ -77,6 +77,8 @@ def test_variable_explorer_static_and_interactive():
     static = A.variable_explorer(table, tested, interactive=False)
     assert set(static["variable"]) == set(tested["variable"])
     widget = A.variable_explorer(table, tested, interactive=True)
-    dropdown = widget.children[0]
-    dropdown.value = dropdown.options[-1]  # the panel re-renders on change without error
-    assert dropdown.value == tested["variable"].iloc[-1]
+    dropdown, view = widget.children
+    first = view.value
+    assert "<table" in first and first.startswith("<p><b>")
+    dropdown.value = dropdown.options[-1]  # the view re-renders on change
+    assert dropdown.value == tested["variable"].iloc[-1] and view.value != first

@@ -325,10 +325,19 @@ def needs_layer(survey: pd.DataFrame | None, table: pd.DataFrame, assignment: pd
             "needs_cross": cross, "diamonds": dia}
 
 
+def _split_sentence(res: Mapping[str, Any]) -> str:
+    split = res.get("best_split")
+    return split.get("sentence", "") if isinstance(split, dict) else str(split or "")
+
+
 def variable_explorer(table: pd.DataFrame, tested: pd.DataFrame, interactive: bool) -> Any:
-    """A dropdown over the tested variables showing profile, distribution and best split
-    (``helpers.verdicts.explore``); with interactive=False the static profile of the first
-    variable with a clean cut-off (no widgets)."""
+    """A dropdown over the tested variables showing each one's profile by score group, its
+    distribution and its best single split (``helpers.verdicts.explore``, no model refits).
+
+    interactive=False: one static table, the profile of every variable with its best split
+    (no widgets). interactive=True: the dropdown and an HTML view re-rendered on every change
+    (an HTML widget rather than an Output widget: it renders the same in JupyterLab, in
+    exported notebooks and under any kernel client; cells are escaped by ``to_html``)."""
     from .verdicts import explore
 
     kinds = kinds_of(tested)
@@ -341,27 +350,28 @@ def variable_explorer(table: pd.DataFrame, tested: pd.DataFrame, interactive: bo
             res = explore(table, v, kinds[v])
             prof = res["profile"].copy()
             prof.insert(0, "variable", v)
-            prof["best_split"] = (res.get("best_split") or {}).get("sentence", "") \
-                if isinstance(res.get("best_split"), dict) else str(res.get("best_split") or "")
+            prof["best_split"] = _split_sentence(res)
             frames.append(prof)
         return pd.concat(frames, ignore_index=True)
-    import ipywidgets as W
-    from IPython.display import display
+    import html
 
-    out = W.Output()
+    import ipywidgets as W
+
     pick = W.Dropdown(options=options, value=options[0], description="variable")
+    view = W.HTML()
 
     def show(change: Any = None) -> None:
         res = explore(table, pick.value, kinds[pick.value])
-        with out:
-            out.clear_output(wait=True)
-            display(res["profile"], res["distribution"])
-            split = res.get("best_split")
-            print(split.get("sentence", "") if isinstance(split, dict) else (split or ""))
+        parts = [f"<p><b>{html.escape(_split_sentence(res))}</b></p>",
+                 res["profile"].to_html(index=False, float_format=lambda v: f"{v:,.3g}")]
+        dist = res.get("distribution")
+        if isinstance(dist, pd.DataFrame):
+            parts.append(dist.head(40).to_html(index=False, float_format=lambda v: f"{v:,.3g}"))
+        view.value = "".join(parts)
 
     pick.observe(show, names="value")
     show()
-    return W.VBox([pick, out])
+    return W.VBox([pick, view])
 
 
 def findings(seg_out: pd.DataFrame, priorities: Any, scheme_summary: pd.DataFrame,
