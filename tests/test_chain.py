@@ -69,3 +69,30 @@ def test_cli_reports_parameter_errors_without_traceback(tmp_path, capsys):
 def test_cli_refuses_bad_run_id_before_anything(capsys):
     assert main(["run", "--params", "params/demo.yaml", "--run-id", "../evil"]) == 2
     assert "invalid run id" in capsys.readouterr().err
+
+
+def _record(params_hash="p1", accounts_sha="a1"):
+    return {"params_hash": params_hash,
+            "inputs": {"accounts": {"path": "a.csv", "sha256": accounts_sha},
+                       "tickets": {"path": "t.csv", "sha256": "t1"}}}
+
+
+def _done(upto: int, **record):
+    from helpers.paths import NOTEBOOKS
+
+    rec = _record(**record)
+    return {"notebooks": {nb: {"seconds": 1.0, **rec} for nb in NOTEBOOKS[:upto]}}
+
+
+def test_resume_is_allowed_only_with_unchanged_parameters_and_inputs():
+    from helpers.chain import _check_resumable
+
+    _check_resumable(_done(3), _record(), 3, "r")  # unchanged: fine
+    with pytest.raises(RunError, match="parameters changed since 01_setup"):
+        _check_resumable(_done(3), _record(params_hash="p2"), 3, "r")
+    with pytest.raises(RunError, match=r"input file\(s\) changed since 01_setup ran: accounts"):
+        _check_resumable(_done(3), _record(accounts_sha="a2"), 3, "r")
+    with pytest.raises(RunError, match="03_data_collection has not completed"):
+        _check_resumable(_done(2), _record(), 3, "r")
+    with pytest.raises(RunError, match="does not exist yet"):
+        _check_resumable({}, _record(), 3, "r")

@@ -24,10 +24,12 @@ from helpers.store import sha256_file
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[1]
 E2E_ACCOUNTS = 600
+SECRET = "s3cr3t-e2e-token-7f1c"  # an environment variable no stakeholder output may contain
 
 
 def run_cli(root: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
-    env = {**os.environ, "WORKBOOK_ROOT": str(root), "MPLBACKEND": "Agg"}
+    env = {**os.environ, "WORKBOOK_ROOT": str(root), "MPLBACKEND": "Agg",
+           "WORKBOOK_E2E_SECRET": SECRET}
     return subprocess.run([sys.executable, "-m", "helpers", *args], env=env, cwd=root.parent,
                           capture_output=True, text=True, timeout=timeout)
 
@@ -165,3 +167,34 @@ def test_report_headline_figures_match_the_run_tables(demo_run):
     assert f"{lift:.1f}x" in text
     assert f"{len(scored):,}" in text  # accounts analysed
     assert "<script" not in html.lower()
+
+
+def test_resume_from_a_notebook_skips_the_earlier_ones(demo_run):
+    root = demo_run["root"]
+    proc = run_cli(root, "run", "--params", "params/demo.yaml", "--run-id", "e2e-2026Q3",
+                   "--from", "04_analysis")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "[4/5] 04_analysis" in proc.stdout and "[5/5] 05_presentation" in proc.stdout
+    assert "[1/5]" not in proc.stdout and "[3/5]" not in proc.stdout
+    manifest = json.loads((root / "data/processed/e2e-2026Q3/manifest.json").read_text())
+    assert manifest["status"] == "complete" and set(manifest["notebooks"]) == set(NOTEBOOKS)
+    (root / "params" / "seed7.yaml").write_text("extends: demo.yaml\nseed: 7\n")
+    refused = run_cli(root, "run", "--params", "params/seed7.yaml", "--run-id", "e2e-2026Q3",
+                      "--from", "04_analysis")
+    assert refused.returncode == 2 and "parameters changed" in refused.stderr
+
+
+def test_stakeholder_outputs_embed_no_environment_or_raw_file(demo_run):
+    import zipfile
+
+    root = demo_run["root"]
+    out = root / "reports/e2e-2026Q3"
+    texts = {"report.html": (out / "report.html").read_text(encoding="utf-8")}
+    with zipfile.ZipFile(out / "report.xlsx") as z:
+        texts["report.xlsx"] = "".join(z.read(n).decode("utf-8", "ignore") for n in z.namelist())
+    for csv in out.glob("crm_*.csv"):
+        texts[csv.name] = csv.read_text(encoding="utf-8-sig")
+    raw_lines = (root / "data/raw/demo/crm_accounts_2026Q3.csv").read_text().splitlines()[1:40]
+    for name, text in texts.items():
+        assert SECRET not in text, name
+        assert not any(line in text for line in raw_lines), f"{name} embeds raw export rows"
