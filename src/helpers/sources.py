@@ -28,14 +28,16 @@ from .paths import resolve
 TICKET_COLUMNS = ("account_id", "created_at", "minutes_spent")
 USAGE_COLUMNS = ("account_id", "month", "active_users", "sessions", "feature_adoption")
 
-TICKET_SQL = """
-WITH t AS (
+# One row per ticket, typed (the part every ticket query shares).
+TICKET_ROWS_CTE = """WITH t AS (
     SELECT CAST({account_id} AS VARCHAR)                    AS account_id,
            {created_at}                                     AS created_raw,
            TRY_CAST({created_at} AS TIMESTAMP)              AS created_at,
            TRY_CAST({minutes_spent} AS DOUBLE)              AS minutes_spent
     FROM src
-)
+)"""
+
+TICKET_SQL = TICKET_ROWS_CTE + """
 SELECT account_id,
        COUNT(*)                                             AS tickets,
        COALESCE(SUM(minutes_spent), 0)                      AS ticket_minutes
@@ -57,14 +59,7 @@ FROM src
 # TICKET_SQL and TICKET_BAD_SQL in one scan of the file (what ticket_summary runs): every
 # account_id group carries its in-window count and minutes and its bad-row counts; groups with
 # no in-window ticket and the NULL account are dropped after the totals are taken
-TICKET_ONE_SCAN_SQL = """
-WITH t AS (
-    SELECT CAST({account_id} AS VARCHAR)                    AS account_id,
-           {created_at}                                     AS created_raw,
-           TRY_CAST({created_at} AS TIMESTAMP)              AS created_at,
-           TRY_CAST({minutes_spent} AS DOUBLE)              AS minutes_spent
-    FROM src
-), f AS (
+TICKET_ONE_SCAN_SQL = TICKET_ROWS_CTE + """, f AS (
     SELECT *,
            (CAST(created_at AS DATE) >  CAST($start AS DATE)
             AND CAST(created_at AS DATE) <= CAST($as_of AS DATE)
