@@ -16,6 +16,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.workbook-installed
 PARAMS ?= params/demo.yaml
 RUN_ID ?= demo-2026Q3
+ARGS ?=
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
@@ -34,7 +35,7 @@ $(STAMP): requirements.lock pyproject.toml
 env: $(STAMP) ## Create/refresh the environment (locked versions + the helpers package)
 
 report: $(STAMP) ## Run the whole chain on the demo data and print the report path
-	$(VENV)/bin/workbook run --params $(PARAMS) --run-id $(RUN_ID)
+	$(VENV)/bin/workbook run --params $(PARAMS) --run-id $(RUN_ID) $(ARGS)
 
 test: $(STAMP) ## Run the test suite (unit, property, end-to-end)
 	$(PY) -m pytest $(PYTEST_ARGS)
