@@ -28,6 +28,7 @@ from statsmodels.stats.multitest import multipletests
 
 from .errors import InputDataError
 from .params import Analysis, Tree
+from .score import quantile_labels as group_labels  # A-D / D1-D10, defined once
 
 QUARTILES = ("A", "B", "C", "D")
 MISSING_LABEL = "(missing)"
@@ -37,15 +38,6 @@ _BOOL_FALSE = {"false", "no", "n", "0", "f"}
 
 
 # --------------------------------------------------------------------------- small utilities
-def group_labels(n_groups: int) -> list[str]:
-    """Labels of the score groups, best first: A-D for 4, D1..D10 for 10."""
-    if n_groups == 4:
-        return list(QUARTILES)
-    if n_groups == 10:
-        return [f"D{i}" for i in range(1, 11)]
-    raise ValueError(f"n_groups must be 4 (quartiles) or 10 (deciles), got {n_groups}")
-
-
 def groups_for(n_accounts: int, deciles_from: int = Analysis().deciles_from) -> int:
     """4 (quartiles) below ``deciles_from`` accounts, else 10 (deciles)."""
     return 10 if n_accounts >= deciles_from else 4

@@ -45,8 +45,13 @@ RANK_COLUMNS = ("score", "score_rank", "score_pct", "quartile")
 
 
 def quantile_labels(q: int) -> list[str]:
-    """Bucket labels, best first: A-D for quartiles, D1-D10 for deciles."""
-    return list("ABCD") if q == 4 else [f"D{i}" for i in range(1, q + 1)]
+    """Bucket labels, best first: A-D for quartiles, D1-D10 for deciles (the one definition;
+    Step 4's score groups use it too)."""
+    if q == 4:
+        return list("ABCD")
+    if q == 10:
+        return [f"D{i}" for i in range(1, 11)]
+    raise ValueError(f"quantiles must be 4 (quartiles) or 10 (deciles), got {q}")
 
 
 def _prepare(accounts: pd.DataFrame, tickets: pd.DataFrame | None) -> tuple[pd.DataFrame,
