@@ -5,7 +5,6 @@ from __future__ import annotations
 import pandas as pd
 
 from helpers import analysis as A
-from helpers.params import Params
 
 
 def _hyps():
@@ -36,14 +35,24 @@ def test_segmentation_variables_are_observable_ones():
     assert "employees" in A.segmentation_variables(tested, None)
 
 
-def test_observable_fields_follow_the_prospect_mapping(root):
-    p = Params.model_validate({"as_of": "2026-09-30", "inputs": {
-        "accounts": {"path": "a.csv"},
-        "prospects": {"path": "p.csv", "mapping": {"countries_of_operation": "Countries"}}}})
-    fields = A.observable_fields(p)
-    assert "countries_of_operation" in fields and "is_multinational" in fields
-    none = Params.model_validate({"as_of": "2026-09-30", "inputs": {"accounts": {"path": "a.csv"}}})
-    assert A.observable_fields(none) is None
+def test_observable_fields_are_the_prospect_columns_with_values():
+    prospects = pd.DataFrame({"employees": [10, None], "is_hospital": [True, False],
+                              "industry": [None, None]})
+    assert A.observable_fields(prospects) == ["employees", "is_hospital"]
+    assert A.observable_fields(None) is None
+
+
+def test_prepared_prospects_carry_derived_measures(root):
+    from helpers.params import load
+
+    p = load(root / "params" / "demo.yaml")
+    from helpers.hypotheses import load_register
+
+    prepared = A.prepare_prospects(p, load_register(p.hypotheses.register_file))
+    fields = A.observable_fields(prepared)
+    for derived in ("is_hospital", "is_multinational", "employees", "business_model"):
+        assert derived in fields
+    assert "avg_feature_adoption" not in fields  # usage is only known after the sale
 
 
 def test_core_variables_order_tree_first_and_keep_real_effects_only():

@@ -179,19 +179,14 @@ def prepare_prospects(params: Params, register: pd.DataFrame) -> pd.DataFrame | 
     return derived
 
 
-def observable_fields(params: Params) -> list[str] | None:
-    """Fields a prospect list can carry (segment rules may use only these): the canonical
-    columns mapped for the prospect file plus the measures derivable from them; None when
-    the parameters name no prospect file (then every field counts as observable)."""
-    src = params.inputs.prospects
-    if src is None:
+def observable_fields(prospects: pd.DataFrame | None) -> list[str] | None:
+    """Fields a prospect list carries (segment rules may use only these): the columns of the
+    prepared prospect list (:func:`prepare_prospects`: mapped, standardised, with the
+    register's derived measures) that hold at least one value; None without a prospect list
+    (then every tested variable but behavioural ones counts as observable)."""
+    if prospects is None:
         return None
-    fields = set(src.mapping)
-    derived = {"is_hospital": "industry", "is_multinational": "countries_of_operation",
-               "is_b2b": "business_model", "small_it_team": "it_team_size",
-               "large_company": "employees"}
-    fields |= {k for k, need in derived.items() if need in fields}
-    return sorted(fields | {"industry", "employees", "business_model"})
+    return sorted(str(c) for c in prospects.columns[prospects.notna().any().to_numpy()])
 
 
 def root_candidates(table: pd.DataFrame, variables: Sequence[str], kinds: Mapping[str, str],

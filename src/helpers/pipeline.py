@@ -143,7 +143,8 @@ def step4_context(s: Session) -> Step4Context:
     table = s.store.read("analysis_table")
     hyps = A.tested_hypotheses(s.store.read("hypotheses"), s.store.read("quality_report"), table)
     tested = hyps[hyps["tested"]]
-    observable = A.observable_fields(p)
+    prospects = A.prepare_prospects(p, hyps)  # read once: observability and prospect scoring
+    observable = A.observable_fields(prospects)
     n_groups = profiling.groups_for(len(table), a.deciles_from)
     tiebreak = table["account_id"]
     table["quartile"] = profiling.score_groups(table["score"], 4, tiebreak=tiebreak)
@@ -151,7 +152,8 @@ def step4_context(s: Session) -> Step4Context:
     return Step4Context(table=table, hyps=hyps, tested=tested,
                         variables=tested["variable"].tolist(), kinds=A.kinds_of(tested),
                         seg_vars=A.segmentation_variables(tested, observable),
-                        observable=observable, n_groups=n_groups)
+                        observable=observable, n_groups=n_groups,
+                        extra={"prospects": prospects})
 
 
 def step4_lightweight(s: Session, ctx: Step4Context) -> pd.DataFrame:
@@ -311,7 +313,7 @@ def step4_prospects(s: Session, ctx: Step4Context, seg: dict[str, Any]) -> pd.Da
     """The segment rules applied to the prospect list; writes prospects_scored."""
     from .prospects import score_prospects
 
-    prospect_list = A.prepare_prospects(s.params, ctx.hyps)
+    prospect_list = ctx.extra.get("prospects")
     if prospect_list is None or not seg["defs"]:
         return None
     scored = score_prospects(prospect_list, seg["defs"], seg["table"], seg["names"])
