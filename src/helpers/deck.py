@@ -58,8 +58,8 @@ SECTIONS: tuple[tuple[str, str], ...] = (
 )
 #: Excel's hard row limit (minus the header row)
 EXCEL_MAX_ROWS = 1_048_575
-#: accounts the stakeholder XLSX lists at most (the best by score rank): openpyxl writes
-#: ~50k cells/s, so 1M accounts would take minutes; the full scored list stays in the run's
+#: accounts the stakeholder XLSX lists at most (the best by score rank): an XLSX writer does
+#: ~100k cells/s, so 1M accounts would take minutes; the full scored list stays in the run's
 #: Parquet files (data/processed/<run>/scored_accounts.parquet, segment_assignments.parquet)
 XLSX_ACCOUNT_ROWS = 20_000
 XLSX_ACCOUNT_COLUMNS = (
