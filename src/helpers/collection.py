@@ -40,7 +40,17 @@ def _io():
     return wio
 
 
+def _plain_dtype(s: pd.Series) -> bool:
+    """Numbers, yes/no and dates: no cell can be blank text."""
+    return (pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s)
+            or pd.api.types.is_datetime64_any_dtype(s)) and \
+        not isinstance(s.dtype, pd.CategoricalDtype)
+
+
 def _blank(s: pd.Series) -> pd.Series:
+    """Missing or only spaces (numeric columns: missing; no text conversion of 1M numbers)."""
+    if _plain_dtype(s):
+        return s.isna()
     return s.isna() | s.astype("str").str.strip().eq("")
 
 
@@ -348,7 +358,8 @@ def quality_report(table: pd.DataFrame, register: pd.DataFrame, as_of,
                               if missing_src else ""))
         if var_present and completeness < rules.min_completeness:
             reasons.append(f"completeness {completeness:.0%} < {rules.min_completeness:.0%}")
-        if var_present and nn and values[has].astype(str).nunique() == 1:
+        if var_present and nn and (values[has].nunique() if _plain_dtype(values)
+                                   else values[has].astype(str).nunique()) == 1:
             only = values[has].iloc[0]
             only = f"{only:g}" if isinstance(only, int | float) else str(only)
             kind = "a single category" if getattr(r, "kind", "") != "numeric" else "constant"
@@ -528,19 +539,27 @@ def build_analysis_table(params: P.Params, scored_accounts: pd.DataFrame,
                 logs.append(pd.DataFrame([row], columns=LOG_COLUMNS))
 
     inp = params.inputs
+    # the row-level summaries (DuckDB scans of the ticket and usage files) run in the
+    # background while pandas joins the firmographics (helpers.parallel)
+    from .parallel import in_background
+
+    tickets = (in_background(S.ticket_summary, inp.tickets, as_of, rules.ticket_window_days)
+               if inp.tickets is not None else None)
+    usage = (in_background(S.usage_summary, inp.usage, as_of, rules.usage_window_months)
+             if inp.usage is not None else None)
     if inp.firmographics is not None:
         add_source("firmographics", inp.firmographics, "record_updated")
         if "record_updated" in table.columns:
             table["record_updated"] = pd.to_datetime(table["record_updated"], errors="coerce")
             staleness = {"firmographics": "record_updated"}
-    if inp.tickets is not None:
-        summary = S.ticket_summary(inp.tickets, as_of, rules.ticket_window_days)
+    if tickets is not None:
+        summary = tickets.result()
         logs.append(_warnings_log("tickets", summary))
         table, row = _merge_summary(table, summary, "tickets", fill_zero=("tickets",
                                                                           "ticket_minutes"))
         logs.append(row)
-    if inp.usage is not None:
-        summary = S.usage_summary(inp.usage, as_of, rules.usage_window_months)
+    if usage is not None:
+        summary = usage.result()
         logs.append(_warnings_log("usage", summary))
         table, row = _merge_summary(table, summary, "usage", fill_zero=("months_active",))
         logs.append(row)
@@ -627,7 +646,7 @@ def _merge_summary(table: pd.DataFrame, summary: pd.DataFrame, name: str,
     new = [c for c in summary.columns if c != "account_id" and c not in table.columns]
     out = table.merge(summary[["account_id", *new]], on="account_id", how="left",
                       validate="one_to_one")
-    absent = ~out["account_id"].isin(summary["account_id"])
+    absent = ~_io().isin_text(out["account_id"], summary["account_id"])
     rows = []
     for c in fill_zero:
         if c in new:
@@ -641,7 +660,7 @@ def _merge_summary(table: pd.DataFrame, summary: pd.DataFrame, name: str,
 # --------------------------------------------------------------------------- worksheet
 WORKSHEET_SHEET = "worksheet"
 INSTRUCTIONS_SHEET = "instructions"
-#: rows the XLSX worksheet holds at most (openpyxl writes ~10k rows/s and a sheet stops at
+#: rows the XLSX worksheet holds at most (an XLSX writer does ~15k rows/s; a sheet stops at
 #: 1,048,576 rows); a longer list goes whole to a CSV next to it, the XLSX keeps the first
 #: rows of every field (a balanced share each)
 WORKSHEET_XLSX_ROWS = 20_000
@@ -768,7 +787,7 @@ def import_worksheet(path: str | os.PathLike, table: pd.DataFrame
     ws["value"] = _unquote(ws["value"].astype("str").str.strip())
     ws["account_id"] = _unquote(ws["account_id"].astype("str").str.strip())
     ws["_row"] = ws.index + 2  # spreadsheet row number (header is row 1)
-    bad_id = ~ws["account_id"].isin(table["account_id"].astype("str"))
+    bad_id = ~_io().isin_text(ws["account_id"], table["account_id"])
     if bad_id.any():
         raise InputDataError("worksheet has account ids not in the analysis table", file=str(p),
                              column="account_id", rows=ws.loc[bad_id, "_row"].tolist(),

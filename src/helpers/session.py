@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .params import Params, load
 from .paths import NOTEBOOKS
@@ -19,6 +20,8 @@ class Session:
     store: RunStore
     interactive: bool
     step: str
+    #: work started in the background by one section for a later one (helpers.parallel)
+    pending: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def report_dir(self) -> Path:

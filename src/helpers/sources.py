@@ -22,6 +22,7 @@ import duckdb
 import pandas as pd
 
 from .errors import InputDataError
+from .io import isin_text
 from .params import Source
 from .paths import resolve
 
@@ -174,6 +175,16 @@ def ticket_summary(path_or_df: str | Path | Source | pd.DataFrame, as_of: dt.dat
     With ``account_ids`` the result has exactly those accounts (0 where none). Unreadable
     timestamps are not counted and are reported in ``attrs["warnings"]``.
     """
+    out = ticket_counts(path_or_df, as_of, window_days, mapping=mapping)
+    return out if account_ids is None else ticket_attach(out, account_ids)
+
+
+def ticket_counts(path_or_df: str | Path | Source | pd.DataFrame, as_of: dt.date,
+                  window_days: int, *, mapping: Mapping[str, str] | None = None
+                  ) -> pd.DataFrame:
+    """:func:`ticket_summary` of the accounts with tickets in the window (one scan of the
+    file, no account list): ``account_id, tickets, ticket_minutes`` sorted by id, warnings
+    in ``attrs["warnings"]``."""
     if isinstance(path_or_df, Source) and mapping is None:
         mapping = path_or_df.mapping
     con, label = _connect(path_or_df, _text_ids(mapping))
@@ -203,16 +214,25 @@ def ticket_summary(path_or_df: str | Path | Source | pd.DataFrame, as_of: dt.dat
         warnings.append(f"tickets: {no_account} row(s) without account_id not counted")
     if not has_minutes:
         warnings.append("tickets: no minutes_spent column; ticket_minutes = 0")
-    if account_ids is not None:
-        ids = pd.Series(pd.unique(pd.Series(account_ids, dtype=str)), name="account_id")
-        unknown = int((~out["account_id"].isin(ids)).sum())
-        out = attach(ids.to_frame(), out, {"tickets": 0, "ticket_minutes": 0.0})
-        out["tickets"] = out["tickets"].astype("int64")
-        if unknown:
-            warnings.append(f"tickets: {unknown} account(s) with tickets in the window are not "
-                            "in the account list (ignored here)")
+    out = out.reset_index(drop=True)
     out.attrs["warnings"] = warnings
-    return out.reset_index(drop=True)
+    return out
+
+
+def ticket_attach(counts: pd.DataFrame, account_ids: Sequence[str] | pd.Series) -> pd.DataFrame:
+    """:func:`ticket_counts` for exactly ``account_ids`` (0 where none), in their order; ticket
+    holders missing from the list are counted in a warning."""
+    warnings = list(counts.attrs.get("warnings", []))
+    ids = pd.Series(pd.unique(pd.Series(account_ids, dtype=str)), name="account_id")
+    unknown = int((~isin_text(counts["account_id"], ids)).sum())
+    out = attach(ids.to_frame(), counts, {"tickets": 0, "ticket_minutes": 0.0})
+    out["tickets"] = out["tickets"].astype("int64")
+    if unknown:
+        warnings.append(f"tickets: {unknown} account(s) with tickets in the window are not "
+                        "in the account list (ignored here)")
+    out = out.reset_index(drop=True)
+    out.attrs["warnings"] = warnings
+    return out
 
 
 def usage_summary(path_or_df: str | Path | Source | pd.DataFrame, as_of: dt.date,
@@ -256,7 +276,7 @@ def attach(accounts: pd.DataFrame, summary: pd.DataFrame,
     right = summary.astype({"account_id": str})
     clash = [c for c in right.columns if c != "account_id" and c in accounts.columns]
     left = accounts.drop(columns=clash).astype({"account_id": str})
-    present = left["account_id"].isin(right["account_id"])
+    present = isin_text(left["account_id"], right["account_id"])
     out = left.merge(right, on="account_id", how="left", validate="many_to_one", sort=False)
     cols = [c for c in right.columns if c != "account_id"]
     if fill is not None:
