@@ -110,15 +110,14 @@ def _table(n: int = 400, seed: int = 1) -> pd.DataFrame:
 
 def test_kfold_isolation_scheme_never_sees_held_out():
     table = _table(200)
-    seen: list[set] = []
-    scored: list[set] = []
+    calls: list[tuple[set, set]] = []  # (trained on, scored): folds may run side by side
 
     def fit(train: pd.DataFrame):
-        seen.append(set(train["account_id"]))
+        train_ids = set(train["account_id"])
 
         def scorer(df: pd.DataFrame):
             assert "score" not in df.columns and "quartile" not in df.columns
-            scored.append(set(df["account_id"]))
+            calls.append((train_ids, set(df["account_id"])))
             return df["employees"]
         return scorer
 
@@ -126,12 +125,27 @@ def test_kfold_isolation_scheme_never_sees_held_out():
     is_top = lift.top_label(table["score"].set_axis(table["account_id"]))
     oof = lift.out_of_fold_scores(table, scheme, is_top.to_numpy(), folds=4, repeats=2, seed=3)
     assert oof.shape == (2, 200) and np.isfinite(oof).all()
-    assert len(seen) == 8
-    for train_ids, test_ids in zip(seen, scored, strict=True):
+    assert len(calls) == 8
+    for train_ids, test_ids in calls:
         assert not train_ids & test_ids
-    for r in range(2):  # each repeat scores every account exactly once
-        ids = [x for s in scored[r * 4:(r + 1) * 4] for x in s]
-        assert sorted(ids) == sorted(table["account_id"])
+        assert train_ids | test_ids == set(table["account_id"])
+    # each repeat scores every account exactly once: twice in all
+    counts = pd.Series([x for _, s in calls for x in s]).value_counts()
+    assert set(counts.index) == set(table["account_id"]) and (counts == 2).all()
+
+
+@pytest.mark.parametrize("jobs", ["1", "2", "3"])
+def test_parallel_folds_and_bootstrap_match_serial(monkeypatch, jobs):
+    """helpers.parallel: the same numbers whatever the number of workers."""
+    table = _table(400)
+    schemes = [lift.column_scheme("Employees", "employees"),
+               lift.group_mean_scheme("Business model", ["business_model"])]
+    monkeypatch.setenv("WORKBOOK_JOBS", "1")
+    serial = lift.evaluate_schemes(table, schemes, folds=3, repeats=2, bootstrap=30, seed=5)
+    monkeypatch.setenv("WORKBOOK_JOBS", jobs)
+    par = lift.evaluate_schemes(table, schemes, folds=3, repeats=2, bootstrap=30, seed=5)
+    for a, b in zip(serial, par, strict=True):
+        pd.testing.assert_frame_equal(a, b, check_exact=True)
 
 
 def test_evaluate_schemes_shapes_and_ordering():
@@ -190,3 +204,27 @@ def test_plot_gains_runs():
     ax = lift.plot_gains(lift_long)
     assert "Employees finds" in ax.get_title()
     assert len(ax.lines) == 4
+
+
+def test_resample_counts_packed_equal_one_bincount_per_ranking():
+    """Few-block rankings share one joint code; every ranking's counts are exactly what one
+    bincount of its own (block, top) codes gives, whatever the packing."""
+    rng = np.random.default_rng(8)
+    n = 3000
+    t = (rng.random(n) < 0.25).astype(float)
+    scores = [rng.integers(0, k, n).astype(float) for k in (2, 3, 12, 7, 2000, 5)]
+    scores.append(rng.normal(size=n))  # ~n blocks: a pack of its own
+    preps = [lift._Prepared.build(s, t) for s in scores]
+    pick = rng.integers(0, n, n)
+    for joint_max in (2, 64, 1 << 16):
+        got = lift._ResampleCounts(preps, t, joint_max=joint_max).counts(pick)
+        for prep, cnt in zip(preps, got, strict=True):
+            codes = 2 * prep.block_index() + t.astype(int)
+            want = np.bincount(codes[pick], minlength=2 * len(prep.starts)).reshape(-1, 2)
+            np.testing.assert_array_equal(cnt, want)
+        # and the curve equals the weighted one (resample counts as weights)
+        w = np.bincount(pick, minlength=n).astype(float)
+        for prep, cnt in zip(preps, got, strict=True):
+            for a, b in zip(lift._points_from_counts(cnt), prep.points(w), strict=True):
+                np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
+    assert len(lift._ResampleCounts(preps, t).packs) < len(preps)

@@ -8,7 +8,8 @@ import pytest
 
 from helpers.errors import AnalysisError
 from helpers.params import Regression, Tree
-from helpers.regression import backward_eliminate, split_regressions, tree_thresholds, vif
+from helpers.regression import (backward_eliminate, build_design, split_regressions,
+                                tree_thresholds, vif)
 from helpers.tree import fit_tree
 from helpers.verdicts import planted_example
 
@@ -84,7 +85,11 @@ def test_rank_target_and_log_transform():
     t["emp"] = np.exp(t["x1"] * 1.5 + 5)                   # skewed, positive
     res = backward_eliminate(t, ["emp", "x2"], ["numeric", "numeric"], Regression())
     assert res.target == "rank" and res.terms["emp"] == "log(1 + emp)"
-    assert res.fit.model.endog.max() <= 100
+    design = build_design(t, ["emp", "x2"], ["numeric", "numeric"], Regression())
+    assert 0 < design.y.max() <= 100 and res.n == len(design.y)
+    # the kept fit carries its statistics, not the n x terms data (memory at 1M accounts)
+    assert res.fit.model.endog is None and np.isfinite(res.fit.rsquared_adj)
+    assert np.isfinite(res.fit.predict(design.X[res.fit.model.exog_names])).all()
 
 
 def test_too_few_accounts_raise():

@@ -14,6 +14,7 @@ from . import collection as C
 from . import hypotheses as H
 from .io import normalise_domain, read_table
 from .lift import Scheme, column_scheme, group_mean_scheme, model_scheme
+from .parallel import ordered_map
 from .params import Params
 from .segments import composite_scheme
 
@@ -190,31 +191,36 @@ def observable_fields(prospects: pd.DataFrame | None) -> list[str] | None:
 
 
 def root_candidates(table: pd.DataFrame, variables: Sequence[str], kinds: Mapping[str, str],
-                    tree_params: Any, seed: int = 0) -> pd.DataFrame:
+                    tree_params: Any, seed: int = 0,
+                    fitted: dict[str | None, Any] | None = None) -> pd.DataFrame:
     """Try the tree with each categorical / boolean variable forced as the first split (and
     unforced): leaves, smallest leaf and the share of score variance explained, so the
-    analyst sees how much the root shapes the tree."""
+    analyst sees how much the root shapes the tree. ``fitted`` (root -> tree, None =
+    unforced) receives every tree fitted here, for reuse by the caller."""
     from .tree import fit_tree
 
     score = pd.to_numeric(table["score"], errors="coerce")
     total = float(((score - score.mean()) ** 2).sum()) or 1.0
     roots: list[str | None] = [None] + [v for v in variables if kinds.get(v) != "numeric"]
-    rows = []
-    for root in roots:
+
+    def row(root: str | None) -> dict[str, Any]:
         try:
             res = fit_tree(table, list(variables), dict(kinds), tree_params, forced_root=root,
                            seed=seed)
         except Exception as exc:  # noqa: BLE001 - report the root as unusable, keep the others
-            rows.append({"root": root or "(best split)", "leaves": 0, "smallest_leaf": 0,
-                         "variance_explained": np.nan, "first_split": "", "note": str(exc)})
-            continue
+            return {"root": root or "(best split)", "leaves": 0, "smallest_leaf": 0,
+                    "variance_explained": np.nan, "first_split": "", "note": str(exc)}
+        if fitted is not None:
+            fitted[root] = res
         pred = res.predict(table)
         sse = float(((score - pred) ** 2).sum())
         leaves = res.nodes[res.nodes["is_leaf"]]
         first = res.nodes.loc[res.nodes["depth"] == 1, "condition"].astype(str).tolist()
-        rows.append({"root": root or "(best split)", "leaves": int(len(leaves)),
-                     "smallest_leaf": int(leaves["n"].min()), "variance_explained": 1 - sse / total,
-                     "first_split": " | ".join(first), "note": ""})
+        return {"root": root or "(best split)", "leaves": int(len(leaves)),
+                "smallest_leaf": int(leaves["n"].min()), "variance_explained": 1 - sse / total,
+                "first_split": " | ".join(first), "note": ""}
+
+    rows = ordered_map(row, roots)  # one tree per root, side by side (helpers.parallel)
     return pd.DataFrame(rows).sort_values("variance_explained", ascending=False, kind="stable",
                                           na_position="last").reset_index(drop=True)
 
@@ -253,15 +259,19 @@ def empty_stability() -> pd.DataFrame:
     return pd.DataFrame(columns=["segment", "mean_jaccard", "verdict"])
 
 
-def decile_lift(table: pd.DataFrame, schemes: Sequence[Scheme], top_share: float) -> pd.DataFrame:
-    """In-sample decile lift table of every scheme (fit on all accounts, one table)."""
+def decile_lift(table: pd.DataFrame, schemes: Sequence[Scheme], top_share: float,
+                scores: Mapping[str, Any] | None = None) -> pd.DataFrame:
+    """In-sample decile lift table of every scheme (fit on all accounts, one table).
+    ``scores``: in-sample scores already computed (scheme name -> scores in ``table`` row
+    order, e.g. from ``lift.evaluate_schemes(in_sample_scores=...)``); others are fitted."""
     from .lift import decile_table, top_label
 
     is_top = top_label(table["score"], top_share, ids=table["account_id"])
     frames = []
     for sch in schemes:
-        scorer = sch.fit(table)
-        frames.append(decile_table(scorer(table), is_top).assign(scheme=sch.name))
+        got = (scores or {}).get(sch.name)
+        scored = got if got is not None else sch.fit(table)(table)
+        frames.append(decile_table(scored, is_top).assign(scheme=sch.name))
     out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     return out[["scheme", *[c for c in out.columns if c != "scheme"]]] if len(out) else out
 
@@ -340,14 +350,15 @@ def variable_explorer(table: pd.DataFrame, tested: pd.DataFrame, interactive: bo
     if not options:
         return pd.DataFrame()
     if not interactive:
-        frames = []
-        for v in options:
+        def one(v: str) -> pd.DataFrame:
             res = explore(table, v, kinds[v])
             prof = res["profile"].copy()
             prof.insert(0, "variable", v)
             prof["best_split"] = _split_sentence(res)
-            frames.append(prof)
-        return pd.concat(frames, ignore_index=True)
+            return prof
+
+        # every variable at once, side by side (helpers.parallel)
+        return pd.concat(ordered_map(one, options), ignore_index=True)
     import html
 
     import ipywidgets as W

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import AnalysisError, InputDataError
+from .parallel import ordered_map
 
 Scorer = Callable[[pd.DataFrame], "pd.Series | np.ndarray"]
 
@@ -39,18 +40,33 @@ SAMPLES = ("in_sample", "out_of_sample")
 
 
 # --------------------------------------------------------------------------- target
+#: the last id column ranked by :func:`_order_key` and its ranks (Step 4 ranks the same
+#: account_id column for every test, threshold and tree; Arrow data never change in place)
+_LAST_ORDER: tuple[object, np.ndarray] | None = None
+
+
 def _order_key(ids: pd.Index | pd.Series | np.ndarray) -> np.ndarray:
     """Position of each id in the sorted id order (used as the final tie-break; equal ids by
-    position). Ranked by Arrow in C++ (code-point order, as numpy's string sort): a Python
-    string sort would cost ~0.1 s per call at 100k accounts."""
+    position), read-only. Ranked by Arrow in C++ (code-point order, as numpy's string sort):
+    a Python string sort would cost ~0.1 s per call at 100k accounts; the same column asked
+    again is answered from the last call."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    global _LAST_ORDER
     ids = pd.Index(ids).astype("str")
     if len(ids) == 0:
         return np.zeros(0, dtype=np.int64)
+    source = getattr(ids.array, "_pa_array", None)  # the immutable Arrow data behind the ids
+    last = _LAST_ORDER
+    if source is not None and last is not None and last[0] is source:
+        return last[1]
     arr = pa.array(ids.array, type=pa.large_string())
-    return pc.rank(arr, sort_keys="ascending", tiebreaker="first").to_numpy().astype(np.int64) - 1
+    key = pc.rank(arr, sort_keys="ascending", tiebreaker="first").to_numpy().astype(np.int64) - 1
+    key.flags.writeable = False
+    if source is not None:
+        _LAST_ORDER = (source, key)
+    return key
 
 
 def top_count(n: int, top_share: float) -> int:
@@ -129,28 +145,75 @@ class _Prepared:
         y = np.r_[0.0, np.cumsum(v_b) / tot_v]
         return x, y
 
-    def block_codes(self) -> np.ndarray:
-        """Per account (original order): 2 x its tie block + its 0/1 target (binary target
-        only), so that one ``bincount`` of a resample gives every block's count and tops."""
+    def block_index(self) -> np.ndarray:
+        """Per account (original order): the index of its tie block (0 = best)."""
         blk = np.empty(len(self.order), dtype=np.int64)
         ends = np.r_[self.starts[1:], len(self.order)]
         blk[self.order] = np.repeat(np.arange(len(self.starts)), ends - self.starts)
-        t = np.empty(len(self.order), dtype=np.int64)
-        t[self.order] = self.target.astype(np.int64)
-        codes = 2 * blk + t
-        return codes.astype(np.int32) if len(codes) and codes.max() < 2**31 - 1 else codes
+        return blk
 
-    def resample_points(self, codes: np.ndarray, pick: np.ndarray
-                        ) -> tuple[np.ndarray, np.ndarray]:
-        """:meth:`points` for the bootstrap resample ``pick`` (indices drawn with replacement)
-        of a binary target, from :meth:`block_codes`: identical to ``points(bincount(pick))``
-        (integer counts, exact in any order) without gathering or sorting n weights."""
-        cnt = np.bincount(codes[pick], minlength=2 * len(self.starts)).reshape(-1, 2)
-        c_n, c_v = np.cumsum(cnt.sum(axis=1)), np.cumsum(cnt[:, 1])
-        if c_v[-1] <= 0:
-            raise AnalysisError("the target is empty (no top accounts / no value): "
-                                "a gains curve needs at least one positive")
-        return np.r_[0.0, c_n / float(c_n[-1])], np.r_[0.0, c_v / float(c_v[-1])]
+
+def _points_from_counts(cnt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Gains-curve block end points from per-block (accounts, top accounts) counts, best
+    block first: what :meth:`_Prepared.points` gives for integer resample weights."""
+    # two strided columns added: a reduction over a length-2 axis is ~3x slower
+    c_n, c_v = np.cumsum(cnt[:, 0] + cnt[:, 1]), np.cumsum(cnt[:, 1])
+    if c_v[-1] <= 0:
+        raise AnalysisError("the target is empty (no top accounts / no value): "
+                            "a gains curve needs at least one positive")
+    return np.r_[0.0, c_n / float(c_n[-1])], np.r_[0.0, c_v / float(c_v[-1])]
+
+
+class _ResampleCounts:
+    """Per-block (non-top, top) counts of several rankings of the same accounts and the same
+    0/1 target on a bootstrap resample, by ``bincount`` of block codes (integer counts: the
+    same numbers as gathering weights in sorted order, in any order of the draws).
+
+    Rankings with few tie blocks (a tree's leaves, segments, a yes/no field) are packed into
+    one joint code (mixed radix, at most ``joint_max`` cells), so one pass over the resample
+    counts several rankings; their own counts are the margins of the joint table.
+    """
+
+    def __init__(self, preps: Sequence[_Prepared], target: np.ndarray,
+                 joint_max: int = 1 << 16) -> None:
+        t = np.asarray(target).astype(np.int64)
+        self.n_preps = len(preps)
+        self.packs: list[tuple[list[int], list[int], np.ndarray]] = []  # members, sizes, codes
+        members: list[int] = []
+        sizes: list[int] = []
+        code = np.zeros(len(t), dtype=np.int64)
+        for i, prep in enumerate(preps):
+            b = len(prep.starts)
+            if members and 2 * math.prod(sizes) * b > joint_max:
+                self._close(members, sizes, code, t)
+                members, sizes, code = [], [], np.zeros(len(t), dtype=np.int64)
+            code += prep.block_index() * math.prod(sizes)
+            members.append(i)
+            sizes.append(b)
+        if members:
+            self._close(members, sizes, code, t)
+
+    def _close(self, members: list[int], sizes: list[int], code: np.ndarray,
+               t: np.ndarray) -> None:
+        codes = 2 * code + t
+        small = len(codes) and codes.max() < 2**31 - 1
+        self.packs.append((members, sizes, codes.astype(np.int32) if small else codes))
+
+    def counts(self, pick: np.ndarray) -> list[np.ndarray]:
+        """(blocks x 2) counts of every ranking, in the order given, for resample ``pick``
+        (account indices drawn with replacement, in any order)."""
+        out: list[np.ndarray] = [np.empty(0)] * self.n_preps
+        for members, sizes, codes in self.packs:
+            cells = np.bincount(codes[pick], minlength=2 * math.prod(sizes))
+            if len(members) == 1:
+                out[members[0]] = cells.reshape(-1, 2)
+                continue
+            table = cells.reshape(*reversed(sizes), 2)  # last member first (mixed radix)
+            last = len(sizes) - 1
+            for j, i in enumerate(members):
+                axis = last - j
+                out[i] = table.sum(axis=tuple(a for a in range(len(sizes)) if a != axis))
+        return out
 
 
 def _area(x: np.ndarray, y: np.ndarray) -> float:
@@ -370,10 +433,17 @@ def out_of_fold_scores(table: pd.DataFrame, scheme: Scheme, is_top: pd.Series,
     frame = table.reset_index(drop=True)
     out = np.full((repeats, len(frame)), np.nan)
     rskf = RepeatedStratifiedKFold(n_splits=folds, n_repeats=repeats, random_state=seed)
-    for i, (tr, te) in enumerate(rskf.split(np.zeros(len(y)), y)):
+    splits = list(rskf.split(np.zeros(len(y)), y))
+
+    def held_out_scores(split: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+        tr, te = split
         scorer = scheme.fit(frame.iloc[tr])
-        held = _features(frame.iloc[te], leak_cols)
-        out[i // folds, te] = _run_scorer(scheme, scorer, held)
+        return _run_scorer(scheme, scorer, _features(frame.iloc[te], leak_cols))
+
+    # the folds are independent: fitted side by side (helpers.parallel), placed in fold order
+    for i, ((_, te), scores) in enumerate(zip(splits, ordered_map(held_out_scores, splits),
+                                              strict=True)):
+        out[i // folds, te] = scores
     return out
 
 
@@ -389,12 +459,12 @@ def _bootstrap_weights(n: int, b: int, seed: int) -> np.ndarray:
 
 
 def _metrics(prep: _Prepared, perfect: _Prepared, points: Sequence[float],
-             weight=None, a_star: float | None = None) -> np.ndarray:
+             weight=None, a_star: float | None = None,
+             counts: np.ndarray | None = None) -> np.ndarray:
     """AR and captures of one prepared ranking (``a_star``: the perfect curve's area for this
-    ``weight``, when the caller already has it). ``weight`` is per-account weights or a
-    ``(block codes, resample indices)`` pair (:meth:`_Prepared.resample_points`)."""
-    x, y = prep.points(weight) if not isinstance(weight, tuple) else \
-        prep.resample_points(*weight)
+    ``weight``, when the caller already has it). ``weight``: per-account weights; or
+    ``counts``: its per-block counts on a resample (:class:`_ResampleCounts`)."""
+    x, y = prep.points(weight) if counts is None else _points_from_counts(counts)
     a = _area(x, y)
     if a_star is None:
         a_star = _area(*perfect.points(weight))
@@ -411,6 +481,7 @@ def evaluate_schemes(table: pd.DataFrame, schemes: Sequence[Scheme], top_share: 
                      grid=None, capture_points: Sequence[float] | None = None,
                      ci: float = 0.95, score_col: str = "score", id_col: str = "account_id",
                      leak_cols: Sequence[str] = LEAK_COLUMNS,
+                     in_sample_scores: dict[str, np.ndarray] | None = None,
                      ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Gains curves and summary of several schemes, in-sample and out-of-sample.
 
@@ -424,6 +495,10 @@ def evaluate_schemes(table: pd.DataFrame, schemes: Sequence[Scheme], top_share: 
       capture_50 (names follow ``capture_points``, default top_share and 2 x top_share),
       each with ``_ci_low``/``_ci_high`` (percentile bootstrap over accounts, B=``bootstrap``;
       out-of-sample: CI of the repeat-mean) and ``_sd`` (spread across repeats; NaN in-sample)].
+
+    ``in_sample_scores``: a dict to receive each scheme's in-sample scores (name -> array in
+    ``table`` row order), so a caller can reuse the fits (e.g. a decile table) without
+    refitting every scheme on every account.
     """
     if not schemes:
         raise AnalysisError("no schemes to evaluate")
@@ -448,6 +523,8 @@ def evaluate_schemes(table: pd.DataFrame, schemes: Sequence[Scheme], top_share: 
     for scheme in schemes:
         scorer = scheme.fit(frame)
         s_in = _run_scorer(scheme, scorer, _features(frame, leak_cols))
+        if in_sample_scores is not None:
+            in_sample_scores[scheme.name] = s_in
         oof = out_of_fold_scores(frame, scheme, pd.Series(is_top), folds, repeats, seed,
                                  leak_cols)
         for sample, score_sets in (("in_sample", [s_in]), ("out_of_sample", list(oof))):
@@ -467,16 +544,22 @@ def evaluate_schemes(table: pd.DataFrame, schemes: Sequence[Scheme], top_share: 
             boot_sets.append(preps)
     if bootstrap:  # resample b is the same for every scheme and sample (paired): drawn once
         boot = np.empty((len(rows), bootstrap, len(mnames)))
-        # each ranking's tie blocks coded once; a draw is then one bincount per ranking
-        # (the same resample counts as weights, without gathering or re-sorting n values)
-        codes = {id(p): p.block_codes() for preps in boot_sets for p in preps}
-        perfect_codes = perfect.block_codes()
-        for b in range(bootstrap):
-            pick = _bootstrap_pick(n, b, seed)
-            a_star = _area(*perfect.resample_points(perfect_codes, pick))
-            for r, preps in enumerate(boot_sets):
-                boot[r, b] = np.mean([_metrics(p, perfect, points, (codes[id(p)], pick),
-                                               a_star) for p in preps], axis=0)
+        # each ranking's tie blocks coded once; a draw is then one bincount per ranking (or
+        # per pack of few-block rankings): the same resample counts as weights, without
+        # gathering or re-sorting n values
+        flat = [perfect, *(p for preps in boot_sets for p in preps)]
+        counter = _ResampleCounts(flat, t)
+
+        def draw(b: int) -> np.ndarray:  # every scheme and sample on resample b
+            # sorted, the drawn accounts are read in memory order (counts do not depend on it)
+            cnt = iter(counter.counts(np.sort(_bootstrap_pick(n, b, seed))))
+            a_star = _area(*_points_from_counts(next(cnt)))
+            return np.vstack([np.mean([_metrics(p, perfect, points, a_star=a_star,
+                                                counts=next(cnt)) for p in preps], axis=0)
+                              for preps in boot_sets])
+
+        for b, metrics in enumerate(ordered_map(draw, range(bootstrap))):  # draws side by side
+            boot[:, b] = metrics
         for r, row in enumerate(rows):
             for j, m in enumerate(mnames):
                 row[f"{m}_ci_low"] = float(np.nanquantile(boot[r, :, j], alpha))

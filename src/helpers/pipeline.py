@@ -34,6 +34,12 @@ def step1_customer_list(s: Session) -> dict[str, Any]:
     """Load the export, apply the exclusion rules, reconcile; writes accounts_raw,
     exclusions and reconciliation."""
     p = s.params
+    if p.inputs.tickets is not None and "tickets" not in s.pending:
+        # the ticket file is scanned (DuckDB) while pandas reads the export; the score needs it
+        from .parallel import in_background
+
+        s.pending["tickets"] = in_background(SRC.ticket_counts, p.inputs.tickets, p.as_of,
+                                             p.collection.ticket_window_days)
     accounts, load_warnings = customers.load_accounts(p)
     s.warn(load_warnings, "accounts")
     flagged = customers.apply_exclusions(accounts, p.exclusions, p.as_of)
@@ -57,8 +63,10 @@ def step1_score(s: Session, flagged: pd.DataFrame) -> pd.DataFrame:
         columns=["excluded", "exclusion_rule", "exclusion_reason", "rules_fired"])
     tickets = None
     if p.inputs.tickets is not None:
-        tickets = SRC.ticket_summary(p.inputs.tickets, p.as_of, p.collection.ticket_window_days,
-                                     account_ids=kept["account_id"])
+        pending = s.pending.pop("tickets", None)  # started by step1_customer_list
+        counts = pending.result() if pending is not None else SRC.ticket_counts(
+            p.inputs.tickets, p.as_of, p.collection.ticket_window_days)
+        tickets = SRC.ticket_attach(counts, kept["account_id"])
         s.warn(tickets.attrs.get("warnings", []), "tickets")
     scored = score.quality_score(kept, p.score, tickets)
     s.warn(scored.attrs.get("warnings", []), "score")
@@ -177,24 +185,34 @@ def step4_profile_and_tests(s: Session, ctx: Step4Context) -> dict[str, pd.DataF
 def step4_tree(s: Session, ctx: Step4Context) -> dict[str, Any]:
     """The segmentation tree on the observable variables and the root comparison."""
     p = s.params
-    result = T.fit_tree(ctx.table, ctx.seg_vars, ctx.kinds, p.analysis.tree,
-                        forced_root=p.analysis.tree.forced_root, seed=p.seed)
-    roots = A.root_candidates(ctx.table, ctx.seg_vars, ctx.kinds, p.analysis.tree, seed=p.seed)
+    trees = ctx.extra.setdefault("trees", {})  # root -> tree on the segmentation variables
+    roots = A.root_candidates(ctx.table, ctx.seg_vars, ctx.kinds, p.analysis.tree, seed=p.seed,
+                              fitted=trees)
+    result = _tree(s, ctx, p.analysis.tree.forced_root)
     s.store.write("tree_nodes", result.nodes, step=s.step)
     s.store.write("tree_roots", roots, step=s.step)
     return {"tree": result, "roots": roots}
 
 
+def _tree(s: Session, ctx: Step4Context, forced_root: str | None) -> Any:
+    """The tree on the segmentation variables with this root (fitted once per run: the
+    root comparison, the main tree and the split regression's thresholds share it)."""
+    p, trees = s.params, ctx.extra.setdefault("trees", {})
+    if forced_root not in trees:
+        trees[forced_root] = T.fit_tree(ctx.table, ctx.seg_vars, ctx.kinds, p.analysis.tree,
+                                        forced_root=forced_root, seed=p.seed)
+    return trees[forced_root]
+
+
 def step4_regression(s: Session, ctx: Step4Context) -> dict[str, Any]:
     """Backward elimination, pooled and per sub-population (with the tree's thresholds)."""
-    p, a = s.params, s.params.analysis
+    a = s.params.analysis
     reg = regression.backward_eliminate(ctx.table, ctx.seg_vars, ctx.kinds, a.regression,
                                         min_accounts=a.min_accounts)
     split = None
     by = a.regression.split_by
     if by and by in ctx.table.columns and by in ctx.seg_vars:
-        split_tree = T.fit_tree(ctx.table, ctx.seg_vars, ctx.kinds, a.tree, forced_root=by,
-                                seed=p.seed)
+        split_tree = _tree(s, ctx, by)
         split = regression.split_regressions(
             ctx.table, ctx.seg_vars, ctx.kinds, by=by, params=a.regression,
             group_thresholds=regression.tree_thresholds(split_tree), min_accounts=a.min_accounts)
@@ -232,15 +250,19 @@ def step4_schemes(s: Session, ctx: Step4Context, verdict_table: pd.DataFrame,
                 "summary": pd.DataFrame()}
     # the schemes read only the id, the score and the segmentation variables: the folds copy
     # those columns, not the whole analysis table (5 folds x 3 repeats x every scheme)
-    used = [c for c in dict.fromkeys(["account_id", "score", *ctx.seg_vars, *core,
+    # (and the quartile, so that a fold's tree need not re-rank its accounts for share_A)
+    used = [c for c in dict.fromkeys(["account_id", "score", "quartile", *ctx.seg_vars, *core,
                                       *([a.tree.forced_root] if a.tree.forced_root else [])])
             if c in ctx.table.columns]
+    fitted: dict[str, Any] = {}  # in-sample scores, reused by the decile table
     lift_long, summary = lift.evaluate_schemes(ctx.table[used], schemes, top_share=a.top_share,
                                                folds=a.cv_folds, repeats=a.cv_repeats,
-                                               bootstrap=a.bootstrap, seed=p.seed)
+                                               bootstrap=a.bootstrap, seed=p.seed,
+                                               in_sample_scores=fitted)
     s.store.write("lift", lift_long, step=s.step)
     s.store.write("scheme_summary", summary, step=s.step)
-    s.store.write("decile_lift", A.decile_lift(ctx.table, schemes, a.top_share), step=s.step)
+    s.store.write("decile_lift", A.decile_lift(ctx.table, schemes, a.top_share, scores=fitted),
+                  step=s.step)
     return {"core": core, "schemes": schemes, "lift": lift_long, "summary": summary}
 
 

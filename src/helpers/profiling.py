@@ -27,6 +27,7 @@ from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
 from .errors import InputDataError
+from .parallel import ordered_map
 from .params import Analysis, Tree
 from .score import quantile_labels as group_labels  # A-D / D1-D10, defined once
 
@@ -81,8 +82,14 @@ def _rank_desc(s: pd.Series, tiebreak: pd.Series | None) -> pd.Series:
         return s.rank(ascending=False, method="first")
     from .lift import _order_key  # id ranks computed by Arrow: no Python string sort
 
-    order = np.argsort(_order_key(tiebreak), kind="stable")
-    return s.iloc[order].rank(ascending=False, method="first").reindex(s.index)
+    # one lexsort (score descending, then id) of the scored rows; the same ranks as
+    # rank(method="first") on the rows sorted by id, without a reindex by label
+    v = s.to_numpy(dtype=float, na_value=np.nan)
+    rows = np.flatnonzero(~np.isnan(v))
+    order = rows[np.lexsort((_order_key(tiebreak)[rows], -v[rows]))]
+    ranks = np.full(len(v), np.nan)
+    ranks[order] = np.arange(1, len(order) + 1, dtype=float)
+    return pd.Series(ranks, index=s.index)
 
 
 def kinds_map(variables: Sequence[str], kinds: Mapping[str, str] | Sequence[str]) -> dict[str, str]:
@@ -715,13 +722,17 @@ def test_hypotheses(table: pd.DataFrame, hypotheses: pd.DataFrame,
     """``test_variable`` for every selected hypothesis plus BH-adjusted p-values (one row each)."""
     params = params or Analysis()
     sel = _selected(hypotheses)
-    rows = []
-    for i, (_, h) in enumerate(sel.iterrows()):
+
+    def row(item: tuple[int, pd.Series]) -> dict:
+        i, h = item
         cat = h.get("category") if "category" in sel.columns else None
         cat = None if cat is None or (isinstance(cat, float) and np.isnan(cat)) or cat == "" else cat
         res = test_variable(table, str(h["variable"]), str(h["kind"]), params, category=cat,
                             score_col=score_col, group_col=group_col, seed=seed + i)
-        rows.append({"hypothesis_id": h.get("id", h["variable"]), **res})
+        return {"hypothesis_id": h.get("id", h["variable"]), **res}
+
+    # one test per hypothesis, each with its own seed: side by side (helpers.parallel)
+    rows = ordered_map(row, [(i, h) for i, (_, h) in enumerate(sel.iterrows())])
     out = pd.DataFrame(rows, columns=["hypothesis_id", *_RESULT_KEYS])
     out["p_value_adjusted"] = bh_adjust(out["p_value"], params.bh_alpha).to_numpy()
     return out

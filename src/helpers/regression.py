@@ -29,6 +29,7 @@ from scipy import linalg
 from statsmodels.stats.outliers_influence import variance_inflation_factor
 
 from .errors import AnalysisError, InputDataError
+from .parallel import ordered_map
 from .params import Regression, Tree
 from .profiling import MISSING_LABEL, as_labels, fmt_num, kinds_map, merge_sparse, words
 
@@ -316,6 +317,10 @@ def backward_eliminate(table: pd.DataFrame, variables: Sequence[str],
             log("keep", v, "significant and not collinear", p=_joint_p(fit, cs),
                 v=float(vifs[cs].max()))
         coefs = _coefs(fit, groups)
+        # the fit keeps its statistics, not its data: the design matrix, residuals and
+        # pseudo-inverse are ~3 x n x terms floats (hundreds of MB at 1M accounts)
+        _ = fit.rsquared_adj, fit.aic
+        fit.remove_data()
     else:
         log("stop", None, "no variable left: none is significant")
         coefs = pd.DataFrame(columns=COEF_COLUMNS)
@@ -413,18 +418,26 @@ def split_regressions(table: pd.DataFrame, variables: Sequence[str],
     gthr = {str(g): dict(t) for g, t in (group_thresholds or {}).items()}
     labels = as_labels(table[by], "categorical")
     n_missing_by = int(labels.isna().sum())
-    results: dict[str, RegressionResult] = {}
+    groups = []
     for g in sorted(labels.dropna().unique()):
         sub = table[(labels == g).fillna(False).to_numpy(dtype=bool)]
-        if len(sub) < min_accounts:
-            continue
-        results[str(g)] = backward_eliminate(sub, variables, km, params, score_col,
-                                             {**thresholds, **gthr.get(str(g), {})},
-                                             group=f"{words(by)} = {g}", min_accounts=min_accounts)
-    if len(results) < 2:
+        if len(sub) >= min_accounts:
+            groups.append((str(g), sub))
+
+    def fit(item: tuple[str, pd.DataFrame] | None) -> RegressionResult:
+        if item is None:  # the pooled model
+            return backward_eliminate(table, [*variables, by], {**km, by: "categorical"},
+                                      params, score_col, thresholds, min_accounts=min_accounts)
+        g, sub = item
+        return backward_eliminate(sub, variables, km, params, score_col,
+                                  {**thresholds, **gthr.get(g, {})},
+                                  group=f"{words(by)} = {g}", min_accounts=min_accounts)
+
+    if len(groups) < 2:
         raise AnalysisError(f"split by {by}: fewer than two groups with {min_accounts}+ accounts")
-    pooled = backward_eliminate(table, [*variables, by], {**km, by: "categorical"}, params,
-                                score_col, thresholds, min_accounts=min_accounts)
+    # the group fits and the pooled fit are independent: side by side (helpers.parallel)
+    *fits, pooled = ordered_map(fit, [*groups, None])
+    results: dict[str, RegressionResult] = {g: r for (g, _), r in zip(groups, fits, strict=True)}
     union = [v for v in variables if any(v in r.variables for r in results.values())]
     if not union:
         union = [v for v in variables if v in pooled.variables]

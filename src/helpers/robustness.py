@@ -19,7 +19,8 @@ import pandas as pd
 from scipy.stats import kendalltau
 
 from .errors import AnalysisError, InputDataError
-from .lift import top_count
+from .lift import _order_key, top_count
+from .parallel import ordered_map, workers
 
 
 @dataclass
@@ -95,7 +96,7 @@ def weight_perturbation(components: pd.DataFrame, weights: Mapping[str, float],
         raise InputDataError(f"score components missing: {missing}", column=missing[0])
     ids = components[id_col].astype("str").to_numpy() if id_col in components.columns \
         else components.index.astype("str").to_numpy()
-    idx = np.argsort(ids, kind="stable")  # id order = deterministic tie-break
+    idx = np.argsort(_order_key(ids), kind="stable")  # id order = deterministic tie-break
     ids = ids[idx]
     c = components[keys].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)[idx]
     bad = ~np.isfinite(c).all(axis=1)
@@ -114,23 +115,36 @@ def weight_perturbation(components: pd.DataFrame, weights: Mapping[str, float],
     br = (base_rank - base_rank.mean()) / np.sqrt(((base_rank - base_rank.mean()) ** 2).sum())
     ksample = np.arange(n) if kendall_max_n is None or kendall_max_n >= n else \
         np.sort(rng.choice(n, kendall_max_n, replace=False))
-    spear, kend, ret = np.empty(draws), np.empty(draws), np.empty(draws)
-    top_count_acc = np.zeros(n)
-    # bounded memory: ~10 draws x accounts float matrices live per batch (<= max_cells each)
-    batch = max(1, min(batch, max_cells // max(n, 1)))
-    for start in range(0, draws, batch):  # batches of draws, vectorised over accounts
-        sl = slice(start, min(start + batch, draws))
-        s = wd[sl] @ c.T                                 # b x n (draws x accounts)
+    # bounded memory: ~10 draws x accounts float matrices live per batch (<= max_cells each,
+    # shared by the batches that run side by side)
+    jobs = workers()
+    ct = np.ascontiguousarray(c.T)  # components x accounts
+    batch = max(1, min(batch, max_cells // max(n * jobs, 1)))
+
+    def run_batch(start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """spearman, kendall, retention and top counts of draws start..start+batch."""
+        w = wd[start:start + batch]
+        s = np.zeros((len(w), n))                        # b x n (draws x accounts)
+        for j in range(len(keys)):  # elementwise, component by component: each draw's
+            s += w[:, j, None] * ct[None, j]  # numbers do not depend on the batch it is in
         order, r = _order_and_ranks(s)
         rc = r - r.mean(axis=1, keepdims=True)
         denom = np.sqrt((rc ** 2).sum(axis=1))
         with np.errstate(invalid="ignore", divide="ignore"):
-            spear[sl] = (rc @ br) / denom
+            spear = (rc * br[None, :]).sum(axis=1) / denom
         top = _top_from_order(s, order, k)
-        ret[sl] = (top & base_top[None, :]).sum(axis=1) / k
-        top_count_acc += top.sum(axis=0)
-        for j in range(s.shape[0]):  # Kendall has no matrix form in scipy
-            kend[start + j] = kendalltau(base[ksample], s[j, ksample]).statistic
+        ret = (top & base_top[None, :]).sum(axis=1) / k
+        # Kendall has no matrix form in scipy
+        kend = np.array([kendalltau(base[ksample], row[ksample]).statistic for row in s])
+        return spear, kend, ret, top.sum(axis=0)
+
+    parts = ordered_map(run_batch, range(0, draws, batch), n_jobs=jobs)  # batches side by side
+    spear = np.concatenate([p[0] for p in parts]) if parts else np.empty(0)
+    kend = np.concatenate([p[1] for p in parts]) if parts else np.empty(0)
+    ret = np.concatenate([p[2] for p in parts]) if parts else np.empty(0)
+    top_count_acc = np.zeros(n)
+    for p in parts:  # integer counts, summed in draw order
+        top_count_acc += p[3]
     share = top_count_acc / draws
     draws_df = pd.DataFrame({"draw": np.arange(draws), "spearman": spear, "kendall": kend,
                              "top_retention": ret})
@@ -221,11 +235,10 @@ def segment_stability(table: pd.DataFrame, segment_fn: Callable[[pd.DataFrame], 
     base = labels[base_codes]
     n = len(table)
     rng = np.random.default_rng(seed)
-    best = np.full((n_boot, len(labels)), np.nan)
     frame = table.reset_index(drop=True)
     rows = np.arange(n)
-    for b in range(n_boot):  # each draw redoes the segmentation
-        pick = rng.integers(0, n, n)
+
+    def best_match(pick: np.ndarray) -> np.ndarray:  # one draw: redo the segmentation
         boot = frame.iloc[pick].reset_index(drop=True)
         lab_codes, lab_names = pd.factorize(_text_labels(segment_fn(boot)), sort=True)
         # one row per distinct account drawn (its copies have the same values, hence the
@@ -244,7 +257,11 @@ def segment_stability(table: pd.DataFrame, segment_fn: Callable[[pd.DataFrame], 
         with np.errstate(invalid="ignore", divide="ignore"):
             got = (inter / union).max(axis=1) if len(lab_names) else np.full(len(labels),
                                                                                 np.nan)
-        best[b] = np.where(present, got, np.nan)
+        return np.where(present, got, np.nan)
+
+    # draws made in order by one generator, re-segmented side by side (helpers.parallel)
+    picks = (rng.integers(0, n, n) for _ in range(n_boot))
+    best = np.array(ordered_map(best_match, picks), dtype=float).reshape(n_boot, len(labels))
     out = pd.DataFrame({
         "segment": labels,
         "accounts": pd.Series(base).value_counts().reindex(labels).to_numpy(),

@@ -230,14 +230,23 @@ def assign(table: pd.DataFrame, segment_defs: Sequence[Segment | Mapping],
            rest_label: str = REST) -> pd.Series:
     """Segment id of every row: first segment (priority order) whose rules it meets,
     else ``rest_label``. Same index as ``table``."""
+    codes, labels = assign_codes(table, segment_defs, rest_label)
+    return pd.Series(np.asarray(labels, dtype=object)[codes], index=table.index,
+                     name="segment", dtype="str")
+
+
+def assign_codes(table: pd.DataFrame, segment_defs: Sequence[Segment | Mapping],
+                 rest_label: str = REST) -> tuple[np.ndarray, list[str]]:
+    """:func:`assign` as integer codes: ``(codes, labels)`` with ``labels[codes[i]]`` the
+    segment of row i (the segments in priority order, then ``rest_label``)."""
     defs = as_segments(segment_defs)
-    out = np.full(len(table), rest_label, dtype=object)
+    codes = np.full(len(table), len(defs), dtype=np.intp)
     taken = np.zeros(len(table), dtype=bool)
-    for seg in defs:
+    for k, seg in enumerate(defs):
         m = rule_mask(table, seg.conditions) & ~taken
-        out[m] = seg.id
+        codes[m] = k
         taken |= m
-    return pd.Series(out, index=table.index, name="segment", dtype="str")
+    return codes, [seg.id for seg in defs] + [rest_label]
 
 
 def segment_names(segment_defs: Sequence[Segment | Mapping],
@@ -446,6 +455,42 @@ def score_band(value: float, edges: np.ndarray) -> str:
     return "DCBA"[int(np.searchsorted(edges, value, side="right"))]
 
 
+def _segment_groups(table: pd.DataFrame, assignment: pd.Series, top_share: float,
+                    score_col: str, id_col: str) -> tuple[pd.DataFrame, np.ndarray, pd.Series]:
+    """(per-account frame [segment, score, top], top mask, numeric score) shared by
+    :func:`segment_table` and :func:`segment_lift`."""
+    if len(assignment) != len(table):
+        raise InputDataError("assignment and analysis table differ in length",
+                             hint="assign segments on the same table")
+    ids = table[id_col] if id_col in table.columns else pd.Series(table.index, index=table.index)
+    score = pd.to_numeric(table[score_col], errors="coerce")
+    top = top_label(score.set_axis(ids), top_share).to_numpy()
+    seg = pd.Series(np.asarray(assignment, dtype=object), index=table.index).astype("str")
+    df = pd.DataFrame({"segment": seg.to_numpy(), "score": score.to_numpy(),
+                       "top": top.astype(float)})
+    return df, top, score
+
+
+def _lift_columns(g: Any, top: np.ndarray) -> pd.DataFrame:
+    """accounts, score_mean, top_accounts, share_top, lift per segment of groupby ``g``."""
+    out = pd.DataFrame({"accounts": g.size(), "score_mean": g["score"].mean(),
+                        "top_accounts": g["top"].sum().astype(int)})
+    n, n_top = len(top), top.sum()
+    out["share_top"] = out["top_accounts"] / out["accounts"]
+    out["lift"] = out["share_top"] / (n_top / n)
+    return out
+
+
+def segment_lift(table: pd.DataFrame, assignment: pd.Series, top_share: float = 0.25,
+                 score_col: str = "score", id_col: str = "account_id") -> pd.DataFrame:
+    """segment, accounts, score_mean, top_accounts, share_top, lift: the columns of
+    :func:`segment_table` a scheme needs to rank its segments (same numbers), without the
+    per-segment tests and revenue measures (every cross-validation fold fits one)."""
+    df, top, _ = _segment_groups(table, assignment, top_share, score_col, id_col)
+    return _lift_columns(df.groupby("segment", sort=True), top).rename_axis(
+        "segment").reset_index()
+
+
 def segment_table(table: pd.DataFrame, assignment: pd.Series, top_share: float = 0.25,
                   segment_defs: Sequence[Segment | Mapping] | None = None,
                   prospect_fields: Sequence[str] | None = None, min_share: float = 0.05,
@@ -467,15 +512,7 @@ def segment_table(table: pd.DataFrame, assignment: pd.Series, top_share: float =
     """
     from scipy.stats import mannwhitneyu
 
-    if len(assignment) != len(table):
-        raise InputDataError("assignment and analysis table differ in length",
-                             hint="assign segments on the same table")
-    ids = table[id_col] if id_col in table.columns else pd.Series(table.index, index=table.index)
-    score = pd.to_numeric(table[score_col], errors="coerce")
-    top = top_label(score.set_axis(ids), top_share).to_numpy()
-    seg = pd.Series(np.asarray(assignment, dtype=object), index=table.index).astype("str")
-    df = pd.DataFrame({"segment": seg.to_numpy(), "score": score.to_numpy(),
-                       "top": top.astype(float)})
+    df, top, score = _segment_groups(table, assignment, top_share, score_col, id_col)
     has_value = value_col in table.columns
     df["value"] = 12 * pd.to_numeric(table[value_col], errors="coerce").fillna(0).to_numpy() \
         if has_value else 0.0
@@ -486,17 +523,12 @@ def segment_table(table: pd.DataFrame, assignment: pd.Series, top_share: float =
         df["g_cur"] = np.where(both, df["value"] / 12, 0.0)
         df["g_prev"] = np.where(both, prev, 0.0)
     g = df.groupby("segment", sort=True)
-    out = pd.DataFrame({
-        "accounts": g.size(),
-        "score_mean": g["score"].mean(), "score_sd": g["score"].std(ddof=1),
-        "score_min": g["score"].min(), "score_max": g["score"].max(),
-        "top_accounts": g["top"].sum().astype(int), "revenue": g["value"].sum(),
-    })
+    out = _lift_columns(g, top)
+    out["score_sd"], out["score_min"] = g["score"].std(ddof=1), g["score"].min()
+    out["score_max"], out["revenue"] = g["score"].max(), g["value"].sum()
     n, n_top = len(df), top.sum()
     out["share_of_base"] = out["accounts"] / n
-    out["share_top"] = out["top_accounts"] / out["accounts"]
     out["top_capture"] = out["top_accounts"] / n_top
-    out["lift"] = out["share_top"] / (n_top / n)
     total_rev = df["value"].sum()
     out["revenue_share"] = out["revenue"] / total_rev if total_rev > 0 else np.nan
     out["mean_acv"] = out["revenue"] / out["accounts"]
@@ -676,16 +708,17 @@ def composite_scheme(name: str, rules_source: Sequence[str] | Sequence[Segment |
     def fit(train: pd.DataFrame):
         defs = synthesise(train, rules_source, **synth_kwargs)
         lab = assign(train, defs)
-        tab = segment_table(train, lab, top_share=top_share, segment_defs=defs,
-                            score_col=score_col,
-                            id_col=synth_kwargs.get("id_col", "account_id"))
+        tab = segment_lift(train, lab, top_share=top_share, score_col=score_col,
+                           id_col=synth_kwargs.get("id_col", "account_id"))
         ranked = tab.sort_values(["lift", "score_mean", "segment"],
                                  ascending=[False, False, True], kind="stable")["segment"]
         steps = {s: float(len(ranked) - i) for i, s in enumerate(ranked)}
         floor = 0.0  # a segment unseen in training (impossible for Rest) scores lowest
 
         def scorer(df: pd.DataFrame) -> pd.Series:
-            return assign(df, defs).map(steps).fillna(floor).astype(float)
+            codes, labels = assign_codes(df, defs)
+            step = np.array([steps.get(lab, floor) for lab in labels], dtype=float)
+            return pd.Series(step[codes], index=df.index, dtype=float)
 
         return scorer
 

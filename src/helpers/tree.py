@@ -61,9 +61,11 @@ class Split:
             out = x >= self.threshold
             out[np.isnan(x)] = self.missing_right
             return out
-        lab = values.fillna(MISSING_LABEL).astype(str).to_numpy()
-        known = np.isin(lab, np.asarray(self.categories))
-        out = np.isin(lab, np.asarray(sorted(self.right or ())))
+        # membership decided once per distinct label (factorised in C), then spread to rows
+        codes, uniques = pd.factorize(values.fillna(MISSING_LABEL).astype(str))
+        labels = np.asarray(uniques, dtype=object).astype(str)
+        known = np.isin(labels, np.asarray(self.categories))[codes]
+        out = np.isin(labels, np.asarray(sorted(self.right or ())))[codes]
         out[~known] = self.missing_right
         return out
 
@@ -188,14 +190,44 @@ class TreeResult:
 
 
 # --------------------------------------------------------------------------- fitting
-def _gain_numeric(x: np.ndarray, y: np.ndarray, cands: np.ndarray, min_leaf: int
-                  ) -> tuple[np.ndarray, np.ndarray, bool]:
-    """SSE gain of ``x >= c`` for each candidate c (missing to the larger side) + sizes ok."""
-    miss = np.isnan(x)
-    xs_order = np.argsort(x[~miss], kind="stable")
-    xs, ys = x[~miss][xs_order], y[~miss][xs_order]
-    cs, cs2 = np.concatenate([[0.0], np.cumsum(ys)]), np.concatenate([[0.0], np.cumsum(ys ** 2)])
-    nm, sm, sm2 = int(miss.sum()), float(y[miss].sum()), float((y[miss] ** 2).sum())
+@dataclass(frozen=True)
+class _Sorted:
+    """A node's numeric values sorted once (with the score's running sums), for every
+    candidate threshold and for the distinct values."""
+
+    xs: np.ndarray
+    cs: np.ndarray
+    cs2: np.ndarray
+    nm: int
+    sm: float
+    sm2: float
+    n: int
+    tot_s: float
+    tot_s2: float
+
+    @classmethod
+    def of(cls, x: np.ndarray, y: np.ndarray) -> _Sorted:
+        miss = np.isnan(x)
+        xs_order = np.argsort(x[~miss], kind="stable")
+        xs, ys = x[~miss][xs_order], y[~miss][xs_order]
+        return cls(xs, np.concatenate([[0.0], np.cumsum(ys)]),
+                   np.concatenate([[0.0], np.cumsum(ys ** 2)]), int(miss.sum()),
+                   float(y[miss].sum()), float((y[miss] ** 2).sum()), len(y), float(y.sum()),
+                   float((y ** 2).sum()))
+
+    def distinct(self) -> np.ndarray:
+        """np.unique of the non-missing values (from the sorted values: no second sort)."""
+        xs = self.xs
+        return xs[np.r_[True, xs[1:] != xs[:-1]]] if len(xs) else xs
+
+
+def _gain_numeric(x: np.ndarray | _Sorted, y: np.ndarray | None, cands: np.ndarray,
+                  min_leaf: int) -> tuple[np.ndarray, np.ndarray, bool]:
+    """SSE gain of ``x >= c`` for each candidate c (missing to the larger side) + sizes ok.
+    ``x`` may be a :class:`_Sorted` of (x, y) made once for several calls."""
+    srt = x if isinstance(x, _Sorted) else _Sorted.of(x, y)
+    xs, cs, cs2 = srt.xs, srt.cs, srt.cs2
+    nm, sm, sm2 = srt.nm, srt.sm, srt.sm2
     j = np.searchsorted(xs, cands, side="left")
     n_left, n_right = j.astype(float), (len(xs) - j).astype(float)
     missing_right = bool(n_right.mean() >= n_left.mean()) if len(cands) else False
@@ -205,7 +237,7 @@ def _gain_numeric(x: np.ndarray, y: np.ndarray, cands: np.ndarray, min_leaf: int
         n_right, sr, sr2 = n_right + nm, sr + sm, sr2 + sm2
     else:
         n_left, sl, sl2 = n_left + nm, sl + sm, sl2 + sm2
-    tot_n, tot_s, tot_s2 = len(y), float(y.sum()), float((y ** 2).sum())
+    tot_n, tot_s, tot_s2 = srt.n, srt.tot_s, srt.tot_s2
     with np.errstate(divide="ignore", invalid="ignore"):
         sse = (sl2 - sl ** 2 / n_left) + (sr2 - sr ** 2 / n_right)
     gain = (tot_s2 - tot_s ** 2 / tot_n) - sse
@@ -216,7 +248,8 @@ def _gain_numeric(x: np.ndarray, y: np.ndarray, cands: np.ndarray, min_leaf: int
 def _numeric_split(var: str, x: np.ndarray, y: np.ndarray, params: Tree,
                    thr: float | None = None, missing_right: bool | None = None) -> Split | None:
     """Best (or given) numeric threshold, moved to a readable value where it costs little."""
-    obs = np.unique(x[~np.isnan(x)])
+    srt = _Sorted.of(x, y)  # one sort of the node's values serves every step below
+    obs = srt.distinct()
     if obs.size < 2:
         return None
     if thr is None:
@@ -225,7 +258,7 @@ def _numeric_split(var: str, x: np.ndarray, y: np.ndarray, params: Tree,
         lo = obs[obs <= thr].max() if (obs <= thr).any() else obs[0]
         hi = obs[obs > thr].min() if (obs > thr).any() else obs[-1]
         cands = np.array([readable_cut(lo, hi)])
-    gain, ok, mright = _gain_numeric(x, y, cands, params.min_samples_leaf)
+    gain, ok, mright = _gain_numeric(srt, None, cands, params.min_samples_leaf)
     if not ok.any():
         return None
     best = int(np.argmax(gain))
@@ -235,7 +268,7 @@ def _numeric_split(var: str, x: np.ndarray, y: np.ndarray, params: Tree,
     best_gain = float(gain[best])
     if params.round_tolerance > 0 and best_gain > 0:
         nice = nice_candidates(c)
-        g, okn, _ = _gain_numeric(x, y, nice, params.min_samples_leaf)
+        g, okn, _ = _gain_numeric(srt, None, nice, params.min_samples_leaf)
         good = okn & (g >= (1 - params.round_tolerance) * best_gain)
         if good.any():
             c2 = float(nice[int(np.argmax(good))])
@@ -299,11 +332,21 @@ def _encode(prepared: pd.DataFrame, variables: list[str], kinds: dict[str, str],
             cols[v] = prepared[v].to_numpy(dtype=float)
             continue
         lab = prepared[v]
-        means = pd.Series(y, index=prepared.index).groupby(lab.to_numpy()).mean()
+        # labels factorised once (sorted, as a groupby on them would be); means by code
+        codes, uniques = pd.factorize(lab, sort=True)
+        means = pd.Series(y).groupby(codes).mean()
+        means.index = np.asarray(uniques, dtype=object)[means.index.to_numpy()]
         order = list(means.sort_values(kind="stable").index.astype(str))
         info[v] = order
-        cols[v] = lab.map({c: float(i) for i, c in enumerate(order)}).to_numpy(dtype=float)
+        rank = {c: float(i) for i, c in enumerate(order)}
+        cols[v] = np.array([rank[str(u)] for u in uniques], dtype=float)[codes]
     return pd.DataFrame(cols, index=prepared.index), info
+
+
+def _varies(x: np.ndarray) -> bool:
+    """More than one distinct non-missing value (min < max: no sort)."""
+    x = x[~np.isnan(x)]
+    return bool(x.size > 1 and x.min() < x.max())
 
 
 def _grow(prepared: pd.DataFrame, y: np.ndarray, variables: list[str], kinds: dict[str, str],
@@ -313,7 +356,7 @@ def _grow(prepared: pd.DataFrame, y: np.ndarray, variables: list[str], kinds: di
     if depth < 1 or len(prepared) < 2 * params.min_samples_leaf:
         return []
     X, info = _encode(prepared, variables, kinds, y)
-    usable = [v for v in variables if np.unique(X[v][~np.isnan(X[v])]).size > 1]
+    usable = [v for v in variables if _varies(X[v].to_numpy())]
     if not usable:
         return []
     X = X[usable]
