@@ -63,7 +63,10 @@ def _key(series: pd.Series, how: str) -> pd.Series:
         k = wio.normalise_name(series)
     else:
         k = series.astype("str").str.strip().where(series.notna())
-    k = pd.Series(np.asarray(k, dtype=object), index=series.index).astype("str")
+    if k.dtype == "str" and k.index.equals(series.index):
+        k = k.rename(None)  # already text on the same rows: no round trip through objects
+    else:
+        k = pd.Series(np.asarray(k, dtype=object), index=series.index).astype("str")
     return k.where(~_blank(k))
 
 

@@ -161,7 +161,9 @@ def _points_from_counts(cnt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if c_v[-1] <= 0:
         raise AnalysisError("the target is empty (no top accounts / no value): "
                             "a gains curve needs at least one positive")
-    return np.r_[0.0, c_n / float(c_n[-1])], np.r_[0.0, c_v / float(c_v[-1])]
+    zero = np.zeros(1)
+    return (np.concatenate((zero, c_n / float(c_n[-1]))),
+            np.concatenate((zero, c_v / float(c_v[-1]))))
 
 
 class _ResampleCounts:
@@ -422,6 +424,16 @@ def out_of_fold_scores(table: pd.DataFrame, scheme: Scheme, is_top: pd.Series,
     The scheme is fitted on k-1 folds and scores the held-out fold, which it sees without the
     ``leak_cols`` (score, quartile ...). Nothing learned ever touches held-out accounts.
     """
+    return _fold_scores(table, [scheme], is_top, folds, repeats, seed, leak_cols)[1][0]
+
+
+def _fold_scores(table: pd.DataFrame, schemes: Sequence[Scheme], is_top: pd.Series | np.ndarray,
+                 folds: int, repeats: int, seed: int, leak_cols: Sequence[str],
+                 in_sample: bool = False) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """``(in-sample scores, out-of-fold scores (repeats, n))`` of every scheme (in-sample
+    only with ``in_sample``). Each fold's training and held-out frames are cut once for all
+    schemes; the folds (and the in-sample fit) run side by side (helpers.parallel) and are
+    placed in fold order, so the numbers do not depend on the number of workers."""
     from sklearn.model_selection import RepeatedStratifiedKFold
 
     y = np.asarray(is_top, dtype=int)
@@ -431,20 +443,24 @@ def out_of_fold_scores(table: pd.DataFrame, scheme: Scheme, is_top: pd.Series,
                             f"{folds} non-top accounts (smallest class: {n_min}); lower "
                             "analysis.cv_folds")
     frame = table.reset_index(drop=True)
-    out = np.full((repeats, len(frame)), np.nan)
     rskf = RepeatedStratifiedKFold(n_splits=folds, n_repeats=repeats, random_state=seed)
-    splits = list(rskf.split(np.zeros(len(y)), y))
+    splits: list[tuple[np.ndarray, np.ndarray] | None] = list(rskf.split(np.zeros(len(y)), y))
+    if in_sample:
+        splits.insert(0, None)  # None = fit and score every account
 
-    def held_out_scores(split: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-        tr, te = split
-        scorer = scheme.fit(frame.iloc[tr])
-        return _run_scorer(scheme, scorer, _features(frame.iloc[te], leak_cols))
+    def scores(split: tuple[np.ndarray, np.ndarray] | None) -> list[np.ndarray]:
+        train = frame if split is None else frame.iloc[split[0]]
+        held = _features(frame if split is None else frame.iloc[split[1]], leak_cols)
+        return [_run_scorer(sch, sch.fit(train), held) for sch in schemes]
 
-    # the folds are independent: fitted side by side (helpers.parallel), placed in fold order
-    for i, ((_, te), scores) in enumerate(zip(splits, ordered_map(held_out_scores, splits),
-                                              strict=True)):
-        out[i // folds, te] = scores
-    return out
+    results = ordered_map(scores, splits)
+    ins = results.pop(0) if in_sample else [np.empty(0)] * len(schemes)
+    oof = [np.full((repeats, len(frame)), np.nan) for _ in schemes]
+    for i, ((_, te), per_scheme) in enumerate(zip(splits[1:] if in_sample else splits,
+                                                  results, strict=True)):
+        for k, sc in enumerate(per_scheme):
+            oof[k][i // folds, te] = sc
+    return ins, oof
 
 
 def _bootstrap_pick(n: int, b: int, seed: int) -> np.ndarray:
@@ -520,13 +536,12 @@ def evaluate_schemes(table: pd.DataFrame, schemes: Sequence[Scheme], top_share: 
     alpha = (1 - ci) / 2
 
     curves, rows, boot_sets = [], [], []
-    for scheme in schemes:
-        scorer = scheme.fit(frame)
-        s_in = _run_scorer(scheme, scorer, _features(frame, leak_cols))
+    # every scheme fitted on all accounts and on each fold's training part (folds side by side)
+    all_in, all_oof = _fold_scores(frame, schemes, is_top, folds, repeats, seed, leak_cols,
+                                   in_sample=True)
+    for scheme, s_in, oof in zip(schemes, all_in, all_oof, strict=True):
         if in_sample_scores is not None:
             in_sample_scores[scheme.name] = s_in
-        oof = out_of_fold_scores(frame, scheme, pd.Series(is_top), folds, repeats, seed,
-                                 leak_cols)
         for sample, score_sets in (("in_sample", [s_in]), ("out_of_sample", list(oof))):
             preps = [_Prepared.build(s, t) for s in score_sets]
             ys = np.vstack([np.interp(g, *p.points()) for p in preps])
@@ -551,8 +566,11 @@ def evaluate_schemes(table: pd.DataFrame, schemes: Sequence[Scheme], top_share: 
         counter = _ResampleCounts(flat, t)
 
         def draw(b: int) -> np.ndarray:  # every scheme and sample on resample b
-            # sorted, the drawn accounts are read in memory order (counts do not depend on it)
-            cnt = iter(counter.counts(np.sort(_bootstrap_pick(n, b, seed))))
+            # in account order (from the draw's multiplicities: cheaper than a sort), the
+            # drawn accounts are read in memory order; the counts do not depend on the order
+            pick = np.repeat(np.arange(n, dtype=np.int32),
+                             np.bincount(_bootstrap_pick(n, b, seed), minlength=n))
+            cnt = iter(counter.counts(pick))
             a_star = _area(*_points_from_counts(next(cnt)))
             return np.vstack([np.mean([_metrics(p, perfect, points, a_star=a_star,
                                                 counts=next(cnt)) for p in preps], axis=0)

@@ -98,11 +98,15 @@ STEP3_REPORTS = ("join_report", "quality_report", "standardisation_log", "measur
 
 def step3_collect(s: Session) -> dict[str, Any]:
     """Data manifest, joins, standardisation, QA; writes analysis_table and the reports."""
+    from .parallel import in_background
+
     p = s.params
-    manifest = C.data_manifest(C.input_paths(p))
-    s.store.write("data_manifest", manifest, step=s.step)
+    # the input manifest (SHA-256 and row count of every file) is read in the background
+    pending_manifest = in_background(C.data_manifest, C.input_paths(p))
     scored = s.store.read("scored_accounts")
     table, reports = C.build_analysis_table(p, scored, register=s.store.read("hypotheses"))
+    manifest = pending_manifest.result()
+    s.store.write("data_manifest", manifest, step=s.step)
     if len(table) != len(scored):
         from .errors import AnalysisError
 

@@ -72,10 +72,11 @@ def _order_and_ranks(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _top_from_order(scores: np.ndarray, order: np.ndarray, k: int) -> np.ndarray:
     """Best ``k`` per row; ties at the boundary go to the lowest columns (= id order)."""
     kth = np.take_along_axis(scores, order[:, k - 1:k], axis=1)
-    above = scores > kth
-    at = scores == kth
-    need = k - above.sum(axis=1, keepdims=True)
-    return above | (at & (np.cumsum(at, axis=1) <= need))
+    top = scores > kth
+    need = k - top.sum(axis=1)
+    for i in range(scores.shape[0]):  # the first `need` of the boundary ties, per row
+        top[i, np.flatnonzero(scores[i] == kth[i, 0])[:need[i]]] = True
+    return top
 
 
 def weight_perturbation(components: pd.DataFrame, weights: Mapping[str, float],

@@ -242,8 +242,19 @@ def assign_codes(table: pd.DataFrame, segment_defs: Sequence[Segment | Mapping],
     defs = as_segments(segment_defs)
     codes = np.full(len(table), len(defs), dtype=np.intp)
     taken = np.zeros(len(table), dtype=bool)
+    seen: dict[Any, np.ndarray] = {}  # a condition shared by several segments: one mask
+
+    def mask(c: Condition) -> np.ndarray:
+        key = (c.variable, c.op, repr(_hashable(c.value)))
+        if key not in seen:
+            seen[key] = condition_mask(table, c)
+        return seen[key]
+
     for k, seg in enumerate(defs):
-        m = rule_mask(table, seg.conditions) & ~taken
+        m = np.ones(len(table), dtype=bool)
+        for c in seg.conditions:
+            m &= mask(c)
+        m &= ~taken
         codes[m] = k
         taken |= m
     return codes, [seg.id for seg in defs] + [rest_label]
@@ -272,8 +283,8 @@ def _kind(s: pd.Series) -> str:
         return "bool"
     nonnull = s.dropna()
     if pd.api.types.is_numeric_dtype(s):
-        return "bool" if len(nonnull) and nonnull.isin([0, 1]).all() and \
-            nonnull.nunique() <= 2 else "numeric"
+        x = nonnull.to_numpy(dtype=float)  # 0/1 only (numpy: no hashing of 1M values)
+        return "bool" if len(x) and bool(((x == 0) | (x == 1)).all()) else "numeric"
     if isinstance(s.dtype, pd.StringDtype):  # text values are never booleans
         return "category"
     if len(nonnull) and pd.api.types.infer_dtype(nonnull, skipna=True) == "boolean":
@@ -298,12 +309,16 @@ def _split_numeric(values: np.ndarray, top: np.ndarray, mask: np.ndarray, min_n:
     cands = sorted({nice_number(q) for q in np.quantile(v, quantiles)})
     best, best_gain = None, 0.0
     n = len(v)
+    tb = t.astype(bool)  # top is 0/1: a side's mean is its count of tops / its size (exact)
+    n_top = int(np.count_nonzero(tb))
     for thr in cands:  # a handful of candidate thresholds, each vectorised over accounts
         hi = v >= thr
-        n_hi = hi.sum()
+        n_hi = int(np.count_nonzero(hi))
         if n_hi < min_n or n - n_hi < min_n:
             continue
-        gain = n_hi * (n - n_hi) / n * (t[hi].mean() - t[~hi].mean()) ** 2
+        top_hi = int(np.count_nonzero(hi & tb))
+        gain = n_hi * (n - n_hi) / n * (np.float64(top_hi) / n_hi
+                                        - np.float64(n_top - top_hi) / (n - n_hi)) ** 2
         if gain > best_gain + 1e-12:
             best, best_gain = thr, gain
     return best
@@ -465,9 +480,11 @@ def _segment_groups(table: pd.DataFrame, assignment: pd.Series, top_share: float
     ids = table[id_col] if id_col in table.columns else pd.Series(table.index, index=table.index)
     score = pd.to_numeric(table[score_col], errors="coerce")
     top = top_label(score.set_axis(ids), top_share).to_numpy()
-    seg = pd.Series(np.asarray(assignment, dtype=object), index=table.index).astype("str")
-    df = pd.DataFrame({"segment": seg.to_numpy(), "score": score.to_numpy(),
-                       "top": top.astype(float)})
+    if isinstance(assignment, pd.Series) and assignment.dtype == "str":
+        seg = assignment.array  # text already (as assign returns): no object round trip
+    else:
+        seg = pd.Series(np.asarray(assignment, dtype=object)).astype("str").array
+    df = pd.DataFrame({"segment": seg, "score": score.to_numpy(), "top": top.astype(float)})
     return df, top, score
 
 
