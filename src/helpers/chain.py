@@ -39,6 +39,7 @@ import shutil
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from .errors import RunError
@@ -272,6 +273,15 @@ def run_chain(params_file: str | os.PathLike, run_id: str, *, force: bool = Fals
          f"{len(NOTEBOOKS) - first} notebook(s) -> {_rel(reports)}")
     env_before = os.environ.get(STAGING_ENV)
     os.environ[STAGING_ENV] = run_id
+    # each executed notebook is rendered to HTML on a thread of this (otherwise waiting)
+    # process while the next notebook runs in its kernel; all are done before the move
+    renderer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="workbook-render")
+    renders: list[Future] = []
+
+    def settle() -> None:  # let running renderings finish before the attempt is moved
+        for f in renders:
+            f.exception()
+
     try:
         for i, name in enumerate(NOTEBOOKS[first:], start=first + 1):
             src = notebooks_dir() / f"{name}.ipynb"
@@ -287,12 +297,14 @@ def run_chain(params_file: str | os.PathLike, run_id: str, *, force: bool = Fals
                     extra_arguments=["--IPKernelApp.log_level=ERROR"],
                 )
             except PapermillExecutionError as exc:
+                settle()
                 kept = _fail(run_id, store, name)
                 raise RunError(
                     f"notebook {name} failed in cell {exc.exec_count}: {exc.ename}: "
                     f"{exc.evalue}\n  the partially executed notebook is kept at "
                     f"{_rel(kept / 'notebooks' / dst.name)}") from None
             except Exception as exc:
+                settle()
                 _fail(run_id, store, name)
                 raise RunError(f"notebook {name} could not run: {type(exc).__name__}: "
                                f"{exc}") from None
@@ -305,8 +317,11 @@ def run_chain(params_file: str | os.PathLike, run_id: str, *, force: bool = Fals
                           "inputs": record["inputs"]}
             store.update_manifest(notebooks=done)
             echo(f"        done in {elapsed:.1f} s")
-            render_html(dst, dst.with_suffix(".html"))
+            renders.append(renderer.submit(render_html, dst, dst.with_suffix(".html")))
+        for f in renders:
+            f.result()  # a rendering error stops the run here, as it did inline
     finally:
+        renderer.shutdown(wait=True)
         if env_before is None:
             os.environ.pop(STAGING_ENV, None)
         else:

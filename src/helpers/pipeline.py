@@ -7,19 +7,40 @@ report shows always come from this code path.
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any
 
 import pandas as pd
 
-from . import analysis as A
 from . import charter as CH
 from . import collection as C
-from . import customers, hypotheses, lift, profiling, regression, robustness, score, segments
+from . import customers, hypotheses, score
 from . import sources as SRC
-from . import tree as T
-from . import verdicts as V
 from .session import Session
+
+
+class _OnFirstUse:
+    """A helper module imported when first used: the Step 4 modules bring statsmodels,
+    scikit-learn and scipy.stats (~1.5 s of imports) that notebooks 01-03 and 05 never need."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        module: ModuleType = importlib.import_module(f"{__package__}.{self._name}")
+        return getattr(module, attr)
+
+
+A = _OnFirstUse("analysis")
+lift = _OnFirstUse("lift")
+profiling = _OnFirstUse("profiling")
+regression = _OnFirstUse("regression")
+robustness = _OnFirstUse("robustness")
+segments = _OnFirstUse("segments")
+T = _OnFirstUse("tree")
+V = _OnFirstUse("verdicts")
 
 # ----------------------------------------------------------------------------- Step 1
 
