@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from helpers import chain
 from helpers.chain import _notebook_index, check_injectable_path, check_run_id
 from helpers.cli import main
 from helpers.errors import RunError
@@ -96,3 +97,16 @@ def test_resume_is_allowed_only_with_unchanged_parameters_and_inputs():
         _check_resumable(_done(2), _record(), 3, "r")
     with pytest.raises(RunError, match="does not exist yet"):
         _check_resumable({}, _record(), 3, "r")
+
+
+def test_kernel_queue_hands_out_kernels_in_order_and_falls_back_to_papermill(tmp_path):
+    """Kernels are started ahead of use; one that cannot start is handed out as None, so
+    papermill starts (and explains) it itself."""
+    q = chain._KernelQueue("no-such-kernel-xyz", tmp_path, chain.KERNEL_ARGS)
+    q.prepare()
+    q.prepare()
+    assert q.take() is None and q.take() is None
+    assert q.take() is None  # nothing prepared: prepared on demand
+    q.stop(None)
+    q.close()
+    assert q.ready == []

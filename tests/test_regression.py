@@ -8,8 +8,13 @@ import pytest
 
 from helpers.errors import AnalysisError
 from helpers.params import Regression, Tree
-from helpers.regression import (backward_eliminate, build_design, split_regressions,
-                                tree_thresholds, vif)
+from helpers.regression import (
+    backward_eliminate,
+    build_design,
+    split_regressions,
+    tree_thresholds,
+    vif,
+)
 from helpers.tree import fit_tree
 from helpers.verdicts import planted_example
 

@@ -87,6 +87,51 @@ def ensure_kernel(name: str = KERNEL_NAME) -> str:
     return name
 
 
+KERNEL_ARGS = ["--IPKernelApp.log_level=ERROR"]
+
+
+class _KernelQueue:
+    """Kernels started ahead of use: ``prepare()`` launches one (the process boots on its
+    own), ``take()`` hands out the oldest, ``stop()`` shuts one down, ``close()`` every one
+    not taken. Kernels inherit the environment at launch (``$WORKBOOK_STAGING`` included).
+    A kernel that cannot be launched ahead is handed out as None: papermill then starts the
+    notebook's kernel itself (and reports any error as it always did)."""
+
+    def __init__(self, kernel_name: str, cwd: Path, extra_arguments: list[str]) -> None:
+        self.kernel_name, self.cwd, self.args = kernel_name, cwd, extra_arguments
+        self.ready: list = []
+
+    def prepare(self) -> None:
+        from jupyter_client.manager import AsyncKernelManager  # the kind nbclient makes
+        from jupyter_core.utils import run_sync
+
+        try:
+            km = AsyncKernelManager(kernel_name=self.kernel_name)
+            run_sync(km.start_kernel)(cwd=str(self.cwd), extra_arguments=list(self.args))
+        except Exception:  # noqa: BLE001 - papermill starts (and explains) it instead
+            km = None
+        self.ready.append(km)
+
+    def take(self):  # noqa: ANN201 - a jupyter_client KernelManager
+        if not self.ready:
+            self.prepare()
+        return self.ready.pop(0)
+
+    @staticmethod
+    def stop(km) -> None:  # noqa: ANN001
+        from jupyter_core.utils import run_sync
+
+        try:
+            if km is not None and km.has_kernel:
+                run_sync(km.shutdown_kernel)(now=True)
+        except Exception:  # noqa: BLE001 - a kernel that is already gone is stopped
+            pass
+
+    def close(self) -> None:
+        while self.ready:
+            self.stop(self.ready.pop())
+
+
 def _notebook_index(name: str) -> int:
     key = name.removesuffix(".ipynb")
     matches = [i for i, nb in enumerate(NOTEBOOKS) if nb == key or nb.startswith(key)]
@@ -277,6 +322,10 @@ def run_chain(params_file: str | os.PathLike, run_id: str, *, force: bool = Fals
     # process while the next notebook runs in its kernel; all are done before the move
     renderer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="workbook-render")
     renders: list[Future] = []
+    # each notebook's kernel is started while the previous notebook runs (a kernel takes
+    # ~1.5 s to boot); every notebook still gets a fresh kernel of its own
+    kernels = _KernelQueue(kernel, notebooks_dir(), KERNEL_ARGS)
+    kernels.prepare()
 
     def settle() -> None:  # let running renderings finish before the attempt is moved
         for f in renders:
@@ -289,12 +338,14 @@ def run_chain(params_file: str | os.PathLike, run_id: str, *, force: bool = Fals
             echo(f"  [{i}/{len(NOTEBOOKS)}] {name} ...")
             store.update_manifest(current_notebook=name)
             t0 = time.perf_counter()
+            km = kernels.take()
+            if i < len(NOTEBOOKS):
+                kernels.prepare()  # the next notebook's kernel boots meanwhile
             try:
                 pm.execute_notebook(
-                    str(src), str(dst), parameters=parameters, kernel_name=kernel,
+                    str(src), str(dst), parameters=parameters, kernel_name=kernel, km=km,
                     cwd=str(notebooks_dir()), execution_timeout=timeout, progress_bar=False,
-                    log_output=False, report_mode=False,
-                    extra_arguments=["--IPKernelApp.log_level=ERROR"],
+                    log_output=False, report_mode=False, extra_arguments=KERNEL_ARGS,
                 )
             except PapermillExecutionError as exc:
                 settle()
@@ -312,6 +363,8 @@ def run_chain(params_file: str | os.PathLike, run_id: str, *, force: bool = Fals
                 store.update_manifest(status="failed", failed_notebook=name, interrupted=True,
                                       ended_at=now())
                 raise
+            finally:
+                kernels.stop(km)
             elapsed = time.perf_counter() - t0
             done[name] = {"seconds": round(elapsed, 2), "params_hash": record["params_hash"],
                           "inputs": record["inputs"]}
@@ -321,6 +374,7 @@ def run_chain(params_file: str | os.PathLike, run_id: str, *, force: bool = Fals
         for f in renders:
             f.result()  # a rendering error stops the run here, as it did inline
     finally:
+        kernels.close()
         renderer.shutdown(wait=True)
         if env_before is None:
             os.environ.pop(STAGING_ENV, None)

@@ -48,11 +48,12 @@ class Session:
                 f"or `workbook run --params ... --run-id {self.run_id}`")
 
 
-def start(run_id: str, params_path: str, step: str, interactive: bool = False) -> Session:
-    """Validate parameters, open the run store and set plotting/display defaults."""
-    import matplotlib
+def start(run_id: str, params_path: str, step: str, interactive: bool = False,
+          plots: bool = True) -> Session:
+    """Validate parameters, open the run store and set display defaults; with ``plots`` also
+    the chart defaults (seaborn theme, figure size: ~1 s of imports a notebook without charts
+    does without)."""
     import pandas as pd
-    import seaborn as sns
 
     from .chain import check_run_id
 
@@ -64,8 +65,13 @@ def start(run_id: str, params_path: str, step: str, interactive: bool = False) -
     pd.set_option("display.max_columns", 40)
     pd.set_option("display.width", 160)
     pd.set_option("display.float_format", lambda v: f"{v:,.3f}" if abs(v) < 10 else f"{v:,.0f}")
-    sns.set_theme(style="whitegrid", palette="colorblind")
-    matplotlib.rcParams.update({"figure.dpi": 100, "savefig.dpi": 100, "figure.figsize": (8, 4.5)})
+    if plots:
+        import matplotlib
+        import seaborn as sns
+
+        sns.set_theme(style="whitegrid", palette="colorblind")
+        matplotlib.rcParams.update({"figure.dpi": 100, "savefig.dpi": 100,
+                                    "figure.figsize": (8, 4.5)})
     if step == NOTEBOOKS[0] and "params_hash" not in store.manifest():
         # Run interactively (not through `workbook run`): stamp the run metadata here.
         from .runinfo import now, run_record
