@@ -218,11 +218,19 @@ def condition_mask(table: pd.DataFrame, c: Condition) -> np.ndarray:
     return hit & present
 
 
-def rule_mask(table: pd.DataFrame, conditions: Sequence[Condition]) -> np.ndarray:
-    """Rows meeting every condition."""
+def rule_mask(table: pd.DataFrame, conditions: Sequence[Condition],
+              seen: dict[Any, np.ndarray] | None = None) -> np.ndarray:
+    """Rows meeting every condition. ``seen``: masks of conditions already evaluated on this
+    table (filled here), for rules that share conditions."""
     mask = np.ones(len(table), dtype=bool)
     for c in conditions:
-        mask &= condition_mask(table, c)
+        if seen is None:
+            mask &= condition_mask(table, c)
+            continue
+        key = (c.variable, c.op, repr(_hashable(c.value)))
+        if key not in seen:
+            seen[key] = condition_mask(table, c)
+        mask &= seen[key]
     return mask
 
 
@@ -243,18 +251,8 @@ def assign_codes(table: pd.DataFrame, segment_defs: Sequence[Segment | Mapping],
     codes = np.full(len(table), len(defs), dtype=np.intp)
     taken = np.zeros(len(table), dtype=bool)
     seen: dict[Any, np.ndarray] = {}  # a condition shared by several segments: one mask
-
-    def mask(c: Condition) -> np.ndarray:
-        key = (c.variable, c.op, repr(_hashable(c.value)))
-        if key not in seen:
-            seen[key] = condition_mask(table, c)
-        return seen[key]
-
     for k, seg in enumerate(defs):
-        m = np.ones(len(table), dtype=bool)
-        for c in seg.conditions:
-            m &= mask(c)
-        m &= ~taken
+        m = rule_mask(table, seg.conditions, seen) & ~taken
         codes[m] = k
         taken |= m
     return codes, [seg.id for seg in defs] + [rest_label]
