@@ -107,8 +107,13 @@ ORDER BY account_id
 
 def _connect(data: str | Path | Source | pd.DataFrame, text_columns: Sequence[str]
              ) -> tuple[duckdb.DuckDBPyConnection, str]:
-    """A DuckDB connection with a view ``src`` over the file or DataFrame; its label."""
-    con = duckdb.connect()
+    """A DuckDB connection with a view ``src`` over the file or DataFrame; its label.
+
+    One DuckDB thread: a parallel aggregate adds each account's partial sums in whatever
+    order the threads finish, so AVG / REGR_SLOPE of decimals could differ in the last bit
+    between two runs of the same input. The scans run in the background of pandas work
+    (helpers.parallel), where the second core is busy anyway."""
+    con = duckdb.connect(config={"threads": 1})
     if isinstance(data, pd.DataFrame):
         con.register("src_df", data)
         con.execute("CREATE VIEW src AS SELECT * FROM src_df")
