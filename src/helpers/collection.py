@@ -132,8 +132,6 @@ def join_source(accounts: pd.DataFrame, source_df: pd.DataFrame,
                     and "account_name" in accounts.columns)
 
     src["_k"] = _key(src[key_col], on)
-    src["_kn"] = (_key(src[name_col], "name") if name_col
-                  else pd.Series(pd.NA, index=src.index, dtype="str"))
     keep_key = _dedupe(src, "_k", date_column)
     dup_key = src["_k"].notna() & ~keep_key
 
@@ -145,7 +143,13 @@ def join_source(accounts: pd.DataFrame, source_df: pd.DataFrame,
 
     if use_name:
         used = match_row.dropna().astype(int).unique()
-        pool = src.loc[~dup_key & ~src["_src_row"].isin(used) & src["_kn"].notna()]
+        # source names are normalised only for the rows the fallback may take (not a
+        # duplicate key, not matched by key): the slow text pass skips the matched majority
+        free = (~dup_key & ~src["_src_row"].isin(used)).to_numpy(dtype=bool)
+        src["_kn"] = pd.Series(np.nan, index=src.index, dtype="str")
+        if free.any():
+            src.loc[free, "_kn"] = _key(src.loc[free, name_col], "name")
+        pool = src.loc[free & src["_kn"].notna().to_numpy(dtype=bool)]
         pool = pool.loc[_dedupe(pool, "_kn", date_column)]
         name_lookup = pd.Series(pool["_src_row"].to_numpy(dtype="float64"),
                                 index=pool["_kn"].to_numpy())
@@ -166,7 +170,8 @@ def join_source(accounts: pd.DataFrame, source_df: pd.DataFrame,
                             f"({len(accounts)} -> {len(joined)})")
 
     used = set(match_row.dropna().astype(int))
-    blank = src["_k"].isna() & (src["_kn"].isna() | (not use_name))
+    # a blank key is a reason only when the row had no name to fall back on either
+    blank = src["_k"].isna() & (src["_kn"].isna() if use_name else True)
     reason = np.select([dup_key, blank], ["duplicate key (older record kept out)",
                                           "blank key"], default="no matching account")
     unmatched = source_df.reset_index(drop=True).assign(source_row=np.arange(len(src)),
