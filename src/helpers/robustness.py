@@ -83,7 +83,7 @@ def weight_perturbation(components: pd.DataFrame, weights: Mapping[str, float],
                         draws: int = 200, concentration: float = 50.0,
                         top_share: float = 0.25, robust_share: float = 0.8, seed: int = 42,
                         id_col: str = "account_id", kendall_max_n: int | None = 20_000,
-                        batch: int = 50, max_cells: int = 10_000_000) -> WeightPerturbation:
+                        batch: int = 50, max_cells: int = 4_000_000) -> WeightPerturbation:
     """How much the ranking and the top accounts move when the score weights move.
 
     ``components``: one row per account, ``id_col`` (or the index) plus one numeric column
@@ -116,8 +116,8 @@ def weight_perturbation(components: pd.DataFrame, weights: Mapping[str, float],
     br = (base_rank - base_rank.mean()) / np.sqrt(((base_rank - base_rank.mean()) ** 2).sum())
     ksample = np.arange(n) if kendall_max_n is None or kendall_max_n >= n else \
         np.sort(rng.choice(n, kendall_max_n, replace=False))
-    # bounded memory: ~10 draws x accounts float matrices live per batch (<= max_cells each,
-    # shared by the batches that run side by side)
+    # bounded memory: a few draws x accounts float matrices live per batch (<= max_cells
+    # cells each, shared by the batches that run side by side: ~2 draws per worker at 1M)
     jobs = workers()
     ct = np.ascontiguousarray(c.T)  # components x accounts
     batch = max(1, min(batch, max_cells // max(n * jobs, 1)))
