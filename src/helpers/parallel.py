@@ -14,6 +14,8 @@ this process may use.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import os
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -66,7 +68,17 @@ def ordered_map(fn: Callable[[T], R], items: Iterable[T], n_jobs: int | None = N
                 out.append(pending.popleft().result())
         while pending:
             out.append(pending.popleft().result())
+    release_memory()
     return out
+
+
+def release_memory() -> None:
+    """Give memory freed by worker threads back to the operating system. glibc keeps what a
+    thread frees in that thread's arena; after a pool of threads has worked through a 1M-row
+    table, hundreds of MB stay counted in the process's resident memory until trimmed.
+    A no-op where there is no glibc."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 class _Done:
