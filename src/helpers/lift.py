@@ -135,15 +135,8 @@ class _Prepared:
     def points(self, weight: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Block end points (x, y) of the gains curve, starting at (0, 0)."""
         w = np.ones(len(self.order)) if weight is None else weight[self.order]
-        n_b = np.add.reduceat(w, self.starts)
-        v_b = np.add.reduceat(w * self.target, self.starts)
-        tot_n, tot_v = n_b.sum(), v_b.sum()
-        if tot_v <= 0:
-            raise AnalysisError("the target is empty (no top accounts / no value): "
-                                "a gains curve needs at least one positive")
-        x = np.r_[0.0, np.cumsum(n_b) / tot_n]
-        y = np.r_[0.0, np.cumsum(v_b) / tot_v]
-        return x, y
+        return _curve_points(np.add.reduceat(w, self.starts),
+                             np.add.reduceat(w * self.target, self.starts))
 
     def block_index(self) -> np.ndarray:
         """Per account (original order): the index of its tie block (0 = best)."""
@@ -153,17 +146,23 @@ class _Prepared:
         return blk
 
 
-def _points_from_counts(cnt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Gains-curve block end points from per-block (accounts, top accounts) counts, best
-    block first: what :meth:`_Prepared.points` gives for integer resample weights."""
-    # two strided columns added: a reduction over a length-2 axis is ~3x slower
-    c_n, c_v = np.cumsum(cnt[:, 0] + cnt[:, 1]), np.cumsum(cnt[:, 1])
-    if c_v[-1] <= 0:
+def _curve_points(n_b: np.ndarray, v_b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Block end points (x, y) of a gains curve, from (0, 0), given each tie block's weight
+    of accounts ``n_b`` and of target ``v_b``, best block first."""
+    tot_n, tot_v = n_b.sum(), v_b.sum()
+    if tot_v <= 0:
         raise AnalysisError("the target is empty (no top accounts / no value): "
                             "a gains curve needs at least one positive")
     zero = np.zeros(1)
-    return (np.concatenate((zero, c_n / float(c_n[-1]))),
-            np.concatenate((zero, c_v / float(c_v[-1]))))
+    return (np.concatenate((zero, np.cumsum(n_b) / tot_n)),
+            np.concatenate((zero, np.cumsum(v_b) / tot_v)))
+
+
+def _points_from_counts(cnt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_curve_points` from per-block (non-top, top) counts: what
+    :meth:`_Prepared.points` gives for integer resample weights."""
+    # two strided columns added: a reduction over a length-2 axis is ~3x slower
+    return _curve_points(cnt[:, 0] + cnt[:, 1], cnt[:, 1])
 
 
 class _ResampleCounts:

@@ -221,11 +221,10 @@ class _Sorted:
         return xs[np.r_[True, xs[1:] != xs[:-1]]] if len(xs) else xs
 
 
-def _gain_numeric(x: np.ndarray | _Sorted, y: np.ndarray | None, cands: np.ndarray,
-                  min_leaf: int) -> tuple[np.ndarray, np.ndarray, bool]:
-    """SSE gain of ``x >= c`` for each candidate c (missing to the larger side) + sizes ok.
-    ``x`` may be a :class:`_Sorted` of (x, y) made once for several calls."""
-    srt = x if isinstance(x, _Sorted) else _Sorted.of(x, y)
+def _gain_numeric(srt: _Sorted, cands: np.ndarray, min_leaf: int
+                  ) -> tuple[np.ndarray, np.ndarray, bool]:
+    """SSE gain of ``x >= c`` for each candidate c (missing to the larger side) + sizes ok,
+    from the node's sorted values (:class:`_Sorted`, made once for several calls)."""
     xs, cs, cs2 = srt.xs, srt.cs, srt.cs2
     nm, sm, sm2 = srt.nm, srt.sm, srt.sm2
     j = np.searchsorted(xs, cands, side="left")
@@ -258,7 +257,7 @@ def _numeric_split(var: str, x: np.ndarray, y: np.ndarray, params: Tree,
         lo = obs[obs <= thr].max() if (obs <= thr).any() else obs[0]
         hi = obs[obs > thr].min() if (obs > thr).any() else obs[-1]
         cands = np.array([readable_cut(lo, hi)])
-    gain, ok, mright = _gain_numeric(srt, None, cands, params.min_samples_leaf)
+    gain, ok, mright = _gain_numeric(srt, cands, params.min_samples_leaf)
     if not ok.any():
         return None
     best = int(np.argmax(gain))
@@ -268,7 +267,7 @@ def _numeric_split(var: str, x: np.ndarray, y: np.ndarray, params: Tree,
     best_gain = float(gain[best])
     if params.round_tolerance > 0 and best_gain > 0:
         nice = nice_candidates(c)
-        g, okn, _ = _gain_numeric(srt, None, nice, params.min_samples_leaf)
+        g, okn, _ = _gain_numeric(srt, nice, params.min_samples_leaf)
         good = okn & (g >= (1 - params.round_tolerance) * best_gain)
         if good.any():
             c2 = float(nice[int(np.argmax(good))])
