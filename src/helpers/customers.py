@@ -412,9 +412,15 @@ def required_accounts(params: Params) -> int:
 
 def check_enough_accounts(flagged: pd.DataFrame, params: Params) -> None:
     """Stop (AnalysisError) when the exclusion rules leave too few accounts to analyse, saying
-    how many are needed, which rules removed the others and what to do."""
-    need = required_accounts(params)
+    how many are needed, which rules removed the others and what to do. The lightweight
+    analysis (``analysis.mode``, see helpers.lightweight) needs only
+    ``analysis.lightweight.min_accounts``."""
+    from .lightweight import check_small_base
+
     kept = int((~flagged["excluded"].astype(bool)).sum())
+    if check_small_base(flagged, params, kept):
+        return
+    need = required_accounts(params)
     if kept >= need:
         return
     counts = flagged.loc[flagged["excluded"].astype(bool), "exclusion_rule"].value_counts()
@@ -429,4 +435,5 @@ def check_enough_accounts(flagged: pd.DataFrame, params: Params) -> None:
         f"of the analysis.cv_folds = {a.cv_folds} cross-validation training folds). "
         "What to do: check the exclusion rules in the parameter file (see the exclusions "
         "table), add former customers or a longer history to the export, or, for a small "
-        "customer base, lower analysis.tree.min_samples_leaf.")
+        "customer base, set analysis.mode: auto (the lightweight analysis) or lower "
+        "analysis.tree.min_samples_leaf.")

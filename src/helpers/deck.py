@@ -327,6 +327,11 @@ def _executive(ctx: Context, findings: Any) -> R.Section:
     sentences = headline_sentences(findings)
     if sentences:
         s.add(R.h3("Headlines from the analysis"), R.bullets(sentences[:8]))
+    path = _doc(ctx.store, "analysis_path")
+    if path and path.get("path") == "lightweight":
+        s.add(R.note(f"Small base ({R.fmt_num(path['n_accounts'])} accounts): the method's "
+                     "lightweight analysis ran; see “Methodology: regression and lift” for "
+                     "what a larger base would add."))
     return s
 
 
@@ -671,10 +676,30 @@ def _method_data_gaps(ctx: Context) -> R.Section:
     return s
 
 
+def _analysis_path(ctx: Context, s: R.Section) -> None:
+    """Which Step 4 path ran (full or lightweight, helpers.lightweight) and, on the
+    lightweight path, the accounts sorted by each field (does one group stand out?)."""
+    from .lightweight import sentence
+
+    doc = _doc(ctx.store, "analysis_path")
+    if not doc:
+        return
+    s.add(R.h3("Which analysis ran"), R.p(sentence(doc)))
+    sep = _table(ctx.store, "lightweight_separation")
+    if sep is not None and len(sep):
+        s.add(R.table(sep, max_rows=40, formats={"top_rate": R.fmt_pct,
+                                                 "lift": lambda x: f"{_num(x):.1f}x",
+                                                 "mean_score": ctx.money},
+                      caption="Accounts sorted by each field (cut at its threshold, or by "
+                              f"category): the share of each group in the top "
+                              f"{R.fmt_pct(ctx.top_share)}, against the whole base (lift)."))
+
+
 def _method_models(ctx: Context) -> R.Section:
     from .plots import gains_figure
 
     s = R.Section("method-models", "Methodology: regression and lift")
+    _analysis_path(ctx, s)
     coefs = _table(ctx.store, "regression_coefs")
     if coefs is not None and len(coefs):
         cols = [c for c in ("group", "term", "coef", "se", "p") if c in coefs.columns]

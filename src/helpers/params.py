@@ -82,8 +82,47 @@ class JoinSource(Source):
     join_on: Literal["account_id", "domain", "name"] = "account_id"
 
 
+class DealsSource(Source):
+    """Salesforce opportunities / HubSpot deals: the account list built from the won deals
+    (helpers.deals). ``preset`` names the CRM whose standard deal columns are expected."""
+
+    won_stages: list[str] = Field(
+        default_factory=lambda: ["Closed Won", "closedwon", "Won"],
+        description="stage labels of a won deal (case and spaces ignored)")
+    one_off_labels: list[str] = Field(
+        default_factory=lambda: ["one-off", "one off", "one-time", "one time", "non-recurring",
+                                 "services", "professional services", "setup",
+                                 "implementation", "training"],
+        description="revenue_type / type labels of one-off amounts (kept apart from "
+                    "recurring value); any other label is recurring")
+    amount_basis: Literal["total", "annual", "monthly"] = Field(
+        "total", description="what a deal's amount is: the total over its term, per year, "
+                             "or per month")
+    default_term_months: float = Field(12.0, gt=0, description="term of a recurring deal "
+                                       "without an end date or term column")
+    join_on: Literal["account_id", "name"] = Field(
+        "account_id", description="how deals join the account export (when there is one)")
+
+
+class SubscriptionsSource(Source):
+    """A Stripe subscriptions export: MRR per customer (helpers.deals)."""
+
+    preset: Literal["stripe", "generic"] | None = "stripe"  # type: ignore[assignment]
+    ended_statuses: list[str] = Field(
+        default_factory=lambda: ["canceled", "cancelled", "ended", "incomplete_expired"],
+        description="statuses of a subscription no longer in force (with its end date)")
+    ignored_statuses: list[str] = Field(
+        default_factory=lambda: ["incomplete", "incomplete_expired"],
+        description="statuses of a subscription that never started (ignored, with reason)")
+    join_on: Literal["account_id", "name"] = Field(
+        "account_id", description="how customers join the account export (when there is one)")
+
+
 class Inputs(_Strict):
-    accounts: Source
+    accounts: Source | None = Field(None, description="the account export (optional with "
+                                    "deals or subscriptions)")
+    deals: DealsSource | None = None
+    subscriptions: SubscriptionsSource | None = None
     previous_accounts: Source | None = None
     firmographics: JoinSource | None = None
     tickets: Source | None = None
@@ -92,6 +131,15 @@ class Inputs(_Strict):
     prospects: Source | None = None
     worksheet: Source | None = None
     industry_map: str | None = Field(None, description="YAML: raw label -> canonical industry")
+
+    @model_validator(mode="after")
+    def _account_list(self) -> Inputs:
+        if self.accounts is None and self.deals is None and self.subscriptions is None:
+            raise ValueError("name the account list: inputs.accounts, inputs.deals or "
+                             "inputs.subscriptions")
+        if self.deals is not None and self.subscriptions is not None:
+            raise ValueError("use inputs.deals or inputs.subscriptions, not both")
+        return self
 
 
 class Currency(_Strict):
@@ -195,7 +243,33 @@ class Regression(_Strict):
                                    "whose skewness exceeds this; null = never")
 
 
+class Lightweight(_Strict):
+    """The method's lightweight analysis for a small base (Step 4: "small base, few
+    hypotheses"): sorted table, thresholds in words, exact/permutation tests, the tree as a
+    picture; no regression and no cross-validated lift (too few top accounts per fold)."""
+
+    below: int = Field(200, ge=20, description="mode auto: lightweight path below this many "
+                       "kept accounts (at 200, a 5-fold test fold holds 10 top-25 % accounts: "
+                       "a cross-validated capture rate moves in steps of 10 points)")
+    min_accounts: int = Field(20, ge=4, description="fewest kept accounts any report is built "
+                              "from; below, a clear message")
+    min_tested: int = Field(10, ge=4, description="accounts with a value needed to test a "
+                            "hypothesis (the full path's analysis.min_accounts, capped)")
+    leaf_share: float = Field(0.1, gt=0, lt=0.5, description="tree leaf minimum as a share of "
+                              "the accounts (at least leaf_min)")
+    leaf_min: int = Field(5, ge=2)
+    category_share: float = Field(0.05, gt=0, lt=0.5, description="merge categories rarer than "
+                                  "this share of the accounts (at least category_min) into "
+                                  "'other'")
+    category_min: int = Field(3, ge=1)
+    keep_categories: int = Field(2, ge=2, description="the largest categories never merged, "
+                                 "so a field never collapses into one 'other'")
+
+
 class Analysis(_Strict):
+    mode: Literal["auto", "lightweight", "full"] = Field(
+        "auto", description="auto: the lightweight path below lightweight.below kept accounts")
+    lightweight: Lightweight = Field(default_factory=Lightweight)
     top_share: float = Field(0.25, gt=0, lt=1)
     deciles_from: int = Field(1000, ge=10, description="use deciles at or above this many accounts")
     bh_alpha: float = Field(0.05, gt=0, lt=1)

@@ -34,6 +34,7 @@ class _OnFirstUse:
 
 
 A = _OnFirstUse("analysis")
+LW = _OnFirstUse("lightweight")
 lift = _OnFirstUse("lift")
 profiling = _OnFirstUse("profiling")
 regression = _OnFirstUse("regression")
@@ -61,7 +62,7 @@ def step1_customer_list(s: Session) -> dict[str, Any]:
 
         s.pending["tickets"] = in_background(SRC.ticket_counts, p.inputs.tickets, p.as_of,
                                              p.collection.ticket_window_days)
-    accounts, load_warnings = customers.load_accounts(p)
+    accounts, load_warnings = _load_account_list(s)
     s.warn(load_warnings, "accounts")
     flagged = customers.apply_exclusions(accounts, p.exclusions, p.as_of)
     recon = customers.reconciliation(flagged)
@@ -74,6 +75,21 @@ def step1_customer_list(s: Session) -> dict[str, Any]:
                                                  "exclusion_rule", "exclusion_reason"]]
     return {"accounts": accounts, "flagged": flagged, "reconciliation": recon,
             "excluded": excluded, "warnings": load_warnings}
+
+
+def _load_account_list(s: Session) -> tuple[pd.DataFrame, list[str]]:
+    """The account export, or the account list built from deals / subscriptions
+    (helpers.deals; writes account_list_rows, account_list_reconciliation and, with an export
+    beside them, account_list_match)."""
+    p = s.params
+    if p.inputs.deals is None and p.inputs.subscriptions is None:
+        return customers.load_accounts(p)
+    from . import deals
+
+    built = deals.build_account_list(p)
+    for name, frame in built.tables.items():
+        s.store.write(name, frame, step=s.step)
+    return built.accounts, built.warnings
 
 
 def step1_score(s: Session, flagged: pd.DataFrame) -> pd.DataFrame:
@@ -182,23 +198,59 @@ def step4_context(s: Session) -> Step4Context:
     tiebreak = table["account_id"]
     table["quartile"] = profiling.score_groups(table["score"], 4, tiebreak=tiebreak)
     table["group"] = profiling.score_groups(table["score"], n_groups, tiebreak=tiebreak)
-    return Step4Context(table=table, hyps=hyps, tested=tested,
-                        variables=tested["variable"].tolist(), kinds=A.kinds_of(tested),
-                        seg_vars=A.segmentation_variables(tested, observable),
-                        observable=observable, n_groups=n_groups,
-                        extra={"prospects": prospects})
+    ctx = Step4Context(table=table, hyps=hyps, tested=tested,
+                       variables=tested["variable"].tolist(), kinds=A.kinds_of(tested),
+                       seg_vars=A.segmentation_variables(tested, observable),
+                       observable=observable, n_groups=n_groups,
+                       extra={"prospects": prospects})
+    step4_path(s, ctx)
+    return ctx
+
+
+def step4_path(s: Session, ctx: Step4Context) -> dict[str, Any]:
+    """Full or lightweight analysis (``analysis.mode``; see helpers.lightweight): on the
+    lightweight path, merges rare categories on the base's scale and keeps the scaled Step 4
+    parameters in ``ctx.extra["analysis"]``; writes analysis_path.json (and
+    lightweight_merges)."""
+    a = s.params.analysis
+    n = len(ctx.table)
+    merges = None
+    if LW.path_for(a, n) == LW.LIGHTWEIGHT:
+        ctx.table, merges = LW.merge_categories(ctx.table, ctx.kinds, LW.min_category(a, n),
+                                                keep=a.lightweight.keep_categories)
+        ctx.extra["analysis"] = LW.scaled(a, n)
+        s.store.write("lightweight_merges", merges, step=s.step)
+    doc = LW.record(a, n, merges)
+    ctx.extra["path"] = doc
+    s.store.write_json("analysis_path", doc, step=s.step)
+    return doc
+
+
+def _analysis(s: Session, ctx: Step4Context) -> Any:
+    """The Step 4 parameters in force (scaled to the base on the lightweight path)."""
+    return ctx.extra.get("analysis", s.params.analysis)
+
+
+def _lightweight(ctx: Step4Context) -> bool:
+    return ctx.extra.get("path", {}).get("path") == "lightweight"
 
 
 def step4_lightweight(s: Session, ctx: Step4Context) -> pd.DataFrame:
     """Threshold finder over every tested numeric variable; writes thresholds."""
     thresholds = profiling.thresholds_table(ctx.table, ctx.tested, params=s.params.analysis)
     s.store.write("thresholds", thresholds, step=s.step)
+    if _lightweight(ctx):
+        s.store.write("lightweight_table", LW.account_table(ctx.table, ctx.variables),
+                      step=s.step)
+        s.store.write("lightweight_separation",
+                      LW.separation(ctx.table, thresholds, ctx.kinds, s.params.analysis.top_share),
+                      step=s.step)
     return thresholds
 
 
 def step4_profile_and_tests(s: Session, ctx: Step4Context) -> dict[str, pd.DataFrame]:
     """Quartile/decile profile and the per-hypothesis tests (BH-adjusted)."""
-    a = s.params.analysis
+    a = _analysis(s, ctx)
     profile = profiling.quartile_profile(ctx.table, ctx.tested, group_col="group",
                                          n_groups=ctx.n_groups)
     tests = profiling.test_hypotheses(ctx.table, ctx.tested, a, seed=s.params.seed)
@@ -211,8 +263,8 @@ def step4_tree(s: Session, ctx: Step4Context) -> dict[str, Any]:
     """The segmentation tree on the observable variables and the root comparison."""
     p = s.params
     trees = ctx.extra.setdefault("trees", {})  # root -> tree on the segmentation variables
-    roots = A.root_candidates(ctx.table, ctx.seg_vars, ctx.kinds, p.analysis.tree, seed=p.seed,
-                              fitted=trees)
+    roots = A.root_candidates(ctx.table, ctx.seg_vars, ctx.kinds, _analysis(s, ctx).tree,
+                              seed=p.seed, fitted=trees)
     result = _tree(s, ctx, p.analysis.tree.forced_root)
     s.store.write("tree_nodes", result.nodes, step=s.step)
     s.store.write("tree_roots", roots, step=s.step)
@@ -224,7 +276,7 @@ def _tree(s: Session, ctx: Step4Context, forced_root: str | None) -> Any:
     root comparison, the main tree and the split regression's thresholds share it)."""
     p, trees = s.params, ctx.extra.setdefault("trees", {})
     if forced_root not in trees:
-        trees[forced_root] = T.fit_tree(ctx.table, ctx.seg_vars, ctx.kinds, p.analysis.tree,
+        trees[forced_root] = T.fit_tree(ctx.table, ctx.seg_vars, ctx.kinds, _analysis(s, ctx).tree,
                                         forced_root=forced_root, seed=p.seed)
     return trees[forced_root]
 
@@ -232,6 +284,12 @@ def _tree(s: Session, ctx: Step4Context, forced_root: str | None) -> Any:
 def step4_regression(s: Session, ctx: Step4Context) -> dict[str, Any]:
     """Backward elimination, pooled and per sub-population (with the tree's thresholds)."""
     a = s.params.analysis
+    if _lightweight(ctx):  # the method's lightweight recipe has no regression
+        reg = LW.RegressionNotRun("lightweight path (" + ctx.extra["path"]["reason"] + ")")
+        for name, cols in (("regression_steps", reg.steps), ("regression_coefs", reg.coefs)):
+            s.store.write(name, cols, step=s.step)
+        s.store.write("regression_comparison", A.empty_comparison(), step=s.step)
+        return {"regression": reg, "split": None}
     reg = regression.backward_eliminate(ctx.table, ctx.seg_vars, ctx.kinds, a.regression,
                                         min_accounts=a.min_accounts)
     split = None
@@ -251,7 +309,9 @@ def step4_regression(s: Session, ctx: Step4Context) -> dict[str, Any]:
 def step4_verdicts(s: Session, ctx: Step4Context, tests: pd.DataFrame, tree_result: Any,
                    reg: Any, split: Any) -> pd.DataFrame:
     """One verdict per hypothesis; writes hypothesis_verdicts (Parquet and CSV)."""
-    table = V.verdicts(ctx.table, ctx.hyps, s.params.analysis, tree_result=tree_result,
+    if isinstance(reg, LW.RegressionNotRun):
+        reg = None
+    table = V.verdicts(ctx.table, ctx.hyps, _analysis(s, ctx), tree_result=tree_result,
                        regression_result=split if split is not None else reg, tests=tests,
                        seed=s.params.seed)
     s.store.write("hypothesis_verdicts", table, step=s.step, csv=True)
@@ -279,11 +339,31 @@ def step4_schemes(s: Session, ctx: Step4Context, verdict_table: pd.DataFrame,
     used = [c for c in dict.fromkeys(["account_id", "score", "quartile", *ctx.seg_vars, *core,
                                       *([a.tree.forced_root] if a.tree.forced_root else [])])
             if c in ctx.table.columns]
+    if _lightweight(ctx):
+        return _schemes_in_sample(s, ctx, verdict_table, core, used)
     fitted: dict[str, Any] = {}  # in-sample scores, reused by the decile table
     lift_long, summary = lift.evaluate_schemes(ctx.table[used], schemes, top_share=a.top_share,
                                                folds=a.cv_folds, repeats=a.cv_repeats,
                                                bootstrap=a.bootstrap, seed=p.seed,
                                                in_sample_scores=fitted)
+    s.store.write("lift", lift_long, step=s.step)
+    s.store.write("scheme_summary", summary, step=s.step)
+    s.store.write("decile_lift", A.decile_lift(ctx.table, schemes, a.top_share, scores=fitted),
+                  step=s.step)
+    return {"core": core, "schemes": schemes, "lift": lift_long, "summary": summary}
+
+
+def _schemes_in_sample(s: Session, ctx: Step4Context, verdict_table: pd.DataFrame,
+                       core: list[str], used: list[str]) -> dict[str, Any]:
+    """The lightweight path's schemes (no regression scheme), fitted and scored on all accounts
+    (no cross-validation); writes lift, scheme_summary and decile_lift."""
+    p, a = s.params, _analysis(s, ctx)
+    schemes = [sch for sch in A.candidate_schemes(verdict_table, ctx.tested,
+                                                  p.model_copy(update={"analysis": a}),
+                                                  core, ctx.seg_vars)
+               if sch.name != "regression"]
+    fitted: dict[str, Any] = {}
+    lift_long, summary = LW.in_sample_gains(ctx.table[used], schemes, a.top_share, fitted)
     s.store.write("lift", lift_long, step=s.step)
     s.store.write("scheme_summary", summary, step=s.step)
     s.store.write("decile_lift", A.decile_lift(ctx.table, schemes, a.top_share, scores=fitted),
