@@ -589,7 +589,24 @@ def _method_reconciliation(ctx: Context) -> R.Section:
     fm = {"share": R.fmt_pct, "mrr": ctx.money}
     s.add(R.table(rec, formats=fm, caption="Accounts removed per rule (each account counted "
                   "once, under the first rule that fires); MRR in the base currency."))
+    _account_list_source(ctx, s)
     return s
+
+
+def _account_list_source(ctx: Context, s: R.Section) -> None:
+    """The account list built from deals or subscriptions (helpers.deals): every input row
+    used or ignored with its reason, and the match with the account export."""
+    rows = _table(ctx.store, "account_list_reconciliation")
+    if rows is None or not len(rows):
+        return
+    s.add(R.h3("The account list from the deals / subscriptions"),
+          R.table(rows, max_rows=30, formats={"amount": ctx.money},
+                  caption="Every row of the deal or subscription file: used (and how) or "
+                          "ignored with its reason; the rows add up to the file "
+                          "(amount: deal amount, or subscription MRR, in the base currency)."))
+    match = _table(ctx.store, "account_list_match")
+    if match is not None and len(match):
+        s.add(R.table(match, caption="Accounts matched with the account export."))
 
 
 def _method_hypotheses(ctx: Context) -> R.Section:
@@ -650,6 +667,12 @@ def _method_data_gaps(ctx: Context) -> R.Section:
               R.table(qr[cols], formats={"completeness": R.fmt_pct, "stale_share": R.fmt_pct},
                       caption="Share of accounts with a value, share of stale records; measures "
                               "sent back were not tested."))
+    typos = _table(ctx.store, "label_suggestions")
+    if typos is not None and len(typos):
+        any_ = True
+        s.add(R.h3("Labels that look like typos"),
+              R.table(typos, max_rows=30, caption="Category labels close to a known one: "
+                      "add the line to the industry map (or correct the export) and re-run."))
     biases = []
     sc = _table(ctx.store, "scored_accounts")
     if sc is not None and "status" in sc.columns:

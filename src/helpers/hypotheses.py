@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ast
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -466,6 +466,27 @@ def _cast(values: pd.Series, kind: str) -> pd.Series:
     return text.where(text.ne("")).astype("str")
 
 
+def resolve_column(name: str, columns: Iterable[str]) -> str | None:
+    """The column a measure's name means: the name itself; else the column whose name matches
+    ignoring case, spaces and punctuation (``annual_revenue`` = "Annual Revenue"); else the
+    canonical column a column preset renamed it to (``revenue`` -> ``annual_revenue``, as the
+    export's "Revenue" column becomes on reading). None when nothing matches."""
+    from .io import PRESETS, _key, load_preset
+
+    cols = list(columns)
+    if name in cols:
+        return name
+    key = _key(name)
+    by_key = {_key(c): c for c in cols}
+    if key in by_key:
+        return by_key[key]
+    for preset in PRESETS:
+        for canonical, accepted in load_preset(preset).items():
+            if canonical in cols and key in {_key(a) for a in accepted}:
+                return canonical
+    return None
+
+
 def derive_measures(table: pd.DataFrame, register: pd.DataFrame
                     ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Add each hypothesis's ``variable`` column to ``table`` and log what happened.
@@ -480,9 +501,15 @@ def derive_measures(table: pd.DataFrame, register: pd.DataFrame
     out = table.copy()
     log = []
     new_cols: dict[str, pd.Series] = {}
+    aliases: dict[str, pd.Series] = {}  # measure names found under another column name
     for r in register.itertuples(index=False):
         needed = (measure_columns(pd.DataFrame([r._asdict()]))["source_column"].tolist())
         avail = set(out.columns) | set(new_cols)
+        found = {c: resolve_column(c, avail) for c in needed if c not in avail}
+        for name, col in found.items():  # an export's own column name, e.g. "Revenue"
+            if col is not None:
+                aliases[name] = new_cols[col] if col in new_cols else out[col]
+                avail.add(name)
         missing = [c for c in needed if c not in avail]
         entry = {"id": r.id, "variable": r.variable, "measure_type": r.measure_type,
                  "measure": r.measure, "missing_columns": ", ".join(missing), "rows": len(out)}
@@ -490,7 +517,8 @@ def derive_measures(table: pd.DataFrame, register: pd.DataFrame
             log.append({**entry, "status": "missing source column", "non_missing": 0,
                         "flagged": True})
             continue
-        view = out.assign(**new_cols) if new_cols else out
+        extra = {**aliases, **new_cols}
+        view = out.assign(**extra) if extra else out
         if r.measure_type == "column":
             values = view[r.measure]
         elif r.measure_type == "expr":

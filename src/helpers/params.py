@@ -219,6 +219,8 @@ class Collection(_Strict):
     money_columns: list[str] = Field(
         default_factory=lambda: ["annual_revenue"],
         description="mixed-format money fields parsed into the base currency")
+    typo_similarity: float = Field(0.8, gt=0, le=1, description="a category label this "
+                                   "close to a known one (difflib ratio) is suggested as a typo")
     prefer_enrichment: bool = Field(
         True, description="a field in both the account list and an enrichment source takes "
         "the source's value (the account value fills gaps); false = the reverse")

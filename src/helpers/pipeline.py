@@ -150,6 +150,7 @@ def step3_collect(s: Session) -> dict[str, Any]:
         raise AnalysisError(f"the analysis table has {len(table)} rows for {len(scored)} "
                             "scored accounts: a join dropped or duplicated accounts")
     s.store.write("analysis_table", table, step=s.step)
+    _label_typos(s, table, reports)
     for name in STEP3_REPORTS:
         if name in reports:
             s.store.write(name, reports[name], step=s.step)
@@ -161,6 +162,22 @@ def step3_collect(s: Session) -> dict[str, Any]:
     s.warn([f"{r.id} ({r.variable}) sent back to Step 2: {r.reason}"
             for r in sent_back.itertuples()], "quality")
     return {"manifest": manifest, "table": table, "reports": reports, "sent_back": sent_back}
+
+
+def _label_typos(s: Session, table: pd.DataFrame, reports: dict[str, pd.DataFrame]) -> None:
+    """Category labels that look like typos of a known one (helpers.labels): writes
+    label_suggestions, adds them to the quality report and the run's warnings."""
+    from . import labels
+
+    p = s.params
+    found = labels.suggestions(table, reports["hypotheses"], reports["unmapped_industries"],
+                               C.load_industry_map(p.inputs.industry_map),
+                               p.collection.typo_similarity, p.inputs.industry_map)
+    reports["quality_report"] = labels.annotate_quality(reports["quality_report"], found,
+                                                        reports["hypotheses"])
+    s.store.write("label_suggestions", found, step=s.step)
+    s.warn([f"{r.field} label '{r.label}' ({r.rows} rows) looks like '{r.suggestion}': {r.fix}"
+            for r in found.itertuples()], "labels")
 
 
 def step3_worksheet(s: Session, table: pd.DataFrame, register: pd.DataFrame) -> pd.DataFrame:
