@@ -405,10 +405,24 @@ def test_all_accounts_excluded(project):
 
 def test_fewer_accounts_than_the_analysis_needs(project):
     accounts_frame(45).to_csv(project / "data/raw/accounts.csv", index=False)
+    p = project / "params/p.yaml"
+    p.write_text(p.read_text().replace("analysis: {", "analysis: {mode: full, "))
     with pytest.raises(AnalysisError, match="only 45 account") as err:
         _in_process("r-few")
     assert "needs at least 100 kept accounts" in str(err.value)  # 2 x 40 x 5/4
     assert "analysis.tree.min_samples_leaf = 40" in str(err.value)
+    assert "analysis.mode: auto" in str(err.value)
+
+
+def test_fewer_accounts_than_even_the_lightweight_analysis_needs(project):
+    accounts_frame(15).to_csv(project / "data/raw/accounts.csv", index=False)
+    with pytest.raises(AnalysisError, match="only 15 account") as err:
+        _in_process("r-tiny")
+    msg = str(err.value)
+    assert "Even the lightweight analysis needs at least 20 kept accounts" in msg
+    assert "analysis.lightweight.min_accounts" in msg and "What to do" in msg
+    # the tables that show why are written before the stop
+    assert len(pd.read_parquet(project / "data/processed/r-tiny/exclusions.parquet")) == 15
 
 
 def test_degenerate_hypothesis_columns_are_sent_back(project):

@@ -265,9 +265,11 @@ def check_small_base(flagged: pd.DataFrame, params: Params, kept: int) -> bool:
         return True
     rules = flagged.loc[flagged["excluded"].astype(bool), "exclusion_rule"].value_counts()
     by_rule = ", ".join(f"{r} {int(c)}" for r, c in sorted(rules.items())) or "none"
+    what = ("every account is excluded by the rules" if kept == 0
+            else f"only {kept} account(s) are kept after the exclusion rules")
     raise AnalysisError(
-        f"only {kept} account(s) are kept after the exclusion rules ({len(flagged)} in the "
-        f"export; excluded: {by_rule}). Even the lightweight analysis needs at least {need} "
+        f"{what} ({len(flagged)} in the export; excluded: {by_rule}). Even the lightweight "
+        f"analysis needs at least {need} "
         "kept accounts (analysis.lightweight.min_accounts): with fewer, a score ranking "
         "cannot separate good customers from the rest. What to do: check the exclusion rules "
         "(see the exclusions table), add former customers or a longer history to the export, "
