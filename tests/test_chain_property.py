@@ -114,7 +114,7 @@ def _corrupt(df: pd.DataFrame, kind: str, row: int) -> tuple[pd.DataFrame | None
     elif kind == "empty":
         return None, b""
     elif kind == "few_rows":
-        df = df.iloc[:20]
+        df = df.iloc[:15]  # below analysis.lightweight.min_accounts (20)
     elif kind == "all_new":
         df["start_date"], df["churn_date"] = "2026-09-20", ""
     elif kind == "constant_employees":
@@ -256,5 +256,5 @@ def test_corrupted_tables_complete_or_stop_with_a_catalogued_error(kind, df, row
     assert expected[1] in text, (kind, text)
     written = bad if bad is not None else df
     if kind == "few_rows":
-        written = df.iloc[:20]
+        written = df.iloc[:15]
     _assert_reconciles(written, result[1])

@@ -109,13 +109,12 @@ def read_records(source: Source, kind: str, required: Sequence[str]) -> pd.DataF
 
 
 def _text(df: pd.DataFrame, col: str) -> pd.Series:
+    """A text column (Excel ids lose their '.0'; blank = NA); all NA when the file lacks it."""
+    from .customers import _text_ids
+
     if col not in df.columns:
         return pd.Series(pd.NA, index=df.index, dtype="string")
-    s = df[col]
-    if pd.api.types.is_float_dtype(s):  # Excel ids: 1234.0 -> 1234
-        whole = s.notna() & (s == s.round())
-        s = s.astype("string").where(~whole, s.round().astype("Int64").astype("string"))
-    return s.astype("string").str.strip().replace("", pd.NA)
+    return _text_ids(df[col]).replace("", pd.NA)
 
 
 def _dates(df: pd.DataFrame, col: str, source: Source) -> tuple[pd.Series, pd.Series]:
@@ -160,7 +159,9 @@ def deal_accounts(df: pd.DataFrame, source: DealsSource, params: Params
     (every deal: used with its role, or ignored with its reason)."""
     as_of = pd.Timestamp(params.as_of)
     year_ago = as_of - pd.DateOffset(years=1)
-    acc_id = _text(df, "account_id").fillna(_text(df, "account_name"))
+    # HubSpot lists several associated companies as "77;78": the first is the deal's account
+    acc_id = (_text(df, "account_id").str.split(";").str[0].str.strip().replace("", pd.NA)
+              .fillna(_text(df, "account_name")))
     close, bad_close = _dates(df, "close_date", source)
     created, _ = _dates(df, "created_date", source)
     start, bad_start = _dates(df, "start_date", source)

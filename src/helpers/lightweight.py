@@ -58,7 +58,7 @@ def path_reason(analysis: Analysis, n_accounts: int) -> str:
     below = analysis.lightweight.below
     side = "fewer than" if path == LIGHTWEIGHT else "at least"
     return (f"{n_accounts:,} kept accounts, {side} analysis.lightweight.below = {below} "
-            "(analysis.mode auto)")
+            "with analysis.mode auto")
 
 
 def min_leaf(analysis: Analysis, n_accounts: int) -> int:
