@@ -7,6 +7,7 @@
     workbook crm-export --run 2026Q3 [--changed-only] [--format salesforce|hubspot]
     workbook kernel                              # register the workbook's Jupyter kernel
     workbook demo --out data/raw/demo            # regenerate the demo data room
+    workbook calibrate [--rooms 200] [--sizes 300,1500,5000]   # the calibration study
 """
 
 from __future__ import annotations
@@ -117,6 +118,12 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    from .calibrate import run_cli
+
+    return run_cli(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="workbook", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -166,6 +173,13 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--accounts", type=int, default=1500)
     demo.add_argument("--seed", type=int, default=20260930)
     demo.set_defaults(func=_cmd_demo)
+
+    from .calibrate import add_arguments
+
+    calibrate = sub.add_parser("calibrate", help="the calibration study: Steps 1-4 on random "
+                               "data rooms with known truths (recall, wrong signs, nulls)")
+    add_arguments(calibrate)
+    calibrate.set_defaults(func=_cmd_calibrate)
     return parser
 
 
