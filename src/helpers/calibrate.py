@@ -145,7 +145,7 @@ def run_room(seed: int, n_accounts: int, workdir: str | os.PathLike | None = Non
     from .factory import generate_room, write_room
     from .pipeline import run_in_process
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     room = generate_room(seed, n_accounts)
     tmp = Path(tempfile.mkdtemp(prefix="calib-", dir=workdir))
     rel = write_room(room, tmp)
@@ -162,7 +162,7 @@ def run_room(seed: int, n_accounts: int, workdir: str | os.PathLike | None = Non
         out.update(evaluate(res["step4"], room.truth))
         out["reconciliation"] = reconciled(tmp, room.name, room.truth)
         out["status"] = "ok"
-    except Exception as exc:  # noqa: BLE001 - a failed room is a result of the study
+    except Exception as exc:  # a failed room is a result of the study
         out["status"] = "failed"
         out["error"] = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
         out["traceback"] = traceback.format_exc(limit=-3)
@@ -177,6 +177,7 @@ def run_room(seed: int, n_accounts: int, workdir: str | os.PathLike | None = Non
         else:
             out["project"] = str(tmp)
     out["seconds"] = round(time.perf_counter() - t0, 3)
+    out["cpu_seconds"] = round(time.process_time() - c0, 3)  # this process's CPU (2 cores shared)
     return out
 
 
@@ -230,6 +231,7 @@ def summarise(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
         bands[f"{lo:g}-{hi:g}"] = {"effects": int(m.sum()), "recall": _share(int(hit[m].sum()),
                                                                              int(m.sum()))}
     secs = [r["seconds"] for r in results]
+    cpu = [r["cpu_seconds"] for r in results if "cpu_seconds" in r]
     failures: dict[str, int] = {}
     for r in results:
         if r["status"] != "ok":
@@ -271,6 +273,7 @@ def summarise(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
                                        for c in recon), len(recon)),
         "seconds_per_room_mean": round(float(np.mean(secs)), 3) if secs else None,
         "seconds_per_room_max": round(float(np.max(secs)), 3) if secs else None,
+        "cpu_seconds_per_room_mean": round(float(np.mean(cpu)), 3) if cpu else None,
     }
 
 
@@ -311,7 +314,7 @@ def study(rooms: int = ROOMS, sizes: Sequence[int] = SIZES, seed: int = DEFAULT_
 
 def _compact(r: dict[str, Any]) -> dict[str, Any]:
     """A room's result without its truth and traceback (the seed regenerates the truth)."""
-    keep = ("seed", "status", "error", "seconds", "interaction", "interaction_tree",
+    keep = ("seed", "status", "error", "seconds", "cpu_seconds", "interaction", "interaction_tree",
             "interaction_split")
     out = {k: r[k] for k in keep if k in r}
     if "hypotheses" in r:
@@ -329,7 +332,8 @@ def format_summary(size: int, s: dict[str, Any]) -> str:
     mde = s["min_detectable_effect_80"]
     return "\n".join([
         f"== {size:,} accounts: {s['rooms']} rooms ({s['failed']} failed), "
-        f"{s['wall_seconds']:.0f} s wall, {s['seconds_per_room_mean']:.1f} s per room",
+        f"{s['wall_seconds']:.0f} s wall, {s['seconds_per_room_mean']:.1f} s per room "
+        f"({s['cpu_seconds_per_room_mean'] or 0:.1f} s CPU)",
         f"   recall {pct(s['recall'])} of {s['planted_effects']} planted effects; "
         f"|delta| >= {STRONG}: {pct(s['recall_strong'])} of {s['strong_effects']}; "
         f"80 % recall at |delta| = {'n/a' if mde is None else f'{mde:.2f}'}",

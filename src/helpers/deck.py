@@ -641,11 +641,27 @@ def _method_hypotheses(ctx: Context) -> R.Section:
     s.add(R.note("Effect size: Cliff's delta of the score (top vs bottom quartile for numbers, the "
                  "category vs the rest otherwise); p-values adjusted for testing many "
                  "hypotheses at once (Benjamini-Hochberg)."))
+    s.add(R.note(_calibration_note(ctx, v)))
     th = _table(ctx.store, "thresholds")
     if th is not None and "sentence" in th.columns and len(th):
         s.add(R.h3("Thresholds that separate top accounts"),
               R.bullets(th["sentence"].astype("string").dropna().head(10)))
     return s
+
+
+def _calibration_note(ctx: Context, verdicts: pd.DataFrame) -> str:
+    """What the calibration study (helpers.calibration) says at this run's base size: the
+    kept accounts of the reconciliation, else the most accounts any hypothesis was tested on."""
+    from .calibration import calibration_sentence
+
+    rec = _table(ctx.store, "reconciliation")
+    n = None
+    if rec is not None and "rule" in rec.columns:
+        n = rec.set_index("rule")["accounts"].get("kept")
+    if n is None and "n" in verdicts.columns:
+        n = pd.to_numeric(verdicts["n"], errors="coerce").max()
+    return calibration_sentence(int(n)) if n is not None and n == n else \
+        calibration_sentence(0)
 
 
 def _method_data_gaps(ctx: Context) -> R.Section:

@@ -31,7 +31,7 @@ The truth (:class:`RoomTruth`) holds, per hypothesis, its status (planted / null
 nuisance), its true sign, the stated (register) direction and its Cliff's delta on the same
 scale as the workbook's effect (numeric: the variable in the best score quartile vs the worst;
 categorical / boolean: the score of ``positive_category`` vs the rest), both realised (this
-room's kept accounts, scored with the default score formula) and population (a 40,000-account
+room's kept accounts, scored with the default score formula) and population (a 20,000-account
 draw of the same model without warts).
 """
 
@@ -54,7 +54,7 @@ BOOL_CONVENTIONS: dict[str, tuple[str, str]] = {
     "true/false": ("true", "false"), "1/0": ("1", "0"), "1.0/0.0": ("1.0", "0.0"),
 }
 RATES = {"USD": 1.0, "EUR": 1.08, "GBP": 1.27}  # USD per unit
-POPULATION = 40_000  # accounts drawn for the population delta
+POPULATION = 20_000  # accounts drawn for the population delta
 
 # canonical account columns: preset names, and random names used with an explicit mapping
 _PRESET_NAMES = {
@@ -161,13 +161,13 @@ class Room:
 
 # --------------------------------------------------------------------------- helpers
 def cliffs_delta(x: np.ndarray, y: np.ndarray) -> float:
-    """Cliff's delta P(X > Y) - P(X < Y) by ranks (O(n log n), ties counted half)."""
-    x, y = np.asarray(x, float), np.asarray(y, float)
+    """Cliff's delta P(X > Y) - P(X < Y), counting by binary search in sorted y (O(n log n))."""
+    x, y = np.asarray(x, float), np.sort(np.asarray(y, float))
     if not len(x) or not len(y):
         return float("nan")
-    r = pd.Series(np.concatenate([x, y])).rank(method="average").to_numpy()
-    u = r[:len(x)].sum() - len(x) * (len(x) + 1) / 2
-    return float(2 * u / (len(x) * len(y)) - 1)
+    below = np.searchsorted(y, x, side="left")
+    above = len(y) - np.searchsorted(y, x, side="right")
+    return float((below.sum() - above.sum()) / (len(x) * len(y)))
 
 
 def _key(name: str) -> str:
