@@ -20,7 +20,7 @@ SUMMARY = {"date": "2026-12-03", "rooms": 200, "sizes": {
 
 
 # --------------------------------------------------------------------------- a sample of rooms
-SEEDS = (100, 101, 102)  # each room's truth holds a strong numeric main effect (asserted below)
+SEEDS = (100, 102, 106)  # each room's truth holds a strong numeric main effect (asserted below)
 
 
 def _strong(truth: dict) -> list[str]:
@@ -88,6 +88,13 @@ def _h(status, true_sign, stated, delta, verdict, sign):
     return {"variable": "x", "kind": "numeric", "status": status, "true_sign": true_sign,
             "stated": stated, "delta": delta, "delta_population": delta, "verdict": verdict,
             "sign": sign, "reason": "", "in_regression": False}
+
+
+def test_study_json_round_trips():
+    doc = {"date": "2026-12-03", "sizes": {"300": {"recall": 0.5}},
+           "rooms_detail": {"300": [{"seed": 1, "status": "ok"}, {"seed": 2, "status": "failed"}],
+                            "1500": []}}
+    assert json.loads(CAL.to_json(doc)) == doc
 
 
 def test_summarise_recall_wrong_signs_nulls_and_interactions():

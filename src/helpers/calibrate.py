@@ -324,6 +324,15 @@ def _compact(r: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def to_json(doc: dict[str, Any]) -> str:
+    """The study's JSON: the figures indented, each room's detail on one line."""
+    head = json.dumps({k: v for k, v in doc.items() if k != "rooms_detail"}, indent=1)
+    detail = ",\n".join(
+        f'  "{size}": [\n' + ",\n".join("   " + json.dumps(r) for r in rooms) + "\n  ]"
+        for size, rooms in doc.get("rooms_detail", {}).items())
+    return head[:-2] + ',\n "rooms_detail": {\n' + detail + "\n }\n}\n"
+
+
 def format_summary(size: int, s: dict[str, Any]) -> str:
     """One size's figures as printed lines."""
     def pct(v: float | None) -> str:
@@ -380,7 +389,7 @@ def run_cli(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else \
         project_root() / RESULTS_DIR / f"calibration-{doc['date']}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
+    out.write_text(to_json(doc), encoding="utf-8")
     print(f"written: {out}")
     if args.package_summary:
         from .calibration import PACKAGE_SUMMARY, summary_of
