@@ -593,7 +593,8 @@ def build_analysis_table(params: P.Params, scored_accounts: pd.DataFrame,
             columns=LOG_COLUMNS))
 
     table, mlog = H.derive_measures(table, register)
-    std_log = pd.concat([lg for lg in logs if len(lg)], ignore_index=True) if logs else \
+    filled = [lg for lg in logs if len(lg)]  # none when nothing needed standardising
+    std_log = pd.concat(filled, ignore_index=True) if filled else \
         pd.DataFrame(columns=LOG_COLUMNS)
     stale = {r.id: staleness["firmographics"] for r in register.itertuples()
              if staleness and r.collection in ("public lookup", "paid source")}
