@@ -4,6 +4,7 @@ its summary figures, and the report's sentence on the detectable effect (helpers
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +37,11 @@ def _strong(truth: dict) -> list[str]:
 def sample(tmp_path_factory):
     """Three 300-account rooms run through the calibration runner."""
     work = tmp_path_factory.mktemp("calibration")
-    return [CAL.run_room(s, 300, work) for s in SEEDS]
+    env = {k: os.environ.get(k) for k in ("WORKBOOK_ROOT", "WORKBOOK_JOBS")}
+    out = [CAL.run_room(s, 300, work) for s in SEEDS]
+    assert {k: os.environ.get(k) for k in env} == env  # the runner leaves the environment as found
+    assert not list(work.iterdir())  # and no scratch project behind
+    return out
 
 
 def test_every_room_completes_or_fails_with_a_named_error(sample):
@@ -137,6 +142,8 @@ def test_validated_sign_is_read_in_the_truths_frame():
                                truth("boolean", "N", "Y")) == "-"
     assert CAL._validated_sign({"direction": "+", "category": "yes"},
                                truth("boolean", "1.0", "1.0")) == "+"
+    assert CAL._validated_sign({"direction": "+", "category": "1"},
+                               truth("boolean", "0.0", "1.0")) == "-"
 
 
 def test_min_detectable_effect_from_a_logistic_fit():

@@ -57,7 +57,7 @@ def _validated_sign(row: dict[str, Any], truth: HypothesisTruth) -> str:
         return sign
     reported = str(row.get("category") or "").strip().casefold()
     if truth.kind == "boolean":
-        names_true = {"yes", "true", str(truth.true_label or "").casefold()}
+        names_true = {"yes", "y", "true", "t", "1", "1.0", str(truth.true_label or "").casefold()}
         reported_true = reported in names_true
         positive_true = str(truth.positive_category).casefold() == str(truth.true_label).casefold()
         same = reported_true == positive_true
@@ -151,9 +151,9 @@ def run_room(seed: int, n_accounts: int, workdir: str | os.PathLike | None = Non
     rel = write_room(room, tmp)
     fast = tmp / "params" / f"{room.name}-fast.yaml"
     fast.write_text(yaml.safe_dump({"extends": f"{room.name}.yaml", **FAST}), encoding="utf-8")
-    old = os.environ.get("WORKBOOK_ROOT")
+    old = {k: os.environ.get(k) for k in ("WORKBOOK_ROOT", "WORKBOOK_JOBS")}
     os.environ["WORKBOOK_ROOT"] = str(tmp)
-    os.environ["WORKBOOK_JOBS"] = "1"
+    os.environ["WORKBOOK_JOBS"] = "1"  # one core per room: rooms run side by side
     paths.project_root.cache_clear()
     out: dict[str, Any] = {"seed": seed, "n_accounts": n_accounts, "room": room.name,
                            "params_file": str(rel), "truth": room.truth.to_dict()}
@@ -167,10 +167,11 @@ def run_room(seed: int, n_accounts: int, workdir: str | os.PathLike | None = Non
         out["error"] = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
         out["traceback"] = traceback.format_exc(limit=-3)
     finally:
-        if old is None:
-            os.environ.pop("WORKBOOK_ROOT", None)
-        else:
-            os.environ["WORKBOOK_ROOT"] = old
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
         paths.project_root.cache_clear()
         if not keep:
             shutil.rmtree(tmp, ignore_errors=True)
