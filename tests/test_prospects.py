@@ -28,7 +28,7 @@ def test_score_prospects_tiny_list():
                       "employees": [800, 150, 100, np.nan]})
     out = score_prospects(p, DEFS, SEG_TABLE)
     assert out["segment"].tolist() == ["S1", "S2", sg.REST, sg.REST]
-    assert out["segment_name"].tolist()[:2] == ["Big B2B", "B2C, 100+ employees"]
+    assert out["segment_name"].tolist()[:2] == ["Big B2B", "business model: B2C, employees 100+"]
     assert out.loc[0, "matched_rule"] == "business model = B2B and employees ≥ 500"
     assert out["quality_band"].tolist() == ["A", "B", "D", "D"]
     assert out.loc[1, "expected_share_top"] == pytest.approx(0.3)

@@ -54,7 +54,7 @@ def test_rule_text_and_names():
     seg = sg.as_segments(DEFS)[0]
     assert sg.rule_text(seg.conditions) == \
         "business model = B2B and employees ≥ 500 and not hospital"
-    assert sg.segment_name(seg.conditions) == "B2B, 500+ employees, non-hospital"
+    assert sg.segment_name(seg.conditions) == "business model: B2B, employees 500+, non-hospital"
     assert sg.nice_number(487) == 500 and sg.nice_number(137) == 150
 
 
@@ -172,3 +172,50 @@ def test_composite_scheme_in_lift():
                                        folds=3, repeats=1, bootstrap=0)
     s = summary.set_index(["scheme", "sample"])["accuracy_ratio"]
     assert s[("Composite", "out_of_sample")] > s[("Emp", "out_of_sample")]
+
+
+def _defs(*rules: list[tuple[str, str, object]]) -> list[sg.Segment]:
+    return sg.as_segments([{"id": f"S{k + 1}", "conditions": [
+        {"variable": v, "op": op, "value": val} for v, op, val in rule]}
+        for k, rule in enumerate(rules)])
+
+
+def test_short_names_name_the_variable_and_stay_short():
+    defs = _defs([("industry", "==", "Retail"), ("tech_stack_score", ">=", 7)],
+                 [("industry", "==", "Retail"), ("tech_stack_score", "<", 7)],
+                 [("industry", "in", ["Media", "Software", "Banking"]),
+                  ("uses_competitor", "==", "No")],
+                 [("industry", "in", ["Media", "Software", "Banking"]),
+                  ("uses_competitor", "==", "Yes")])
+    names = sg.short_names(defs)
+    assert names == {"S1": "industry: Retail, tech stack 7+",
+                     "S2": "industry: Retail, tech stack <7",
+                     "S3": "uses competitor: No", "S4": "uses competitor: Yes"}
+    assert all(len(n.replace("/", " ").split()) <= sg.NAME_WORDS for n in names.values())
+    # the full rule stays available beside the name
+    assert sg.rule_text(defs[2].conditions) == \
+        "industry in {Banking, Media, Software} and uses competitor = No"
+
+
+def test_short_names_never_a_bare_category_value():
+    defs = _defs([("uses_competitor", "==", "No")], [("uses_competitor", "==", "Yes")],
+                 [("segment_tier", "in", ["Gold", "Silver", "Bronze", "Tin"])])
+    names = sg.short_names(defs)
+    assert names["S1"] == "uses competitor: No"
+    assert names["S3"] == "segment tier: Bronze/Gold +2"
+    assert all(":" in n for n in names.values())
+
+
+def test_names_overrides_by_id_or_rule_text():
+    defs = _defs([("industry", "==", "Retail")], [("industry", "==", "Media")])
+    names = sg.segment_names(defs, {"S1": "Shopkeepers", "industry = Media": "Publishers",
+                                    "S9": "gone"})
+    assert names == {"S1": "Shopkeepers", "S2": "Publishers", sg.REST: sg.REST}
+
+
+def test_synthesised_segments_carry_short_unique_names():
+    table = _table()
+    defs = sg.synthesise(table, ["business_model", "employees", "is_hospital"])
+    names = [d.name for d in defs]
+    assert len(set(names)) == len(names)
+    assert all(n == sg.short_names(defs)[d.id] for d, n in zip(defs, names, strict=True))

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -149,25 +150,84 @@ def rule_text(conditions: Sequence[Condition]) -> str:
     return " and ".join(condition_text(c) for c in conditions) or "all accounts"
 
 
+#: a generated segment name has at most this many words (more only to tell segments apart)
+NAME_WORDS = 5
+#: in a name, a category list longer than this shows its first values and "+n"
+NAME_VALUES = 2
+
+
+def _short_label(variable: str) -> str:
+    """The variable's label for a name: a trailing "score" is dropped ("tech stack score" ->
+    "tech stack")."""
+    lab = _label(variable)
+    short = lab[:-len(" score")] if lab.endswith(" score") else lab
+    return short or lab
+
+
+def _values_text(values: Sequence[Any]) -> str:
+    vals = [_fmt(v) for v in values]
+    extra = len(vals) - NAME_VALUES
+    return "/".join(vals[:NAME_VALUES]) + (f" +{extra}" if extra > 0 else "")
+
+
 def _name_token(c: Condition) -> str:
-    lab = _label(c.variable)
+    """One condition in a name; a category value always comes with its variable
+    ("industry: Retail", "uses competitor: No", "tech stack 7+", "non-hospital")."""
+    lab = _short_label(c.variable)
     if _is_bool_value(c.value) and c.op in ("==", "!="):
         positive = bool(c.value) == (c.op == "==")
-        return lab if positive else f"non-{lab}"
+        if c.variable.startswith("is_"):
+            return lab if positive else f"non-{lab}"
+        return f"{lab}: {'yes' if positive else 'no'}"
     if c.op == "==":
-        return _fmt(c.value)
+        return f"{lab}: {_fmt(c.value)}"
+    if c.op == "!=":
+        return f"{lab}: not {_fmt(c.value)}"
     if c.op in (">=", ">"):
-        return f"{_fmt(c.value)}+ {lab}"
+        return f"{lab} {_fmt(c.value)}+"
     if c.op in ("<", "<="):
-        return f"<{_fmt(c.value)} {lab}"
+        return f"{lab} {_SYMBOL[c.op]}{_fmt(c.value)}"
     if c.op == "in":
-        return "/".join(_fmt(v) for v in c.value)
-    return condition_text(c)
+        return f"{lab}: {_values_text(c.value)}"
+    return f"{lab}: not {_values_text(c.value)}"
 
 
 def segment_name(conditions: Sequence[Condition]) -> str:
-    """A short generated name ("B2B, 500+ employees, non-hospital")."""
+    """A generated name naming every condition ("business model: B2B, employees 500+,
+    non-hospital"); :func:`short_names` picks the few conditions that tell segments apart."""
     return ", ".join(_name_token(c) for c in conditions) or "All accounts"
+
+
+def _words(text: str) -> int:
+    return len(text.replace("/", " ").split())
+
+
+def short_names(segment_defs: Sequence[Segment | Mapping]) -> dict[str, str]:
+    """Segment id -> a short readable default name (at most :data:`NAME_WORDS` words).
+
+    Each segment is named by its most distinctive conditions (those fewest other segments
+    share), in rule order, until no other segment has all of them; further conditions are
+    added while the name stays within :data:`NAME_WORDS` words. Categorical values always
+    come with their variable. Names that would still coincide get the segment id appended.
+    """
+    segs = as_segments(segment_defs)
+    shared = Counter(c for s in segs for c in set(s.conditions))
+    out: dict[str, str] = {}
+    for s in segs:
+        conds = s.conditions
+        order = sorted(range(len(conds)), key=lambda i: (shared[conds[i]], i))
+        chosen: list[int] = []
+        for i in order:
+            picked = {conds[j] for j in chosen}
+            unique = bool(chosen) and not any(picked <= set(o.conditions)
+                                              for o in segs if o.id != s.id)
+            trial = segment_name([conds[j] for j in sorted([*chosen, i])])
+            if unique and _words(trial) > NAME_WORDS:
+                break
+            chosen.append(i)
+        out[s.id] = segment_name([conds[j] for j in sorted(chosen)])
+    seen = Counter(out.values())
+    return {k: (f"{v} ({k})" if seen[v] > 1 else v) for k, v in out.items()}
 
 
 # --------------------------------------------------------------------------- assignment
@@ -261,8 +321,14 @@ def assign_codes(table: pd.DataFrame, segment_defs: Sequence[Segment | Mapping],
 def segment_names(segment_defs: Sequence[Segment | Mapping],
                   overrides: Mapping[str, str] | None = None) -> dict[str, str]:
     """Segment id -> display name (override > given name > generated); includes Rest."""
-    names = {s.id: (s.name or segment_name(s.conditions)) for s in as_segments(segment_defs)}
-    names.update({k: v for k, v in (overrides or {}).items() if k in names})
+    segs = as_segments(segment_defs)
+    short = short_names(segs)
+    names = {s.id: (s.name or short[s.id]) for s in segs}
+    by_rule = {rule_text(s.conditions): s.id for s in segs}
+    for key, value in (overrides or {}).items():
+        sid = key if key in names else by_rule.get(key)
+        if sid is not None and str(value).strip():
+            names[sid] = str(value).strip()
     names[REST] = REST
     return names
 
@@ -452,8 +518,9 @@ def synthesise(table: pd.DataFrame, rules_source: Sequence[str] | Sequence[Segme
     ranked = sorted(cands, key=lambda cm: (-top[cm[1]].mean() if cm[1].any() else 0.0,
                                            -score[cm[1]].mean() if cm[1].any() else 0.0,
                                            rule_text(cm[0])))
-    return [Segment(f"S{k + 1}", conds, segment_name(conds))
-            for k, (conds, _m) in enumerate(ranked)]
+    segs = [Segment(f"S{k + 1}", conds) for k, (conds, _m) in enumerate(ranked)]
+    short = short_names(segs)
+    return [Segment(s.id, s.conditions, short[s.id]) for s in segs]
 
 
 # --------------------------------------------------------------------------- profile
