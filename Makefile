@@ -1,6 +1,7 @@
 # segmentation-workbook: `make help` lists the targets.
 # Every target bootstraps its own environment: an active virtualenv ($VIRTUAL_ENV) is used as is,
-# otherwise a local .venv is created. Dependencies come from requirements.lock (exact pins).
+# otherwise a local .venv is created. Dependencies come from requirements.lock (exact pins with
+# hashes, installed with --require-hashes); `make lock` regenerates it from pyproject.toml.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -c
@@ -20,7 +21,7 @@ ARGS ?=
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help env report test lint demo-data lab bench clean-runs
+.PHONY: help env report test lint demo-data lab bench clean-runs lock
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -28,7 +29,7 @@ help: ## List the targets
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
 	@$(PY) -m pip install --quiet --upgrade pip >/dev/null 2>&1 || true
-	$(PY) -m pip install --quiet -r requirements.lock 2>&1 | { $(QUIET_PIP); }
+	$(PY) -m pip install --quiet --require-hashes -r requirements.lock 2>&1 | { $(QUIET_PIP); }
 	$(PY) -m pip install --quiet --no-deps -e . 2>&1 | { $(QUIET_PIP); }
 	@touch $(STAMP)
 
@@ -46,9 +47,12 @@ lint: $(STAMP) ## ruff over code, tests and notebooks
 demo-data: $(STAMP) ## Regenerate the bundled demo data room in data/raw/demo
 	$(PY) -m helpers demo --out data/raw/demo
 
-lab: $(STAMP) ## Open JupyterLab on the notebooks with the workbook kernel
+lab: $(STAMP) ## Open JupyterLab on the project (params/, reports/ ...) with notebooks/ shown first
 	$(VENV)/bin/workbook kernel
-	$(VENV)/bin/jupyter lab notebooks
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/notebooks
+
+lock: ## Regenerate requirements.lock (hashed, from pyproject.toml) and environment.yml
+	bash tools/lock.sh
 
 bench: $(STAMP) ## Benchmark the chain at several sizes (not part of the tests)
 	$(PY) benchmarks/bench.py

@@ -3,13 +3,14 @@
     python tools/sync_env.py          # rewrite environment.yml
     python tools/sync_env.py --check  # exit 1 when the two have drifted apart
 
-To upgrade a dependency: edit pyproject.toml, install into a fresh venv, `pip freeze` into
-requirements.lock (minus the project itself), then run this script.
+requirements.lock is written by `make lock` (tools/lock.sh, from pyproject.toml, with hashes),
+which runs this script afterwards; environment.yml lists the same pins without the hashes.
 """
 
 from __future__ import annotations
 
 import platform
+import re
 import sys
 from pathlib import Path
 
@@ -27,9 +28,14 @@ dependencies:
 """
 
 
+PIN = re.compile(r"^([A-Za-z0-9_.\-\[\]]+==[^\s\\;#]+)")
+
+
 def lock_pins(lock: Path = ROOT / "requirements.lock") -> list[str]:
-    lines = [ln.strip() for ln in lock.read_text(encoding="utf-8").splitlines()]
-    return [ln for ln in lines if ln and not ln.startswith("#")]
+    """The ``name==version`` pins of the lock, in file order (hashes, markers, comments and
+    continuation lines left out)."""
+    lines = lock.read_text(encoding="utf-8").splitlines()
+    return [m.group(1) for ln in lines if (m := PIN.match(ln))]
 
 
 def render(pins: list[str], python: str) -> str:
