@@ -1,5 +1,5 @@
 """Needs-based layer: cluster survey answers, describe clusters, cross with value segments,
-find the "diamonds in the rough" (analysis-notes "Needs segments").
+find the "diamonds in the rough" (docs/method.md, Step 4, "Around the segments").
 
 Survey answers are mixed (1-5 scales, choices, yes/no): :func:`gower_distance` (numeric:
 |x_i - x_j| / range; categorical and yes/no: 0 if equal else 1; a variable missing for either

@@ -3,7 +3,7 @@
 A parameter file may inherit from another with ``extends: base.yaml`` (deep-merged, the child
 wins), so a quarter states only what changed. Unknown keys, wrong types and typos fail here,
 naming the key and suggesting the closest valid one. Every default below is the method's
-(../shared/methodology.md): 4x outlier rule, top 25 %, 25-50 % coverage, 10-100 accounts per
+(docs/method.md): 4x outlier rule, top 25 %, 25-50 % coverage, 10-100 accounts per
 manager, and so on.
 """
 

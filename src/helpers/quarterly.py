@@ -11,7 +11,7 @@ Two comparisons per run (both optional: the first run of a project has neither):
   migration of every account between the two snapshots, retention (GRR/NRR), the movers in and
   out of the target segments and the stability of the segment definitions.
 
-Rules (analysis-notes.md, "Quarter to quarter"): migration rows are the previous state
+Rules (docs/method.md, Step 5): migration rows are the previous state
 (a segment, ``excluded``, ``not a customer``) plus ``new``; columns the current state (a
 segment, ``excluded``, ``not a customer``) plus ``churned``. Every account in either
 snapshot appears exactly once. ``excluded`` = a customer the run kept out of the analysis
