@@ -220,7 +220,7 @@ def root_candidates(table: pd.DataFrame, variables: Sequence[str], kinds: Mappin
                 "smallest_leaf": int(leaves["n"].min()), "variance_explained": 1 - sse / total,
                 "first_split": " | ".join(first), "note": ""}
 
-    rows = ordered_map(row, roots)  # one tree per root, side by side (helpers.parallel)
+    rows = ordered_map(row, roots, desc="trees per root")  # side by side (helpers.parallel)
     return pd.DataFrame(rows).sort_values("variance_explained", ascending=False, kind="stable",
                                           na_position="last").reset_index(drop=True)
 

@@ -8,14 +8,43 @@
     workbook kernel                              # register the workbook's Jupyter kernel
     workbook demo --out data/raw/demo            # regenerate the demo data room
     workbook calibrate [--rooms 200] [--sizes 300,1500,5000]   # the calibration study
+    workbook --version
+
+-q shows only warnings and errors; -v adds debug detail. Messages go through `logging`
+(logger "helpers") to stderr; a command's result (the report path, a table) goes to stdout.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 
 from .errors import WorkbookError
+
+log = logging.getLogger("helpers")
+
+
+def version() -> str:
+    """The installed package's version ("unknown" when run from an uninstalled tree)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as dist_version
+
+    try:
+        return dist_version("segmentation-workbook")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def setup_logging(verbosity: int = 0) -> None:
+    """Route the workbook's messages to stderr: -1 warnings only, 0 progress, 1+ debug."""
+    level = logging.WARNING if verbosity < 0 else logging.DEBUG if verbosity > 0 else logging.INFO
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s" if verbosity <= 0 else
+                                           "%(asctime)s %(name)s %(levelname)s: %(message)s"))
+    log.handlers[:] = [handler]
+    log.setLevel(level)
+    log.propagate = False
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -23,7 +52,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from .paths import project_root
 
     report = run_chain(args.params, args.run_id, force=args.force, start_from=args.start_from,
-                       timeout=args.timeout)
+                       timeout=args.timeout, echo=log.info)
     try:
         shown = report.relative_to(project_root())
     except ValueError:
@@ -105,7 +134,7 @@ def _cmd_crm_export(args: argparse.Namespace) -> int:
 def _cmd_kernel(args: argparse.Namespace) -> int:
     from .chain import ensure_kernel
 
-    print(f"kernel '{ensure_kernel()}' registered for {sys.executable}")
+    log.info(f"kernel '{ensure_kernel()}' registered for {sys.executable}")
     return 0
 
 
@@ -127,6 +156,12 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="workbook", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
+    loud = parser.add_mutually_exclusive_group()
+    loud.add_argument("-q", "--quiet", action="store_true",
+                      help="only warnings and errors (no progress)")
+    loud.add_argument("-v", "--verbose", action="count", default=0,
+                      help="more detail (debug messages)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run the five notebooks for one run id")
@@ -185,13 +220,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    setup_logging(-1 if args.quiet else args.verbose)
     try:
         return args.func(args)
     except WorkbookError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        log.error(f"error: {exc}")
         return 2
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        log.error("interrupted")
         return 130
 
 

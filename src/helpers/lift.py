@@ -1,6 +1,6 @@
 """Gains (lift) curves: compare segmentation schemes as predictors of "is this account top?".
 
-Definitions follow ../shared/analysis-notes.md ("Gains (lift) curves", "Out-of-sample"):
+Definitions (docs/method.md, Step 4, "Lift"):
 
 - target: an account is *top* when its quality score is in the best ``top_share`` of the kept
   accounts (:func:`top_label`);
@@ -452,7 +452,7 @@ def _fold_scores(table: pd.DataFrame, schemes: Sequence[Scheme], is_top: pd.Seri
         held = _features(frame if split is None else frame.iloc[split[1]], leak_cols)
         return [_run_scorer(sch, sch.fit(train), held) for sch in schemes]
 
-    results = ordered_map(scores, splits)
+    results = ordered_map(scores, splits, desc="cross-validation folds")
     ins = results.pop(0) if in_sample else [np.empty(0)] * len(schemes)
     oof = [np.full((repeats, len(frame)), np.nan) for _ in schemes]
     for i, ((_, te), per_scheme) in enumerate(zip(splits[1:] if in_sample else splits,
@@ -575,7 +575,8 @@ def evaluate_schemes(table: pd.DataFrame, schemes: Sequence[Scheme], top_share: 
                                                 counts=next(cnt)) for p in preps], axis=0)
                               for preps in boot_sets])
 
-        for b, metrics in enumerate(ordered_map(draw, range(bootstrap))):  # draws side by side
+        draws = ordered_map(draw, range(bootstrap), desc="lift bootstrap draws")
+        for b, metrics in enumerate(draws):  # draws side by side
             boot[:, b] = metrics
         for r, row in enumerate(rows):
             for j, m in enumerate(mnames):

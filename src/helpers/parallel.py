@@ -48,28 +48,45 @@ def workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def ordered_map(fn: Callable[[T], R], items: Iterable[T], n_jobs: int | None = None) -> list[R]:
+def ordered_map(fn: Callable[[T], R], items: Iterable[T], n_jobs: int | None = None, *,
+                desc: str | None = None, total: int | None = None) -> list[R]:
     """``[fn(x) for x in items]``, run on ``n_jobs`` threads (default :func:`workers`).
 
     Results are in input order; the first exception raised by ``fn`` is re-raised. ``items``
     is consumed lazily, at most ``n_jobs`` items ahead of the results (a generator of large
     bootstrap draws never holds more than that many draws). With one worker it is a plain
-    loop (no threads).
+    loop (no threads). ``desc`` shows a progress bar of the finished items
+    (:mod:`helpers.progress`; ``total`` defaults to ``len(items)`` when it has one).
     """
+    from .progress import bar
+
     n = workers() if n_jobs is None else max(1, int(n_jobs))
-    if n == 1:
-        return [fn(x) for x in items]
-    out: list[R] = []
-    pending: deque[Future[R]] = deque()
-    with ThreadPoolExecutor(max_workers=n, thread_name_prefix="workbook") as pool:
-        for x in items:
-            pending.append(pool.submit(fn, x))
-            if len(pending) >= n:
-                out.append(pending.popleft().result())
-        while pending:
-            out.append(pending.popleft().result())
-    release_memory()
-    return out
+    if total is None and hasattr(items, "__len__"):
+        total = len(items)  # type: ignore[arg-type]
+    shown = bar(total, desc) if desc else None
+
+    def done(value: R) -> R:
+        if shown is not None:
+            shown.update(1)
+        return value
+
+    try:
+        if n == 1:
+            return [done(fn(x)) for x in items]
+        out: list[R] = []
+        pending: deque[Future[R]] = deque()
+        with ThreadPoolExecutor(max_workers=n, thread_name_prefix="workbook") as pool:
+            for x in items:
+                pending.append(pool.submit(fn, x))
+                if len(pending) >= n:
+                    out.append(done(pending.popleft().result()))
+            while pending:
+                out.append(done(pending.popleft().result()))
+        release_memory()
+        return out
+    finally:
+        if shown is not None:
+            shown.close()
 
 
 def release_memory() -> None:

@@ -1,5 +1,5 @@
 """Step 4a: the lightweight sorted-table analysis, quartile/decile profiles and the per-variable
-hypothesis tests (formulas and pitfalls: ../shared/analysis-notes.md).
+hypothesis tests (docs/method.md, Step 4).
 
 Groups: accounts are ranked on the score with ``rank(method="first")`` (ties broken by row
 order, or by ``account_id`` when given, never by ``pd.qcut`` which fails on tied edges) and cut
@@ -732,7 +732,8 @@ def test_hypotheses(table: pd.DataFrame, hypotheses: pd.DataFrame,
         return {"hypothesis_id": h.get("id", h["variable"]), **res}
 
     # one test per hypothesis, each with its own seed: side by side (helpers.parallel)
-    rows = ordered_map(row, [(i, h) for i, (_, h) in enumerate(sel.iterrows())])
+    rows = ordered_map(row, [(i, h) for i, (_, h) in enumerate(sel.iterrows())],
+                       desc="hypothesis tests")
     out = pd.DataFrame(rows, columns=["hypothesis_id", *_RESULT_KEYS])
     out["p_value_adjusted"] = bh_adjust(out["p_value"], params.bh_alpha).to_numpy()
     return out

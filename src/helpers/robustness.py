@@ -1,4 +1,4 @@
-"""Robustness of the quality score and of the segments (analysis-notes "Robustness").
+"""Robustness of the quality score and of the segments (docs/method.md, Step 4, "Robustness").
 
 - :func:`weight_perturbation`: Dirichlet draws around the chosen score weights; per draw the
   Spearman and Kendall correlation with the base ranking and the retention of today's top
@@ -139,7 +139,8 @@ def weight_perturbation(components: pd.DataFrame, weights: Mapping[str, float],
         kend = np.array([kendalltau(base[ksample], row[ksample]).statistic for row in s])
         return spear, kend, ret, top.sum(axis=0)
 
-    parts = ordered_map(run_batch, range(0, draws, batch), n_jobs=jobs)  # batches side by side
+    parts = ordered_map(run_batch, range(0, draws, batch), n_jobs=jobs,  # batches side by side
+                        desc=f"score-weight draws (batches of {batch})")
     spear = np.concatenate([p[0] for p in parts]) if parts else np.empty(0)
     kend = np.concatenate([p[1] for p in parts]) if parts else np.empty(0)
     ret = np.concatenate([p[2] for p in parts]) if parts else np.empty(0)
@@ -262,7 +263,8 @@ def segment_stability(table: pd.DataFrame, segment_fn: Callable[[pd.DataFrame], 
 
     # draws made in order by one generator, re-segmented side by side (helpers.parallel)
     picks = (rng.integers(0, n, n) for _ in range(n_boot))
-    best = np.array(ordered_map(best_match, picks), dtype=float).reshape(n_boot, len(labels))
+    best = np.array(ordered_map(best_match, picks, desc="segment stability draws", total=n_boot),
+                    dtype=float).reshape(n_boot, len(labels))
     out = pd.DataFrame({
         "segment": labels,
         "accounts": pd.Series(base).value_counts().reindex(labels).to_numpy(),
