@@ -5,7 +5,7 @@ recompute nothing: every number in the text comes from a stored table (segment s
 capture, coverage...), formatted here. A section whose tables are missing says so in one line
 ("not available in this run") instead of failing, so a report can be built after any step.
 
-Sections, in the method's order (methodology.md, Step 5): agenda; executive summary;
+Sections, in the method's order (docs/method.md, Step 5): agenda; executive summary;
 stakeholder recap; key findings (segments in priority order); chart (a) concentration of the
 top accounts; chart (b) each segment's share of top accounts; the trade-off; methodology
 (score, best and worst accounts, customer-list reconciliation, hypotheses, data gaps and
@@ -735,7 +735,7 @@ def _analysis_path(ctx: Context, s: R.Section) -> None:
 
 
 def _method_models(ctx: Context) -> R.Section:
-    from .plots import gains_figure
+    from .plots import scheme_colours, scheme_gains
 
     s = R.Section("method-models", "Methodology: regression and lift")
     _analysis_path(ctx, s)
@@ -771,18 +771,27 @@ def _method_models(ctx: Context) -> R.Section:
             if c not in lift.columns:
                 lift[c] = lift["y"]
         title = gains_finding(lift)
+        colours = scheme_colours(lift)
         s.add(R.h3("Lift: how well each scheme finds the top accounts"),
-              R.figure(gains_figure(lift, title=title), alt=title, caption=(
+              R.figure(scheme_gains(lift, title=title), alt=title, caption=(
                   "Gains chart: accounts ranked best first by each scheme (x) against the share "
-                  f"of the top {R.fmt_pct(ctx.top_share)} accounts found (y). Solid: fitted and "
-                  "scored on all accounts; dashed with band: cross-validated (scored on accounts "
-                  "the scheme did not see). Dotted diagonal: random; dash-dot: perfect.")))
+                  f"of the top {R.fmt_pct(ctx.top_share)} accounts found (y). One colour per "
+                  "scheme, best first in the legend; solid lines: cross-validated (scored on "
+                  "accounts the scheme did not see), the best scheme thick with its band over "
+                  "the repeats; dashed: the best scheme fitted and scored on all accounts "
+                  "(in-sample). Dotted diagonal: random; dash-dot: perfect.")),
+              R.legend([(name, colour) for name, colour in colours.items()]))
     else:
+        colours = {}
         _na(s, "Gains chart")
     if summ is not None and "accuracy_ratio" in summ.columns:
         cap = [c for c in summ.columns if re.fullmatch(r"capture_\d+", c)]
         cols = ["scheme", "sample", "accuracy_ratio", *cap]
         fm = {c: R.fmt_pct for c in cap} | {"accuracy_ratio": lambda x: f"{_num(x):.2f}"}
+        if colours and "scheme" in summ.columns:  # the chart's order: best scheme first
+            rank = {name: k for k, name in enumerate(colours)}
+            summ = summ.assign(_r=summ["scheme"].astype(str).map(rank).fillna(len(rank))) \
+                .sort_values(["_r", "sample"], kind="stable")
         s.add(R.table(summ[[c for c in cols if c in summ.columns]], formats=fm,
                       caption="Accuracy ratio: 0 = random, 1 = perfect. capture_25 = share of "
                               "top accounts in the scheme's best 25 % of accounts."))
@@ -1120,6 +1129,12 @@ def xlsx_sheets(store: RunStore, params: Params) -> dict[str, pd.DataFrame]:
             keep = [c for c in ("account_id", "segment", "segment_name") if c in sa.columns]
             acc = acc.merge(sa[keep].astype({"account_id": "str"}), on="account_id",
                             how="left", validate="one_to_one")
+            seg_rules = _table(store, "segments")
+            if "segment" in acc.columns and seg_rules is not None and \
+                    {"segment", "rule"} <= set(seg_rules.columns):  # the full rule beside the name
+                rules = dict(zip(seg_rules["segment"].astype(str),
+                                 seg_rules["rule"].astype(str), strict=True))
+                acc["segment_rule"] = acc["segment"].astype("str").map(rules)
         cap = min(EXCEL_MAX_ROWS, XLSX_ACCOUNT_ROWS)
         if len(acc) > cap:
             if "score_rank" in acc.columns:
@@ -1183,11 +1198,37 @@ def xlsx_sheets(store: RunStore, params: Params) -> dict[str, pd.DataFrame]:
     return sheets
 
 
+#: what each sheet of report.xlsx holds (its "contents" sheet)
+XLSX_CONTENTS = {
+    "scored accounts": "every analysed account: quality score, quartile, segment and its name",
+    "segments": "one row per segment: name, full rule, size, share in the top, lift, value",
+    "coverage": "customer-success coverage per segment (managers, accounts per manager)",
+    "hypothesis verdicts": "each hypothesis with its test, effect size and verdict",
+    "hypotheses": "the hypotheses of the run",
+    "reconciliation": "from the raw export to the analysed accounts, rule by rule",
+    "migration matrix": "accounts moving between segments since the previous quarter",
+    "migration summary": "the migration in figures",
+    "retention": "retention of last quarter's segments",
+    "target movers": "accounts that entered or left the recommended segments",
+    "migration accounts": "every account's segment then and now",
+    "segment definitions": "the segment rules of both quarters",
+    "changes parameters": "parameters changed since the previous run",
+    "changes inputs": "input files changed since the previous run",
+    "changes ranking": "how the ranking moved since the previous run",
+    "changes quartiles": "accounts whose quartile changed since the previous run",
+    "exclusions": "accounts excluded from the analysis, with the reason",
+    "run info": "run id, as-of date, parameter hash, input files and versions",
+}
+
+
 def build_xlsx(store: RunStore, params: Params, out_path: str | Path) -> Path:
-    """Write the analyst's workbook (formula-injection safe) and return its path."""
+    """Write the analyst's workbook (formula-injection safe, a contents sheet first; frozen
+    headers, filters, widths and money/percent formats on every sheet) and return its path."""
     from .export import safe_xlsx
 
-    return safe_xlsx(xlsx_sheets(store, params), out_path)
+    sheets = xlsx_sheets(store, params)
+    contents = {name: XLSX_CONTENTS.get(name, "") for name in sheets}
+    return safe_xlsx(sheets, out_path, contents=contents, currency=params.currency.base)
 
 
 def preview(store: RunStore, params: Params) -> pd.DataFrame:

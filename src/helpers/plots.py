@@ -177,3 +177,74 @@ def gains_figure(lift_long: pd.DataFrame, title: str | None = None) -> plt.Figur
     ax.legend(loc="lower right", fontsize=7.5)
     fig.tight_layout()
     return fig
+
+
+# ----------------------------------------------------------------------------- scheme gains
+def scheme_ranking(lift_long: pd.DataFrame) -> list[str]:
+    """Scheme names, best first: largest area under the out-of-sample gains curve (in-sample
+    when no scheme was cross-validated); ties by name. Reference curves are left out."""
+    from .lift import _area
+
+    data = lift_long[lift_long["sample"] != "reference"]
+    sample = "out_of_sample" if (data["sample"] == "out_of_sample").any() else "in_sample"
+    areas = {str(name): _area(g["x"].to_numpy(float), g["y"].to_numpy(float))
+             for name, g in data[data["sample"] == sample].sort_values("x", kind="stable")
+             .groupby("scheme", sort=True)}
+    return sorted(areas, key=lambda k: (-areas[k], k))
+
+
+def scheme_colours(lift_long: pd.DataFrame) -> dict[str, str]:
+    """One colour per scheme, in :func:`scheme_ranking` order (the winner gets the first
+    palette colour); the same mapping colours the gains chart and the scheme table."""
+    return {s: PALETTE[k % len(PALETTE)] for k, s in enumerate(scheme_ranking(lift_long))}
+
+
+def scheme_gains(lift_long: pd.DataFrame, title: str | None = None) -> plt.Figure:
+    """Gains chart for the report: one out-of-sample curve per scheme (one colour per scheme,
+    :func:`scheme_colours`), the winner drawn thick with its repeat band, its in-sample curve
+    (dashed, same colour) as the only in-sample line; random and perfect in grey. The legend
+    lists the schemes best first."""
+    from .lift import gains_finding
+
+    fig, ax = plt.subplots(figsize=(7.5, 4.8))
+    colours = scheme_colours(lift_long)
+    ranking = list(colours)
+    data = lift_long[lift_long["sample"] != "reference"]
+    oos = "out_of_sample" if (data["sample"] == "out_of_sample").any() else "in_sample"
+    winner = ranking[0] if ranking else None
+    for k, name in reversed(list(enumerate(ranking))):  # the winner drawn last, on top
+        grp = data[(data["scheme"] == name) & (data["sample"] == oos)].sort_values(
+            "x", kind="stable")
+        best = name == winner
+        label = f"{k + 1}. {name}" + (" (best)" if best else "")
+        ax.plot(grp["x"], grp["y"], "-", color=colours[name], lw=3.0 if best else 1.4,
+                alpha=1.0 if best else 0.85, label=label, zorder=4 if best else 3)
+        if best and oos == "out_of_sample" and {"y_min", "y_max"} <= set(grp.columns):
+            ax.fill_between(grp["x"], grp["y_min"], grp["y_max"], color=colours[name],
+                            alpha=0.18, linewidth=0, zorder=2)
+    if winner is not None and oos == "out_of_sample":
+        ins = data[(data["scheme"] == winner) & (data["sample"] == "in_sample")].sort_values(
+            "x", kind="stable")
+        if len(ins):
+            ax.plot(ins["x"], ins["y"], "--", color=colours[winner], lw=1.3,
+                    label=f"{winner}, in-sample (fitted on all accounts)", zorder=3)
+    ref = lift_long[lift_long["sample"] == "reference"]
+    for name, style in (("Baseline (random)", ":"), ("Perfect", "-.")):
+        grp = ref[ref["scheme"] == name].sort_values("x", kind="stable")
+        if len(grp):
+            ax.plot(grp["x"], grp["y"], style, color="grey", lw=1.0, label=name, zorder=1)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.02)
+    _pct_axis(ax, "x")
+    _pct_axis(ax, "y")
+    ax.set_xlabel("Share of accounts, best first by the scheme")
+    ax.set_ylabel("Share of top accounts captured")
+    ax.set_title(_wrap(title if title is not None else
+                       (gains_finding(lift_long) if ranking else ""), 80), loc="left",
+                 fontsize=11)
+    handles, labels = ax.get_legend_handles_labels()
+    order = sorted(range(len(labels)), key=lambda i: (not labels[i][:1].isdigit(), labels[i]))
+    ax.legend([handles[i] for i in order], [labels[i] for i in order], loc="lower right",
+              fontsize=7.5)
+    fig.tight_layout()
+    return fig

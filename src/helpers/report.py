@@ -181,13 +181,18 @@ class Section:
 
 
 # ----------------------------------------------------------------------------- rendering
+def template_env() -> Environment:
+    """The Jinja2 environment of the workbook's HTML pages (``helpers/templates``; every
+    value autoescaped)."""
+    return Environment(loader=PackageLoader("helpers", "templates"),
+                       autoescape=select_autoescape(["html", "j2"], default=True),
+                       trim_blocks=True, lstrip_blocks=True)
+
+
 def render(title: str, subtitle: Sequence[str], sections: Sequence[Section],
            footer: Sequence[str] = ()) -> str:
     """Render the report HTML (autoescaped; no scripts; no external resources)."""
-    env = Environment(loader=PackageLoader("helpers", "templates"),
-                      autoescape=select_autoescape(["html", "j2"], default=True),
-                      trim_blocks=True, lstrip_blocks=True)
-    return env.get_template("report.html.j2").render(
+    return template_env().get_template("report.html.j2").render(
         title=title, subtitle=list(subtitle), sections=list(sections), footer=list(footer))
 
 

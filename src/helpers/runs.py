@@ -8,7 +8,6 @@ read). "Newest" means the latest as-of date, then the greatest run id: the same 
 
 from __future__ import annotations
 
-import html
 import json
 from pathlib import Path
 from typing import Any
@@ -100,37 +99,24 @@ def format_runs(runs: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-_CSS = ("body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;"
-        "max-width:70rem;color:#222;padding:0 1rem}table{border-collapse:collapse;width:100%}"
-        "th,td{border-bottom:1px solid #ddd;padding:.4rem .6rem;text-align:left;"
-        "vertical-align:top}th{background:#f4f4f4}td.n{text-align:right}"
-        ".bad{color:#b00020}.muted{color:#777}")
+def index_rows(runs: pd.DataFrame) -> list[dict[str, Any]]:
+    """The rows of ``reports/index.html`` as plain text values (the template escapes them)."""
+    return [{"run_id": str(r.run_id), "as_of": str(r.as_of), "status": str(r.status),
+             "complete": bool(r.complete),
+             "href": (f"{Path(str(r.run_id)).as_posix()}/report.html"
+                      if r.report is not None else None),
+             "accounts": "" if pd.isna(r.accounts) else f"{int(r.accounts):,}",
+             "recommended": str(r.recommended or "–")} for r in runs.itertuples()]
 
 
 def index_html(runs: pd.DataFrame, *, title: str = "Segmentation workbook: runs") -> str:
-    """A self-contained page (no script, no external resource) linking each run's report;
-    every value is HTML-escaped. Links are relative to ``reports/``."""
-    esc = html.escape
-    body = []
-    for r in runs.itertuples():
-        name = esc(str(r.run_id))
-        link = (f'<a href="{esc(Path(str(r.run_id)).as_posix())}/report.html">{name}</a>'
-                if r.report is not None else f'{name} <span class="muted">(no report)</span>')
-        cls = "" if r.complete else ' class="bad"'
-        acc = "" if pd.isna(r.accounts) else f"{int(r.accounts):,}"
-        body.append(f"<tr><td>{link}</td><td>{esc(str(r.as_of))}</td><td{cls}>"
-                    f"{esc(str(r.status))}</td><td class=\"n\">{acc}</td>"
-                    f"<td>{esc(str(r.recommended or '–'))}</td></tr>")
-    rows = "\n".join(body) or '<tr><td colspan="5" class="muted">no runs yet</td></tr>'
-    return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
-        "style-src 'unsafe-inline'; img-src data:\">"
-        f"<title>{esc(title)}</title><style>{_CSS}</style></head><body>"
-        f"<h1>{esc(title)}</h1><p class=\"muted\">Newest first (as-of date, then run id). "
-        f"{len(runs)} run(s).</p><table><thead><tr><th>run</th><th>as of</th><th>status</th>"
-        "<th>accounts</th><th>recommended segments</th></tr></thead><tbody>\n"
-        f"{rows}\n</tbody></table></body></html>\n")
+    """A self-contained page (no script, no external resource) linking each run's report,
+    rendered with the report's template machinery (``runs_index.html.j2``, every value
+    autoescaped). Links are relative to ``reports/``."""
+    from .report import template_env
+
+    return template_env().get_template("runs_index.html.j2").render(
+        title=title, rows=index_rows(runs))
 
 
 def write_index(out: Path | None = None, *, root: Path | None = None) -> Path:
