@@ -110,3 +110,20 @@ def test_kernel_queue_hands_out_kernels_in_order_and_falls_back_to_papermill(tmp
     q.stop(None)
     q.close()
     assert q.ready == []
+
+
+def test_cli_version_and_quiet(capsys, monkeypatch):
+    import pytest
+
+    from helpers import cli
+
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out.strip() == f"workbook {cli.version()}"
+    assert cli.version() != "unknown"  # installed by make env
+    monkeypatch.setattr("helpers.chain.ensure_kernel", lambda: "k")
+    assert main(["kernel"]) == 0
+    assert "kernel 'k' registered" in capsys.readouterr().err
+    assert main(["-q", "kernel"]) == 0
+    assert capsys.readouterr().err == ""

@@ -266,3 +266,64 @@ def test_over_phrase():
     assert over_phrase(0.47) == "over 40 %"
     assert over_phrase(0.40) == "40 %"
     assert over_phrase(0.07) == "7 %"
+
+
+def test_xlsx_contents_sheet_and_dressing(run, tmp_path):
+    """report.xlsx: a linked contents sheet first; on every sheet a frozen header row,
+    filters, fitted widths and money / percent formats."""
+    import openpyxl
+
+    out = deck.build_xlsx(run, load_params(), tmp_path / "report.xlsx")
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames[0] == "contents"
+    toc = wb["contents"]
+    listed = [toc.cell(row=i, column=1).value for i in range(2, toc.max_row + 1)]
+    assert listed == wb.sheetnames[1:]
+    assert toc.cell(row=2, column=1).hyperlink.location == f"'{wb.sheetnames[1]}'!A1"
+    assert all(toc.cell(row=i, column=2).value for i in range(2, toc.max_row + 1))
+    for ws in wb:
+        assert ws.freeze_panes == "A2", ws.title
+        assert ws.auto_filter.ref, ws.title
+        assert ws.column_dimensions["A"].width >= 8, ws.title
+    seg = wb["segments"]
+    header = {c.value: c.column_letter for c in seg[1]}
+    assert seg[f"{header['share_of_base']}2"].number_format == "0.0%"
+    assert seg[f"{header['mean_acv']}2"].number_format == '#,##0 "USD"'
+    acc = wb["scored accounts"]
+    head = [c.value for c in acc[1]]
+    assert head.index("segment_rule") == head.index("segment_name") + 1
+    rules = {r["segment"]: r["rule"] for r in _segments_rows(run)}
+    row = [c.value for c in acc[2]]
+    assert row[head.index("segment_rule")] == rules[row[head.index("segment")]]
+
+
+def _segments_rows(run):
+    return run.read("segments")[["segment", "rule"]].astype(str).to_dict("records")
+
+
+def test_column_kind_by_name_and_dtype():
+    from helpers.export import column_kind
+
+    assert column_kind("share_top", "float64") == "percent"
+    assert column_kind("mean_acv", "float64") == "money"
+    assert column_kind("score_rank", "int64") == "integer"
+    assert column_kind("accuracy_ratio", "float64") == "number"
+    assert column_kind("revenue", "object") == "text"
+    assert column_kind("is_hospital", "bool") == "text"
+    assert column_kind("n_top", "int64") == "integer"
+    assert column_kind("revenue_share", "float64") == "percent"
+
+
+def test_report_gains_chart_and_scheme_table_share_the_order(html_path, run):
+    from helpers import plots
+
+    html = html_path.read_text(encoding="utf-8")
+    part = html[html.index('<section id="method-models">'):]
+    part = part[:part.index("</section>")]
+    colours = plots.scheme_colours(run.read("lift"))
+    legend = re.findall(r'<span class="swatch" style="background: (#[0-9A-Fa-f]{6})"></span>'
+                        r"([^<]+)</li>", part)
+    assert [(c.upper(), n) for c, n in legend] == [(c.upper(), n) for n, c in colours.items()]
+    first_rows = [n for n in colours if f"<td>{n}</td>" in part]
+    positions = [part.index(f"<td>{n}</td>") for n in first_rows]
+    assert positions == sorted(positions)  # the table lists the schemes best first

@@ -228,3 +228,42 @@ def test_resample_counts_packed_equal_one_bincount_per_ranking():
             for a, b in zip(lift._points_from_counts(cnt), prep.points(w), strict=True):
                 np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
     assert len(lift._ResampleCounts(preps, t).packs) < len(preps)
+
+
+def test_scheme_gains_one_colour_per_scheme_winner_first():
+    """The report's gains chart: one out-of-sample curve per scheme, each its own colour; the
+    winner (largest out-of-sample area) first, thickest, and the only in-sample curve."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from helpers import plots
+
+    table = _table()
+    schemes = [lift.column_scheme("Noise", "noise"),
+               lift.column_scheme("Employees", "employees"),
+               lift.group_mean_scheme("Business model", ["business_model"])]
+    lift_long, summary = lift.evaluate_schemes(table, schemes, folds=3, repeats=2,
+                                               bootstrap=0, seed=2)
+    ranking = plots.scheme_ranking(lift_long)
+    oos = summary[summary["sample"] == "out_of_sample"].sort_values(
+        "accuracy_ratio", ascending=False)
+    assert ranking == oos["scheme"].tolist()  # area order = accuracy-ratio order
+    assert ranking[0] == "Employees"
+    colours = plots.scheme_colours(lift_long)
+    assert list(colours) == ranking and len(set(colours.values())) == len(ranking)
+    fig = plots.scheme_gains(lift_long)
+    ax = fig.axes[0]
+    labels = [ln.get_label() for ln in ax.lines]
+    assert len(ax.lines) == len(ranking) + 1 + 2  # + winner in-sample + random + perfect
+    assert sum("in-sample" in lab for lab in labels) == 1
+    by_label = {ln.get_label(): ln for ln in ax.lines}
+    best = by_label["1. Employees (best)"]
+    assert all(best.get_linewidth() > ln.get_linewidth() for ln in ax.lines if ln is not best)
+    for k, name in enumerate(ranking, start=1):
+        line = next(ln for lab, ln in by_label.items() if lab.startswith(f"{k}. {name}"))
+        assert matplotlib.colors.to_hex(line.get_color()) == colours[name].lower()
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend[:3] == [f"{k}. {n}" + (" (best)" if k == 1 else "")
+                          for k, n in enumerate(ranking, start=1)]
+    assert ax.get_title().startswith("Employees finds")
+    matplotlib.pyplot.close(fig)

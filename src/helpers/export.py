@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -54,21 +55,23 @@ def safe_csv(df: pd.DataFrame, path: str | os.PathLike, **kwargs) -> Path:
 
 
 #: words in a column name that mark a share (formatted as a percentage) or an amount of money
-PERCENT_WORDS = ("share", "capture", "rate", "growth", "pct", "percent", "concentration")
-MONEY_WORDS = ("mrr", "arr", "revenue", "acv", "value", "score", "money", "amount", "price")
-_NOT_MONEY = ("rank", "ratio", "count", "n_", "accounts")
+PERCENT_WORDS = frozenset({"share", "capture", "rate", "growth", "pct", "percent",
+                           "concentration"})
+MONEY_WORDS = frozenset({"mrr", "arr", "revenue", "acv", "value", "score", "money", "amount",
+                         "price", "usd"})
+_NOT_MONEY = frozenset({"rank", "ratio", "count", "n", "accounts", "band"})
 
 
 def column_kind(name: object, dtype: object) -> str:
     """How a spreadsheet column is formatted: "percent", "money", "integer", "number" or
-    "text", from its dtype and the words in its name ("share_top" -> percent, "mean_acv" ->
+    "text", from its dtype and the words of its name ("share_top" -> percent, "mean_acv" ->
     money, "score_rank" -> integer)."""
     if pd.api.types.is_bool_dtype(dtype) or not pd.api.types.is_numeric_dtype(dtype):
         return "text"
-    words = str(name).lower()
-    if any(w in words for w in PERCENT_WORDS):
+    words = set(re.split(r"[^a-z0-9]+", str(name).lower()))
+    if words & PERCENT_WORDS:
         return "percent"
-    if any(w in words for w in MONEY_WORDS) and not any(w in words for w in _NOT_MONEY):
+    if words & MONEY_WORDS and not words & _NOT_MONEY:
         return "money"
     return "integer" if pd.api.types.is_integer_dtype(dtype) else "number"
 
