@@ -19,6 +19,7 @@ PARAMS ?= params/demo.yaml
 RUN_ID ?= demo-2026Q3
 ARGS ?=
 PYTEST_ARGS ?=
+LAB_ARGS ?=
 
 .DEFAULT_GOAL := help
 .PHONY: help env report test lint demo-data lab bench clean-runs lock
@@ -49,7 +50,7 @@ demo-data: $(STAMP) ## Regenerate the bundled demo data room in data/raw/demo
 
 lab: $(STAMP) ## Open JupyterLab on the project (params/, reports/ ...) with notebooks/ shown first
 	$(VENV)/bin/workbook kernel
-	$(VENV)/bin/jupyter lab --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/notebooks
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/notebooks $(LAB_ARGS)
 
 lock: ## Regenerate requirements.lock (hashed, from pyproject.toml) and environment.yml
 	bash tools/lock.sh

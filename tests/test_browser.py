@@ -43,6 +43,16 @@ def test_report_renders_in_chromium(tmp_path):
     for sid, _title in deck.SECTIONS:
         assert f'id="{sid}"' in rendered, sid
     assert rendered.count("<img") >= 3
+    # the gains chart: drawn, titled with the winner, its legend in the chart's scheme order
+    from helpers.lift import gains_finding
+    from helpers.plots import scheme_colours
+
+    lift_long = store.read("lift")
+    part = rendered[rendered.index('id="method-models"'):]
+    part = part[:part.index("</section>")]
+    assert f'alt="{gains_finding(lift_long)}"' in part
+    legend = re.findall(r'class="swatch"[^>]*></span>([^<]+)</li>', part)
+    assert legend == list(scheme_colours(lift_long))
     assert "<script" not in rendered.lower()
     console = [ln for ln in dom.stderr.splitlines()
                if "CONSOLE" in ln or "Refused to" in ln or "Content Security Policy" in ln]

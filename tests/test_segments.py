@@ -190,20 +190,22 @@ def test_short_names_name_the_variable_and_stay_short():
     names = sg.short_names(defs)
     assert names == {"S1": "industry: Retail, tech stack 7+",
                      "S2": "industry: Retail, tech stack <7",
-                     "S3": "uses competitor: No", "S4": "uses competitor: Yes"}
-    assert all(len(n.replace("/", " ").split()) <= sg.NAME_WORDS for n in names.values())
+                     # "uses competitor: No" alone would also describe Retail accounts
+                     "S3": "industry: Banking/Media +1, uses competitor: No",
+                     "S4": "industry: Banking/Media +1, uses competitor: Yes"}
+    assert all(len(names[k].replace("/", " ").split()) <= sg.NAME_WORDS for k in ("S1", "S2"))
     # the full rule stays available beside the name
     assert sg.rule_text(defs[2].conditions) == \
         "industry in {Banking, Media, Software} and uses competitor = No"
 
 
 def test_short_names_never_a_bare_category_value():
-    defs = _defs([("uses_competitor", "==", "No")], [("uses_competitor", "==", "Yes")],
-                 [("segment_tier", "in", ["Gold", "Silver", "Bronze", "Tin"])])
+    defs = _defs([("uses_competitor", "==", "No")], [("uses_competitor", "==", "Yes")])
     names = sg.short_names(defs)
-    assert names["S1"] == "uses competitor: No"
-    assert names["S3"] == "segment tier: Bronze/Gold +2"
-    assert all(":" in n for n in names.values())
+    assert names == {"S1": "uses competitor: No", "S2": "uses competitor: Yes"}
+    tiers = sg.short_names(_defs([("segment_tier", "in", ["Gold", "Silver", "Bronze", "Tin"])],
+                                 [("segment_tier", "==", "Lead")]))
+    assert tiers == {"S1": "segment tier: Bronze/Gold +2", "S2": "segment tier: Lead"}
 
 
 def test_names_overrides_by_id_or_rule_text():
@@ -219,3 +221,31 @@ def test_synthesised_segments_carry_short_unique_names():
     names = [d.name for d in defs]
     assert len(set(names)) == len(names)
     assert all(n == sg.short_names(defs)[d.id] for d, n in zip(defs, names, strict=True))
+
+
+def test_short_names_never_describe_accounts_of_another_segment():
+    """'employees 500+, non-multinational' is not a name for the B2B branch when B2C
+    companies of 500+ employees form their own segment (found on the demo run)."""
+    defs = _defs([("employees", ">=", 500), ("business_model", "==", "B2B"),
+                  ("multinational", "==", False)],
+                 [("employees", ">=", 500), ("business_model", "==", "B2C")],
+                 [("employees", ">=", 500), ("business_model", "==", "B2B"),
+                  ("multinational", "==", True)],
+                 [("employees", "<", 500), ("business_model", "==", "B2B")])
+    names = sg.short_names(defs)
+    assert names["S1"] == "employees 500+, business model: B2B, multinational: no"
+    assert names["S2"] == "employees 500+, business model: B2C"
+    assert names["S4"] == "employees <500, business model: B2B"
+    assert len(set(names.values())) == len(names)
+
+
+@pytest.mark.parametrize(("a", "b", "apart"), [
+    (("x", ">=", 500), ("x", "<", 500), True), (("x", ">", 5), ("x", "<=", 5), True),
+    (("x", ">=", 5), ("x", "<=", 5), False), (("x", ">=", 5), ("x", ">=", 9), False),
+    (("c", "==", "A"), ("c", "==", "B"), True), (("c", "in", ["A", "B"]), ("c", "==", "B"), False),
+    (("c", "in", ["A", "B"]), ("c", "not in", ["A", "B"]), True),
+    (("c", "==", "A"), ("c", "!=", "A"), True), (("c", "==", "A"), ("d", "==", "B"), False),
+    (("f", "==", True), ("f", "==", False), True)])
+def test_contradicting_conditions(a, b, apart):
+    assert sg._contradict(sg.Condition(*a), sg.Condition(*b)) is apart
+    assert sg._contradict(sg.Condition(*b), sg.Condition(*a)) is apart

@@ -198,6 +198,52 @@ def segment_name(conditions: Sequence[Condition]) -> str:
     return ", ".join(_name_token(c) for c in conditions) or "All accounts"
 
 
+def _values(c: Condition) -> set | None:
+    """The values a categorical condition allows (None: not a finite set)."""
+    if c.op == "==":
+        return {c.value}
+    if c.op == "in":
+        return set(c.value)
+    return None
+
+
+def _interval(c: Condition) -> tuple[float, bool, float, bool] | None:
+    """(low, low included, high, high included) of a numeric condition; None otherwise."""
+    v = c.value
+    if isinstance(v, bool | np.bool_) or not isinstance(v, int | float | np.number):
+        return None
+    v = float(v)
+    return {">=": (v, True, math.inf, False), ">": (v, False, math.inf, False),
+            "<=": (-math.inf, False, v, True), "<": (-math.inf, False, v, False),
+            "==": (v, True, v, True)}.get(c.op)
+
+
+def _contradict(a: Condition, b: Condition) -> bool:
+    """True when no value can meet both conditions (same variable only)."""
+    if a.variable != b.variable:
+        return False
+    ia, ib = _interval(a), _interval(b)
+    if ia is not None and ib is not None:
+        lo, lo_in = max((ia[0], ia[1]), (ib[0], ib[1]), key=lambda t: (t[0], not t[1]))
+        hi, hi_in = min((ia[2], ia[3]), (ib[2], ib[3]), key=lambda t: (t[0], t[1]))
+        return lo > hi or (lo == hi and not (lo_in and hi_in))
+    va, vb = _values(a), _values(b)
+    if va is not None and vb is not None:
+        return not va & vb
+    for x, y in ((a, b), (b, a)):
+        vx = _values(x)
+        if vx is not None and y.op in ("!=", "not in"):
+            banned = {y.value} if y.op == "!=" else set(y.value)
+            if vx <= banned:
+                return True
+    return False
+
+
+def _excludes(named: Sequence[Condition], other: Sequence[Condition]) -> bool:
+    """True when the named conditions rule out every account of the other segment."""
+    return any(_contradict(a, b) for a in named for b in other)
+
+
 def _words(text: str) -> int:
     return len(text.replace("/", " ").split())
 
@@ -206,8 +252,10 @@ def short_names(segment_defs: Sequence[Segment | Mapping]) -> dict[str, str]:
     """Segment id -> a short readable default name (at most :data:`NAME_WORDS` words).
 
     Each segment is named by its most distinctive conditions (those fewest other segments
-    share), in rule order, until no other segment has all of them; further conditions are
-    added while the name stays within :data:`NAME_WORDS` words. Categorical values always
+    share), in rule order, until they exclude every other segment (an account meeting the
+    named conditions cannot belong to another segment: "employees 500+, non-multinational"
+    is not a name when B2C companies of 500+ employees form a segment of their own); further
+    conditions are added while the name stays within :data:`NAME_WORDS` words. Categorical values always
     come with their variable. Names that would still coincide get the segment id appended.
     """
     segs = as_segments(segment_defs)
@@ -218,9 +266,9 @@ def short_names(segment_defs: Sequence[Segment | Mapping]) -> dict[str, str]:
         order = sorted(range(len(conds)), key=lambda i: (shared[conds[i]], i))
         chosen: list[int] = []
         for i in order:
-            picked = {conds[j] for j in chosen}
-            unique = bool(chosen) and not any(picked <= set(o.conditions)
-                                              for o in segs if o.id != s.id)
+            picked = [conds[j] for j in chosen]
+            unique = bool(chosen) and all(_excludes(picked, o.conditions)
+                                          for o in segs if o.id != s.id)
             trial = segment_name([conds[j] for j in sorted([*chosen, i])])
             if unique and _words(trial) > NAME_WORDS:
                 break
