@@ -249,3 +249,19 @@ def test_short_names_never_describe_accounts_of_another_segment():
 def test_contradicting_conditions(a, b, apart):
     assert sg._contradict(sg.Condition(*a), sg.Condition(*b)) is apart
     assert sg._contradict(sg.Condition(*b), sg.Condition(*a)) is apart
+
+
+def test_stakeholder_names_reach_the_crm_export_and_categories_keep_their_variable():
+    """segments.names (by rule text) flows into segment_assignments and the CRM 'Segment
+    Name'; a generated name never shows a bare category value ('No')."""
+    from helpers.analysis import assignment_table
+    from helpers.quarterly import crm_export
+
+    table = pd.DataFrame({"account_id": ["a1", "a2", "a3", "a4"],
+                          "uses_competitor": ["No", "Yes", "No", "Yes"],
+                          "quartile": list("ABCD"), "score": [4.0, 3.0, 2.0, 1.0]})
+    defs = _defs([("uses_competitor", "==", "No")], [("uses_competitor", "==", "Yes")])
+    names = sg.segment_names(defs, {"uses competitor = Yes": "Switchers"})
+    crm = crm_export(assignment_table(table, sg.assign(table, defs), names), "r1")
+    assert crm["Segment Name"].tolist() == ["uses competitor: No", "Switchers",
+                                            "uses competitor: No", "Switchers"]
