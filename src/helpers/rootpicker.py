@@ -103,21 +103,9 @@ def tree_svg(view: Mapping[str, Any], box_w: int = 168, level_h: int = 92,
     no plotting library: a redraw costs milliseconds. Every label is escaped."""
     tree = view["tree"]
     nodes = tree.nodes.set_index("node_id")
-    children = {p: (lft, rgt) for p, (_, lft, rgt) in tree.splits.items()}
-    xpos: dict[int, float] = {}
-    counter = [0.0]
-
-    def place(node: int) -> float:
-        if node not in children:
-            xpos[node] = counter[0]
-            counter[0] += 1
-        else:
-            lft, rgt = children[node]
-            xpos[node] = (place(lft) + place(rgt)) / 2
-        return xpos[node]
-
-    place(0)
-    n_leaves, depth = max(int(counter[0]), 1), int(nodes["depth"].max())
+    children, xpos = tree.layout()
+    n_leaves = max(sum(1 for n in xpos if n not in children), 1)
+    depth = int(nodes["depth"].max())
     width, height = n_leaves * box_w, (depth + 1) * level_h
 
     def cx(node: int) -> float:

@@ -143,12 +143,9 @@ class TreeResult:
                          f"{fmt_num(round(r['mean_score'], 1))}, {r['share_A']:.0%} in A")
         return "\n".join(lines)
 
-    def plot(self, ax: Any = None, max_label: int = 38) -> Any:
-        """Draw the tree: one box per node with its condition, n, mean score and % in A."""
-        import matplotlib.pyplot as plt
-        from matplotlib import cm
-
-        nodes = self.nodes.set_index("node_id")
+    def layout(self) -> tuple[dict[int, tuple[int, int]], dict[int, float]]:
+        """(children: node -> (left, right), x: node -> position); leaves at 0, 1, 2 ... left
+        to right, a parent midway between its children (for drawing)."""
         children = {p: (lft, rgt) for p, (_, lft, rgt) in self.splits.items()}
         xpos: dict[int, float] = {}
         counter = [0.0]
@@ -163,7 +160,16 @@ class TreeResult:
             return xpos[node]
 
         place(0)
-        n_leaves = max(counter[0], 1)
+        return children, xpos
+
+    def plot(self, ax: Any = None, max_label: int = 38) -> Any:
+        """Draw the tree: one box per node with its condition, n, mean score and % in A."""
+        import matplotlib.pyplot as plt
+        from matplotlib import cm
+
+        nodes = self.nodes.set_index("node_id")
+        children, xpos = self.layout()
+        n_leaves = max(sum(1 for n in xpos if n not in children), 1)
         depth = int(nodes["depth"].max())
         if ax is None:
             _, ax = plt.subplots(figsize=(max(6.0, 2.6 * n_leaves), 1.9 * (depth + 1)))
