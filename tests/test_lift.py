@@ -263,7 +263,8 @@ def test_scheme_gains_one_colour_per_scheme_winner_first():
         line = next(ln for lab, ln in by_label.items() if lab.startswith(f"{k}. {name}"))
         assert matplotlib.colors.to_hex(line.get_color()) == colours[name].lower()
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert legend[:3] == [f"{k}. {n}" + (" (best)" if k == 1 else "")
-                          for k, n in enumerate(ranking, start=1)]
-    assert ax.get_title().startswith("Employees finds")
+    assert legend == [f"{k}. {n}" + (" (best)" if k == 1 else "")
+                      for k, n in enumerate(ranking, start=1)] + [
+        "Employees, in-sample (fitted on all accounts)", "Baseline (random)", "Perfect"]
+    assert ax.get_title(loc="left").startswith("Employees finds")
     matplotlib.pyplot.close(fig)

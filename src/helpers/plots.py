@@ -243,7 +243,12 @@ def scheme_gains(lift_long: pd.DataFrame, title: str | None = None) -> plt.Figur
                        (gains_finding(lift_long) if ranking else ""), 80), loc="left",
                  fontsize=11)
     handles, labels = ax.get_legend_handles_labels()
-    order = sorted(range(len(labels)), key=lambda i: (not labels[i][:1].isdigit(), labels[i]))
+    def rank(i: int) -> tuple[int, int]:  # schemes best first, then in-sample, then references
+        lab = labels[i]
+        return (0, int(lab.split(".")[0])) if lab[:1].isdigit() else \
+            (1, i) if "in-sample" in lab else (2, i)
+
+    order = sorted(range(len(labels)), key=rank)
     ax.legend([handles[i] for i in order], [labels[i] for i in order], loc="lower right",
               fontsize=7.5)
     fig.tight_layout()

@@ -96,7 +96,7 @@ def share_colour(share: float) -> str:
         _mix("#fee08b", "#66bd63", (t - 0.5) / 0.5)
 
 
-def tree_svg(view: Mapping[str, Any], box_w: int = 168, level_h: int = 92,
+def tree_svg(view: Mapping[str, Any], box_w: int = 184, level_h: int = 92,
              max_label: int = 30) -> str:
     """The tree of a :func:`root_view` as inline SVG: one box per node (condition, accounts,
     mean score, share in A; colour = share in A), leaves framed thicker. Plain text drawing,
