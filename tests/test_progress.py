@@ -49,3 +49,19 @@ def test_ordered_map_with_a_bar_counts_items_and_keeps_results(monkeypatch):
     monkeypatch.setattr("sys.stderr", quiet)
     assert parallel.ordered_map(lambda x: -x, [1, 2, 3], n_jobs=1, desc="neg") == [-1, -2, -3]
     assert quiet.getvalue() == ""
+
+
+def test_batch_run_in_a_kernel_uses_the_original_stderr(monkeypatch, tmp_path):
+    """In a kernel, fd 2 goes to the notebook; the launching terminal is ipykernel's copy."""
+    class _KernelStream(io.StringIO):
+        _original_stdstream_copy = 2
+
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.setenv("WORKBOOK_STAGING", "r1")
+    monkeypatch.setattr("sys.stderr", _KernelStream())
+    monkeypatch.setattr("sys.__stderr__", io.StringIO())  # captured: not a terminal
+    monkeypatch.setattr(progress, "_TERMINAL", [])
+    stream = progress._launching_terminal()
+    assert stream is not None and stream is progress._launching_terminal()  # opened once
+    assert stream.fileno() != 2  # a duplicate of the original descriptor
+    assert progress.target() == ((("terminal", stream)) if stream.isatty() else ("off", None))

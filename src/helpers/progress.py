@@ -3,7 +3,8 @@ hypothesis tests, tree roots): ``tqdm.auto`` where someone is watching, nothing 
 
 - In JupyterLab (a kernel that is not part of a ``workbook run``): the notebook's widget bar.
 - Under ``workbook run`` (``$WORKBOOK_STAGING`` set in the kernel): the bar is drawn on the
-  terminal that started the run (the kernel's original stderr), when that is a terminal.
+  terminal that started the run (the kernel's original stderr, which ipykernel keeps beside
+  the notebook's captured one), when that is a terminal.
 - In a script or a test: on stderr when it is a terminal.
 - Never when ``$CI`` is set, when the output is a log file, or when the bar is turned off
   with ``$WORKBOOK_PROGRESS=0``.
@@ -36,6 +37,24 @@ def _is_tty(stream: TextIO | None) -> bool:
         return False
 
 
+_TERMINAL: list[TextIO | None] = []
+
+
+def _launching_terminal() -> TextIO | None:
+    """The stderr of the process that started this kernel. ipykernel sends file descriptor 2
+    to the notebook and keeps a copy of the original (``_original_stdstream_copy``); outside
+    a kernel it is ``sys.__stderr__``. Opened once per process."""
+    fd = getattr(sys.stderr, "_original_stdstream_copy", None)
+    if not isinstance(fd, int):
+        return sys.__stderr__
+    if not _TERMINAL:
+        try:
+            _TERMINAL.append(os.fdopen(os.dup(fd), "w", buffering=1, encoding="utf-8"))
+        except OSError:
+            _TERMINAL.append(None)
+    return _TERMINAL[0]
+
+
 def target() -> tuple[str, TextIO | None]:
     """Where a bar goes: ("off", None), ("widget", None) or ("terminal", stream)."""
     if _truthy(os.environ.get("CI")) or os.environ.get(SWITCH_ENV, "1").strip() == "0":
@@ -43,7 +62,7 @@ def target() -> tuple[str, TextIO | None]:
     from .store import STAGING_ENV
 
     if os.environ.get(STAGING_ENV):  # a batch run: the terminal that started it, if any
-        stream = sys.__stderr__
+        stream = _launching_terminal()
         return ("terminal", stream) if _is_tty(stream) else ("off", None)
     if _in_kernel():
         return "widget", None
