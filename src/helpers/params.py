@@ -315,7 +315,8 @@ class Segments(_Strict):
     coverage_max: float = Field(0.50, ge=0, le=1)
     n_recommended: int = Field(3, ge=1, le=5)
     min_share: float = Field(0.05, ge=0, le=1)
-    names: dict[str, str] = Field(default_factory=dict, description="segment id -> display name")
+    names: dict[str, str] = Field(default_factory=dict, description="segment id (S1 ...) or "
+                                  "full rule text -> display name (stakeholders rename)")
     examples: int = Field(5, ge=0)
     needs_k_range: tuple[int, int] = (2, 6)
     needs_columns: list[str] = Field(default_factory=list,
