@@ -124,6 +124,6 @@ def test_cli_version_and_quiet(capsys, monkeypatch):
     assert cli.version() != "unknown"  # installed by make env
     monkeypatch.setattr("helpers.chain.ensure_kernel", lambda: "k")
     assert main(["kernel"]) == 0
-    assert "kernel 'k' registered" in capsys.readouterr().err
+    assert "kernel 'k' registered" in capsys.readouterr().out
     assert main(["-q", "kernel"]) == 0
-    assert capsys.readouterr().err == ""
+    assert capsys.readouterr() == ("", "")

@@ -11,7 +11,8 @@
     workbook --version
 
 -q shows only warnings and errors; -v adds debug detail. Messages go through `logging`
-(logger "helpers") to stderr; a command's result (the report path, a table) goes to stdout.
+(logger "helpers"): progress to stdout beside the command's result (the report path, a
+table), warnings and errors to stderr.
 """
 
 from __future__ import annotations
@@ -37,12 +38,17 @@ def version() -> str:
 
 
 def setup_logging(verbosity: int = 0) -> None:
-    """Route the workbook's messages to stderr: -1 warnings only, 0 progress, 1+ debug."""
+    """Route the workbook's messages: progress and detail to stdout (as before logging),
+    warnings and errors to stderr; -1 warnings only, 0 progress, 1+ debug."""
     level = logging.WARNING if verbosity < 0 else logging.DEBUG if verbosity > 0 else logging.INFO
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(message)s" if verbosity <= 0 else
-                                           "%(asctime)s %(name)s %(levelname)s: %(message)s"))
-    log.handlers[:] = [handler]
+    fmt = logging.Formatter("%(message)s" if verbosity <= 0 else
+                            "%(asctime)s %(name)s %(levelname)s: %(message)s")
+    out, err = logging.StreamHandler(sys.stdout), logging.StreamHandler(sys.stderr)
+    out.addFilter(lambda record: record.levelno < logging.WARNING)
+    err.setLevel(logging.WARNING)
+    for handler in (out, err):
+        handler.setFormatter(fmt)
+    log.handlers[:] = [out, err]
     log.setLevel(level)
     log.propagate = False
 
