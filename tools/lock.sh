@@ -4,9 +4,10 @@
 #
 #   make lock            # after adding or changing a dependency in pyproject.toml
 #
-# Versions already in requirements.lock are kept (uv prefers the pins of the file it
-# rewrites); only new or changed requirements are resolved afresh. To upgrade one package on
-# purpose: UPGRADE="--upgrade-package pandas" make lock.
+# Versions already in requirements.lock are kept (passed as constraints; only when the new
+# requirements cannot be met with them are they mere preferences); only new or changed
+# requirements are resolved afresh. Running it twice gives the same file. To upgrade one
+# package on purpose: UPGRADE="--upgrade-package pandas" make lock.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY="${VIRTUAL_ENV:-.venv}/bin/python"
@@ -22,10 +23,10 @@ PYVER="$("$PY" -c 'import platform; print(platform.python_version())')"
 PINS="$(mktemp)"; trap 'rm -f "$PINS" requirements.lock.new' EXIT
 grep -oE '^[A-Za-z0-9_.-]+==[^ \\;#]+' requirements.lock > "$PINS" || true
 cp requirements.lock requirements.lock.new
-compile() {
+compile() {  # from uv's default index (PyPI; uv does not read pip.conf)
   # shellcheck disable=SC2086  # UPGRADE holds several words on purpose
   "$UV" pip compile pyproject.toml --extra dev --generate-hashes --python-version "$PYVER" \
-    --python-platform x86_64-unknown-linux-gnu --index-url https://pypi.org/simple \
+    --python-platform x86_64-unknown-linux-gnu \
     --no-header --annotation-style split --quiet ${UPGRADE:-} -o requirements.lock.new "$@"
 }
 if [ -n "${UPGRADE:-}" ] || ! compile -c "$PINS" 2>/dev/null; then
