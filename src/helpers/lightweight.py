@@ -1,5 +1,5 @@
 """The method's lightweight analysis for a small customer base (Step 4, "small base, few
-hypotheses"; ../shared/methodology.md).
+hypotheses"; docs/method.md).
 
 ``analysis.mode`` picks the path: ``full`` (quartile profile, tree, regression, cross-validated
 lift), ``lightweight``, or ``auto`` (lightweight below ``analysis.lightweight.below`` kept
