@@ -57,7 +57,8 @@ def test_load_accounts_canonical(tmp_path):
     assert acc["employees"][0] == 5200
     assert acc["start_date"][0] == pd.Timestamp("2024-01-05")
     assert pd.api.types.is_string_dtype(acc["account_id"])
-    assert warnings == []
+    assert warnings == ["accounts: 1 account(s) with churn_date after as_of 2026-09-30 (still "
+                        "current at as_of): A4 (row 5)"]
 
 
 def test_load_accounts_arr_only_and_status_from_type(tmp_path):
@@ -71,11 +72,15 @@ def test_load_accounts_arr_only_and_status_from_type(tmp_path):
 
 def test_load_accounts_status_column_contradiction_warns(tmp_path):
     p = _csv(tmp_path, [["X", "2024-01-01", "", "10", "churned"],
-                        ["Y", "2024-01-01", "", "10", "active"]],
+                        ["Y", "2024-01-01", "", "10", "active"],
+                        ["Z", "2024-01-01", "2025-01-01", "10", "active"]],
              header=["account_id", "start_date", "churn_date", "mrr", "status"])
     acc, warnings = load_accounts(_params(p))
-    assert acc["status"].tolist() == ["former", "current"]
-    assert any("contradict" in w and "X (row 2)" in w for w in warnings)
+    assert acc["status"].tolist() == ["former", "current", "current"]
+    assert any("contradict" in w and "Z (row 4)" in w and "X (row" not in w for w in warnings)
+    # a former status without a churn date is former, churn date unknown (not a contradiction)
+    assert "accounts: 1 former customer(s) without a churn date (a former status or type, " \
+        "blank churn date): former, churn date unknown: X (row 2)" in warnings
 
 
 @pytest.mark.parametrize("ids, match", [(["A1", "A1"], "duplicate account ids"),

@@ -41,8 +41,21 @@ FIRST_DATA_ROW = 2  # file row number of the first data row (header = row 1)
 # read as 3 April; pass ``formats`` explicitly for a US (month-first) export.
 DEFAULT_DATE_FORMATS: tuple[str, ...] = (
     "ISO8601", "%Y/%m/%d", "%Y-%m", "%d.%m.%Y", "%d/%m/%Y", "%m/%d/%Y", "%d-%m-%Y",
-    "%d %b %Y", "%b %d, %Y", "%d %B %Y", "%B %d, %Y",
+    "%d %b %Y", "%b %d, %Y", "%d %B %Y", "%B %d, %Y", "%d/%m/%y", "%m/%d/%y",
 )
+_MONTH_FIRST_DROPS = ("%d/%m/%Y", "%d/%m/%y")  # formats skipped for a month-first column
+# A time of day after a date ("3/15/2024 10:00 AM", "2024-03-15 10:00:00+02:00"): dates are
+# read as written, so the time (and any zone) is dropped before a strftime format is tried.
+_TIME_TAIL = (r"(?i)[ T]+\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:[ap]\.?m\.?)?"
+              r"\s*(?:z|utc|gmt|[+-]\d{2}:?\d{2}|[a-z]{2,5})?$")
+# A zone designator after an ISO time: removed so the date stays the local date as written.
+_ZONE_TAIL = r"(?i)(\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)\s*(?:z|utc|gmt|[+-]\d{2}(?::?\d{2})?)$"
+# Day-number dates: spreadsheet serials and "days since <epoch>" (SAS, Stata, exports).
+EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+_DAYS_SINCE = re.compile(r"^\s*days\s+since\s+(\d{4}-\d{2}-\d{2})\s*$", re.IGNORECASE)
+DAY_NUMBER_HINT = ("for day numbers set `date_format: excel` (spreadsheet serial numbers, "
+                   "e.g. 45566 = 2024-10-01) or `date_format: \"days since 1960-01-01\"` "
+                   "(any epoch) on this input")
 
 MISSING_TOKENS = ("", "nan", "none", "null", "n/a", "na", "-", "--", "#n/a")
 CURRENCY_SYMBOLS = {"US$": "USD", "$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR",
@@ -159,7 +172,8 @@ def _detect_encoding(path: Path) -> str:
 
 
 def _sniff_delimiter(text: str) -> str:
-    """The candidate delimiter giving the most columns consistently over the first lines."""
+    """The candidate delimiter giving the most columns consistently over the first lines
+    (title lines above the header, shorter than the table, are not counted)."""
     lines = [ln for ln in text.splitlines()[:50] if ln.strip()]
     if len(text) >= SNIFF_BYTES and len(lines) > 1:
         lines = lines[:-1]  # last line may be cut
@@ -169,12 +183,60 @@ def _sniff_delimiter(text: str) -> str:
             widths = [len(r) for r in csv.reader(lines, delimiter=delim)]
         except csv.Error:
             continue
-        if not widths or widths[0] < 2:
+        if not widths:
             continue
-        consistent = sum(w == widths[0] for w in widths) / len(widths)
-        if consistent >= 0.9 and widths[0] > best_cols:
-            best, best_cols = delim, widths[0]
+        width = max(sorted(set(widths)), key=widths.count)
+        lead = next((i for i, w in enumerate(widths) if w >= width), 0)
+        rest = widths[lead:]
+        if width < 2 or lead > 10:
+            continue
+        consistent = sum(w == width for w in rest) / len(rest)
+        if consistent >= 0.9 and width > best_cols:
+            best, best_cols = delim, width
     return best
+
+
+def _title_lines(text: str, delimiter: str) -> tuple[list[int], int, list[str]] | None:
+    """(file rows of title lines above the header, file row of the header, its names) when
+    the first lines of a CSV are shorter than the table below them; None otherwise."""
+    raw = text.splitlines()[:60]
+    numbered = [(i + 1, ln) for i, ln in enumerate(raw) if ln.strip()]
+    if len(numbered) < 3:
+        return None
+    try:
+        rows = list(csv.reader([ln for _, ln in numbered], delimiter=delimiter))
+    except csv.Error:
+        return None
+    lengths = [len(r) for r in rows]
+    width = max(sorted(set(lengths)), key=lengths.count)  # the table's width
+    header = next((k for k, n in enumerate(lengths) if n >= width), None)
+    if header is None or header == 0 or header > 10 or width < 2:
+        return None
+    return [n for n, _ in numbered[:header]], numbered[header][0], rows[header]
+
+
+def _header_names(path: Path, fmt: str, *, encoding: str = "utf-8", sep: str = ",",
+                  sheet: str | int = 0, skip: int = 0) -> list[str]:
+    """The column names of the header row exactly as written (pandas renames a repeated
+    name 'MRR' to 'MRR.1'; this does not)."""
+    try:
+        if fmt == "csv":
+            head = pd.read_csv(path, header=None, nrows=1, skiprows=skip, dtype=str, sep=sep,
+                               encoding=encoding, keep_default_na=False,
+                               encoding_errors="replace")
+        else:
+            head = pd.read_excel(path, header=None, nrows=1, skiprows=skip, sheet_name=sheet)
+    except Exception:  # noqa: BLE001 - the main read reports any problem with the file
+        return []
+    return [str(c).strip().lstrip("\ufeff") for c in head.iloc[0].tolist()
+            if not (isinstance(c, float) and np.isnan(c))] if len(head) else []
+
+
+def _refuse_repeated_names(names: Sequence[str], path: Path) -> None:
+    dupes = sorted({c for c in names if c and list(names).count(c) > 1})
+    if dupes:
+        raise InputDataError(f"duplicate column names {dupes}", file=str(path),
+                             hint="rename the columns so each name appears once")
 
 
 def _read_csv(path: Path, source: Source) -> pd.DataFrame:
@@ -189,8 +251,23 @@ def _read_csv(path: Path, source: Source) -> pd.DataFrame:
     if not text.strip():
         raise InputDataError("the file is empty", file=str(path),
                              hint="export the table again with its header row and data")
-    delimiter = source.delimiter or _sniff_delimiter(text.lstrip("\ufeff"))
-    kwargs = dict(sep=delimiter, dtype=str, keep_default_na=False, skipinitialspace=False)
+    skip = (source.header_row or 1) - 1
+    body = "\n".join(text.lstrip("\ufeff").splitlines()[skip:])
+    delimiter = source.delimiter or _sniff_delimiter(body)
+    if source.header_row is None:
+        title = _title_lines(body, delimiter)
+        if title is not None:
+            rows, header, names = title
+            raise InputDataError(
+                f"the header is not on the first row: row(s) {rows} are title lines above "
+                f"the table and row {header} looks like the header "
+                f"({', '.join(n for n in names[:8])})", file=str(path), rows=rows,
+                hint=f"set `header_row: {header}` on this input in the parameter file (or "
+                     f"delete rows 1-{header - 1} and save the export again)")
+    _refuse_repeated_names(_header_names(path, "csv", encoding=encoding, sep=delimiter,
+                                         skip=skip), path)
+    kwargs = dict(sep=delimiter, dtype=str, keep_default_na=False, skipinitialspace=False,
+                  skiprows=skip)
     try:
         df = pd.read_csv(path, encoding=encoding, **kwargs)
     except UnicodeDecodeError:
@@ -242,14 +319,16 @@ def _read_xlsx(path: Path, source: Source) -> pd.DataFrame:
     elif isinstance(sheet, int) and not 0 <= sheet < len(sheets):
         raise InputDataError(f"sheet index {sheet} out of range (sheets: {sheets})",
                              file=str(path))
-    df = pd.read_excel(book, sheet_name=sheet)
+    skip = (source.header_row or 1) - 1
+    _refuse_repeated_names(_header_names(path, "xlsx", sheet=sheet, skip=skip), path)
+    df = pd.read_excel(book, sheet_name=sheet, skiprows=skip)
     return df
 
 
 _UNNAMED = re.compile(r"^Unnamed: \d+(_level_\d+)?$")
 
 
-def _check_header_row(df: pd.DataFrame, path: Path, scan: int = 10) -> None:
+def _check_header_row(df: pd.DataFrame, path: Path, scan: int = 10, skip: int = 0) -> None:
     """Refuse a table whose header is not on its first row (a title row or merged header
     cells above it): blank header cells, and a data row below that looks like a header."""
     unnamed = [c for c in df.columns if _UNNAMED.match(str(c))]
@@ -260,14 +339,16 @@ def _check_header_row(df: pd.DataFrame, path: Path, scan: int = 10) -> None:
     numeric = head.apply(lambda col: pd.to_numeric(col, errors="coerce")).notna()
     looks = filled.all(axis=1) & ~numeric.any(axis=1) & (head.nunique(axis=1) == df.shape[1])
     if looks.any():
-        row = int(np.flatnonzero(looks.to_numpy())[0]) + FIRST_DATA_ROW
+        pos = int(np.flatnonzero(looks.to_numpy())[0])
+        row = pos + FIRST_DATA_ROW + skip
         raise InputDataError(
-            f"the header is not on the first row: row 1 has {len(unnamed)} blank header "
-            f"cell(s) (a title or merged header cells) and row {row} looks like the header "
-            f"({', '.join(map(str, head.iloc[row - FIRST_DATA_ROW].tolist()[:8]))})",
+            f"the header is not on the first row: row {skip + 1} has {len(unnamed)} blank "
+            f"header cell(s) (a title or merged header cells) and row {row} looks like the "
+            f"header ({', '.join(map(str, head.iloc[pos].tolist()[:8]))})",
             file=str(path), rows=list(range(1, row)),
-            hint=f"delete rows 1-{row - 1} (or unmerge the header cells) so that the column "
-                 "names are on row 1, and save the export again")
+            hint=f"set `header_row: {row}` on this input in the parameter file, or delete "
+                 f"rows 1-{row - 1} (or unmerge the header cells) so that the column names "
+                 "are on row 1, and save the export again")
 
 
 def read_raw(source: Source) -> pd.DataFrame:
@@ -298,17 +379,58 @@ def read_raw(source: Source) -> pd.DataFrame:
         except Exception as exc:  # noqa: BLE001
             raise InputDataError(f"cannot read the Parquet file: {exc}", file=str(path)) from None
     df.columns = [str(c).strip().lstrip("\ufeff") for c in df.columns]
-    _check_header_row(df, path)
-    dupes = sorted({c for c in df.columns if list(df.columns).count(c) > 1})
-    if dupes:
-        raise InputDataError(f"duplicate column names {dupes}", file=str(path),
-                             hint="rename the columns so each name appears once")
+    _check_header_row(df, path, skip=(source.header_row or 1) - 1)
+    _refuse_repeated_names(list(df.columns), path)
     if df.shape[1] == 0:
         raise InputDataError("the file has no columns", file=str(path))
+    df = df.reset_index(drop=True)
+    df, footer = split_footer(df)
+    footer = [(row + (source.header_row or 1) - 1, text) for row, text in footer]
     if len(df) == 0:
         raise InputDataError("the file has a header but no data rows", file=str(path),
                              hint=f"columns found: {list(df.columns)}; export the data again")
-    return df.reset_index(drop=True)
+    df.attrs["not_data_rows"] = footer
+    return df
+
+
+# A report footer's first cell: Salesforce "Grand Totals (300 records)", "Confidential
+# Information - Do Not Distribute", "Copyright (c) 2000-2026 salesforce.com, inc.",
+# "Generated By: ...", HubSpot / spreadsheet "Total", "Report generated on ...".
+_FOOTER = re.compile(
+    r"^\s*(?:grand\s+totals?|sub-?totals?|totals?\b|copyright\b|©|\(c\)\s*\d{4}|"
+    r"generated\s+(?:by|on|at)\b|report\s+(?:generated|run|created)|confidential\b|"
+    r"filtered\s+by\b|\d[\d,]*\s+records?\b|records?\s*:|end\s+of\s+report)",
+    re.IGNORECASE)
+
+
+def split_footer(df: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple[int, str]]]:
+    """(the table without its trailing report footer, [(file row, first text) of each
+    footer row]). The footer is the block of rows at the end that are blank, or whose first
+    non-blank cell reads like a footer (:data:`_FOOTER`), with any one-cell lines below one
+    of those (a company name under "Generated By"). Rows above it are never touched."""
+    if not len(df):
+        return df, []
+    tail = df.tail(60).astype("string").apply(lambda col: col.str.strip())
+    filled = (tail.notna() & (tail != "")).fillna(False).to_numpy(dtype=bool)
+    n_filled = filled.sum(axis=1)
+    first = [str(r[f][0]) if f.any() else "" for r, f in
+             zip(tail.to_numpy(dtype=object), filled, strict=True)]
+    footer_like = np.array([bool(_FOOTER.match(x)) for x in first])
+    run = 0  # rows at the end that are blank, footer-like or one-cell lines
+    for k in range(len(tail) - 1, -1, -1):
+        if n_filled[k] == 0 or footer_like[k] or n_filled[k] == 1:
+            run += 1
+        else:
+            break
+    start = len(tail) - run
+    while start < len(tail) and not (n_filled[start] == 0 or footer_like[start]):
+        start += 1  # a one-cell line at the top of the run is data (reported elsewhere)
+    block = range(start, len(tail))
+    if not len(block) or not (footer_like[start:].any() or (n_filled[start:] == 0).all()):
+        return df, []
+    cut = len(df) - len(block)
+    rows = [(cut + i + FIRST_DATA_ROW, first[start + i]) for i in range(len(block))]
+    return df.iloc[:cut].copy(), rows
 
 
 def read_table(source: Source, *, what: str = "table", required: Sequence[str] = (),
@@ -331,14 +453,29 @@ def read_table(source: Source, *, what: str = "table", required: Sequence[str] =
             expected = [source.mapping[canonical]] if canonical in source.mapping else \
                 list(preset.get(canonical, (canonical,)))
             raise _missing_error(source, what, canonical, expected, cols)
-    renamed = {col: canonical for canonical, col in mapping.items()}
+    renamed: dict[str, str] = {}
+    shared: dict[str, str] = {}  # a second canonical name served by the same column
+    for canonical, col in mapping.items():
+        if col in renamed:
+            shared[canonical] = renamed[col]
+        else:
+            renamed[col] = canonical
     # an unmapped column whose name is already a canonical name in use keeps a suffix
-    taken = set(renamed.values())
+    taken = set(renamed.values()) | set(shared)
     for col in cols:
         if col not in renamed and col in taken:
             renamed[col] = f"{col}__file"
+    footer = df.attrs.get("not_data_rows", [])
     df = df.rename(columns=renamed)
+    for canonical, first in shared.items():
+        df[canonical] = df[first]
     warnings: list[str] = []
+    if footer:
+        shown = "; ".join(f"row {row} '{text[:60]}'" if text else f"row {row} (blank)"
+                          for row, text in footer[:6])
+        more = f" (+{len(footer) - 6} more)" if len(footer) > 6 else ""
+        warnings.append(f"{what}: {len(footer)} row(s) at the end of the file are not data (a "
+                        f"report footer or blank lines) and were not read: {shown}{more}")
     for col in numeric:
         if col in df.columns:
             df[col], bad = parse_number(df[col])
@@ -350,6 +487,7 @@ def read_table(source: Source, *, what: str = "table", required: Sequence[str] =
             if len(bad):
                 warnings.append(_bad_msg(what, col, mapping.get(col, col), bad, df, "date"))
     df.attrs["warnings"] = warnings
+    df.attrs["not_data_rows"] = footer
     df.attrs["source"] = str(resolve(source.path))
     df.attrs["mapping"] = mapping
     return df
@@ -385,8 +523,33 @@ def _as_text(series: pd.Series) -> pd.Series:
     return s.mask(s.str.casefold().isin(MISSING_TOKENS))
 
 
-def _clean_numeric_text(s: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """(numeric text ready for to_numeric, multiplier) from stripped number text."""
+# Evidence of a column's decimal separator, from cells that can only be read one way.
+_DOT_DECIMAL = (r"\d,\d{3}\.\d|\d\.(?:\d{1,2}|\d{4,})(?!\d)|(?<![\d.,])\d{1,3}(?:,\d{3}){2,}(?![\d.])"
+                r"|(?<![\d.,])0\.\d")
+_COMMA_DECIMAL = (r"\d\.\d{3},\d|\d,(?:\d{1,2}|\d{4,})(?!\d)|(?<![\d.,])\d{1,3}(?:\.\d{3}){2,}"
+                  r"(?![\d,])|(?<![\d.,])0,\d")
+
+
+def decimal_style(text: pd.Series) -> str | None:
+    """The decimal separator of a number column, decided from all its cells: ``"dot"``
+    (1,234.56; 0.125), ``"comma"`` (1.234,56; 0,5) or None when no cell tells (only
+    cells like 1.234 or 1,234) or cells contradict each other (then each cell is read on
+    its own)."""
+    s = text.dropna().astype("string")
+    s = s[s.str.contains(r"[.,]", regex=True, na=False)]
+    if not len(s):
+        return None
+    dot = bool(s.str.contains(_DOT_DECIMAL, regex=True, na=False).any())
+    comma = bool(s.str.contains(_COMMA_DECIMAL, regex=True, na=False).any())
+    if dot != comma:
+        return "dot" if dot else "comma"
+    return None
+
+
+def _clean_numeric_text(s: pd.Series, style: str | None = None
+                        ) -> tuple[pd.Series, pd.Series]:
+    """(numeric text ready for to_numeric, multiplier) from stripped number text; ``style``
+    is the column's decimal separator (:func:`decimal_style`; None = decide per cell)."""
     neg = s.str.match(r"^\(.*\)$", na=False)
     s = s.str.replace(r"^\((.*)\)$", r"\1", regex=True)
     s = s.str.replace(r"[$€£¥₹]|US\$", "", regex=True).str.strip()
@@ -400,46 +563,62 @@ def _clean_numeric_text(s: pd.Series) -> tuple[pd.Series, pd.Series]:
                       regex=True).where(suffix.notna(), s)
     s = s.str.replace(r"[ '\u2009\u202f]", "", regex=True)
     # decimal comma vs thousands separators
-    euro = s.str.match(r"^[-+]?\d{1,3}(\.\d{3})+(,\d+)?$", na=False) | \
-        s.str.match(r"^[-+]?\d+,\d{1,2}$", na=False) | \
-        s.str.match(r"^[-+]?\d+,\d{4,}$", na=False)
+    if style == "comma":
+        euro = pd.Series(True, index=s.index)
+    elif style == "dot":
+        euro = pd.Series(False, index=s.index)
+    else:
+        euro = s.str.match(r"^[-+]?[1-9]\d{0,2}(\.\d{3})+(,\d+)?$", na=False) | \
+            s.str.match(r"^[-+]?\d+,\d{1,2}$", na=False) | \
+            s.str.match(r"^[-+]?\d+,\d{4,}$", na=False)
     s = s.where(~euro, s.str.replace(".", "", regex=False).str.replace(",", ".", regex=False))
     s = s.where(euro, s.str.replace(",", "", regex=False))
     mult = mult * np.where(pct, 0.01, 1.0) * np.where(neg, -1.0, 1.0)
     return s, mult
 
 
-_EURO_THOUSANDS = r"[-+]?\d{1,3}(\.\d{3})+"
+_EURO_THOUSANDS = r"[-+]?[1-9]\d{0,2}(\.\d{3})+"
 
 
-def _plain_numbers(s: pd.Series) -> np.ndarray:
+def _plain_numbers(s: pd.Series, style: str | None = None) -> np.ndarray:
     """Values of the cells of stripped text ``s`` that are already plain finite numbers
     ("1234.5", "-3", "1e6"), NaN elsewhere: one C-level ``to_numeric`` pass instead of the regex chain.
-    A cell like "1.234" (a European thousands separator for the clean-up) is left to it."""
+    A cell like "1.234" (a European thousands separator for the clean-up) is left to it,
+    unless the column's ``style`` is ``"dot"``; in a ``"comma"`` column every dotted cell is."""
     values = pd.to_numeric(s, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
     values[np.isinf(values)] = np.nan  # "inf", "Infinity", "1e999": left to the clean-up
+    if style == "dot":
+        return values
     dotted = ~np.isnan(values) & s.str.contains(".", regex=False, na=False).to_numpy(bool)
     if dotted.any():
+        if style == "comma":
+            values[dotted] = np.nan
+            return values
         euro = s[dotted].str.fullmatch(_EURO_THOUSANDS, na=False).to_numpy(dtype=bool)
         values[np.flatnonzero(dotted)[euro]] = np.nan
     return values
 
 
-def parse_number(series: pd.Series) -> tuple[pd.Series, pd.Index]:
+def parse_number(series: pd.Series, style: str | None = "auto"
+                 ) -> tuple[pd.Series, pd.Index]:
     """Numbers from messy text: ``(values as float, index of unreadable rows)``.
 
     Handles thousands separators (1,234,567 / 1.234.567,8 / 1 234), currency symbols
     ($ € £ ¥), percent signs (12 % -> 0.12), parentheses for negatives ((1,200) -> -1200)
-    and scale suffixes (4.2k, 5M, 1.5bn). Empty cells and 'n/a' are missing (NaN, not
+    and scale suffixes (4.2k, 5M, 1.5bn). The decimal separator is decided for the whole
+    column (:func:`decimal_style`, ``style="auto"``), so 0.125 stays 0.125 and 1.234 in a
+    column of 1.234,56 values is 1234. Empty cells and 'n/a' are missing (NaN, not
     reported); anything else that is not a number is NaN and reported in the index.
     """
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
         return series.astype("float64"), series.index[:0]
     s = _as_text(series)
-    arr = _plain_numbers(s)  # fast path; the regex clean-up only for the other cells
+    if style == "auto":
+        style = decimal_style(s)
+    arr = _plain_numbers(s, style)  # fast path; the regex clean-up only for the other cells
     rest = np.isnan(arr) & s.notna().to_numpy(dtype=bool)
     if rest.any():
-        text, mult = _clean_numeric_text(s[rest])
+        text, mult = _clean_numeric_text(s[rest], style)
         arr[rest] = np.asarray(pd.to_numeric(text, errors="coerce").astype("float64") * mult,
                                dtype="float64")
     values = pd.Series(arr, index=series.index, name=series.name)
@@ -448,6 +627,18 @@ def parse_number(series: pd.Series) -> tuple[pd.Series, pd.Index]:
 
 
 _CODE_RE = r"([A-Za-z]{3})"
+
+
+def currency_codes(series: pd.Series) -> pd.Series:
+    """ISO currency codes of a currency column: upper-cased, symbols mapped ($ -> USD,
+    € -> EUR, £ -> GBP, see :data:`CURRENCY_SYMBOLS`); empty cells NA."""
+    s = _as_text(series)
+    symbols = {k.upper(): v for k, v in CURRENCY_SYMBOLS.items()}
+    up = s.str.upper()
+    hit = up.isin(list(symbols)).fillna(False)
+    if not hit.any():
+        return up
+    return up.mask(hit, up[hit].map(symbols)).astype("string")
 
 
 def parse_money(series: pd.Series, currency: pd.Series | str | None,
@@ -464,7 +655,7 @@ def parse_money(series: pd.Series, currency: pd.Series | str | None,
     """
     idx = series.index
     if isinstance(currency, pd.Series):
-        row_cur = _as_text(currency).str.upper().reindex(idx)
+        row_cur = currency_codes(currency).reindex(idx)
     else:
         row_cur = pd.Series(currency or base, index=idx, dtype="string")
     row_cur = row_cur.fillna(base)
@@ -474,7 +665,8 @@ def parse_money(series: pd.Series, currency: pd.Series | str | None,
         ok = pd.Series(True, index=idx)
     else:
         s_all = _as_text(series)
-        plain = _plain_numbers(s_all)  # plain numbers carry no code, symbol or %
+        style = decimal_style(s_all)
+        plain = _plain_numbers(s_all, style)  # plain numbers carry no code, symbol or %
         fast = ~np.isnan(plain)
         s = s_all[~fast]
         code = s.str.extract(rf"^{_CODE_RE}\s*[-+(\d$€£¥]", expand=False)
@@ -491,7 +683,7 @@ def parse_money(series: pd.Series, currency: pd.Series | str | None,
         stripped = s.str.replace(rf"^{_CODE_RE}\s*(?=[-+(\d$€£¥])", "", regex=True)
         stripped = stripped.str.replace(rf"(?<=[\d)kKmMbBn.])\s*{_CODE_RE}$", "", regex=True)
         stripped = stripped.where(code.notna(), s)
-        slow, bad = parse_number(stripped)
+        slow, bad = parse_number(stripped, style)
         local = pd.Series(plain, index=idx, name=series.name)
         local[~fast] = slow.to_numpy(dtype="float64")
         ok = pd.Series(True, index=idx)
@@ -518,18 +710,57 @@ def parse_money(series: pd.Series, currency: pd.Series | str | None,
 
 
 # --------------------------------------------------------------------------- dates
+def day_number_origin(fmt: str | None) -> pd.Timestamp | None:
+    """The epoch of a day-number ``date_format`` (``excel`` or ``days since YYYY-MM-DD``),
+    None for a strftime format. A malformed ``days since`` epoch is an InputDataError."""
+    if fmt is None:
+        return None
+    if fmt.strip().casefold() == "excel":
+        return EXCEL_EPOCH
+    m = _DAYS_SINCE.match(fmt)
+    if m:
+        try:
+            return pd.Timestamp(m.group(1))
+        except ValueError:
+            raise InputDataError(f"date_format '{fmt}': the epoch is not a date",
+                                 hint="write it as \"days since YYYY-MM-DD\"") from None
+    if fmt.strip().casefold().startswith("days since"):
+        raise InputDataError(f"date_format '{fmt}' is not understood",
+                             hint="write it as \"days since YYYY-MM-DD\", e.g. "
+                                  "\"days since 1960-01-01\"")
+    return None
+
+
+def all_day_numbers(series: pd.Series) -> bool:
+    """True when every non-empty cell of a date column is a whole number (day numbers, not
+    dates); such a column needs ``date_format: excel`` or ``days since ...``."""
+    s = _as_text(series).dropna()
+    return bool(len(s)) and bool(s.str.fullmatch(r"[-+]?\d{1,6}(?:\.0+)?").all())
+
+
+def _from_day_numbers(s: pd.Series, origin: pd.Timestamp) -> pd.Series:
+    days = pd.to_numeric(s, errors="coerce")
+    days = days.where(days.abs() < 200_000)  # beyond ~500 years: not a day number
+    return (origin + pd.to_timedelta(days.round(), unit="D")).astype("datetime64[ns]")
+
+
 def parse_dates(series: pd.Series, formats: Sequence[str] | None = None
                 ) -> tuple[pd.Series, pd.Index]:
     """Dates from text, trying ``formats`` in order (default: ISO 8601 first, then
     :data:`DEFAULT_DATE_FORMATS`); each cell takes the first format that reads it.
 
-    Returns ``(datetime64 Series (timezone-naive, UTC for zoned input), index of unreadable
+    Dates are read as written: a time zone (``2026-09-30T18:00:00-07:00``) is dropped, not
+    converted, so the date is the local one; a time of day after a date (Salesforce
+    ``3/15/2024 10:00 AM``) is ignored by the strftime formats. ``excel`` and
+    ``days since YYYY-MM-DD`` in ``formats`` read day numbers from that epoch.
+
+    Returns ``(datetime64 Series (timezone-naive, local time), index of unreadable
     non-empty rows)``; empty cells are NaT and not reported.
     """
     if pd.api.types.is_datetime64_any_dtype(series):
         out = series
         if getattr(out.dt, "tz", None) is not None:
-            out = out.dt.tz_convert("UTC").dt.tz_localize(None)
+            out = out.dt.tz_localize(None)  # the wall time as written, not UTC
         return out.astype("datetime64[ns]"), series.index[:0]
     s = _as_text(series)
     out = pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns]", name=series.name)
@@ -538,26 +769,34 @@ def parse_dates(series: pd.Series, formats: Sequence[str] | None = None
     if formats is None:
         order, ambiguous = day_month_order(s)
         if order == "month-first":  # a US export: 12/31/2025 proves it, 03/04/2026 follows
-            formats = tuple(f for f in DEFAULT_DATE_FORMATS if f != "%d/%m/%Y")
+            formats = tuple(f for f in DEFAULT_DATE_FORMATS if f not in _MONTH_FIRST_DROPS)
         elif order == "mixed":  # both 31/12 and 12/31 cells: 03/04 cannot be read safely
             unresolved = ambiguous
             todo &= ~ambiguous
+    local = s.str.replace(_ZONE_TAIL, r"\1", regex=True)
+    dated = s.str.replace(_TIME_TAIL, "", regex=True)
     for fmt in formats or DEFAULT_DATE_FORMATS:
         if not todo.any():
             break
-        part = s[todo]
-        try:
-            got = pd.to_datetime(part, format=fmt, errors="coerce", utc=True)
-        except (ValueError, TypeError):
-            continue
-        got = got.dt.tz_localize(None).astype("datetime64[ns]")
+        origin = day_number_origin(fmt)
+        if origin is not None:
+            got = _from_day_numbers(s[todo], origin)
+        else:
+            part = (local if fmt == "ISO8601" else dated)[todo]
+            try:
+                got = pd.to_datetime(part, format=fmt, errors="coerce", utc=True)
+            except (ValueError, TypeError, OverflowError):
+                continue
+            got = got.dt.tz_localize(None)
+            # outside what a datetime64[ns] holds (9999-12-31): unreadable, never a crash
+            got = got.where((got.dt.year > 1677) & (got.dt.year < 2262)).astype("datetime64[ns]")
         hit = got.notna()
         out.loc[hit.index[hit]] = got[hit]
         todo.loc[hit.index[hit]] = False
     return out, series.index[(todo | unresolved).to_numpy()]
 
 
-_SLASH_DATE = r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T].*)?$"
+_SLASH_DATE = r"^(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})(?:[ T].*)?$"
 
 
 def day_month_order(text: pd.Series) -> tuple[str, pd.Series]:

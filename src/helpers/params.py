@@ -74,6 +74,9 @@ class Source(_Strict):
     preset: Literal["generic", "salesforce", "hubspot"] | None = None
     mapping: dict[str, str] = Field(default_factory=dict,
                                     description="canonical name -> column name in the file")
+    header_row: int | None = Field(None, ge=1, description="file row holding the column names "
+                                   "(1 = the first line), for exports with title lines above "
+                                   "the header; null = row 1")
 
 
 class JoinSource(Source):
@@ -160,11 +163,34 @@ class Exclusions(_Strict):
     manual_exclude: list[str] = Field(default_factory=list)
     manual_reason: str = "excluded by analyst"
     test_type_labels: list[str] = Field(
-        default_factory=lambda: ["Test", "Proof of Concept", "POC"],
-        description="account_type labels that mark test / proof-of-concept accounts")
+        default_factory=lambda: ["Test", "Proof of Concept", "POC", "Pilot", "Sandbox",
+                                 "Internal", "Demo"],
+        description="account_type labels that mark test / proof-of-concept accounts (matched "
+        "by meaning: case, spaces and punctuation ignored, a label's words anywhere in the "
+        "type, so 'Test / POC' and 'test account' match 'Test')")
+    not_customer_type_labels: list[str] = Field(
+        default_factory=lambda: ["Prospect", "Partner", "Competitor", "Reseller", "Lead",
+                                 "Opportunity", "Subscriber", "Marketing Qualified Lead",
+                                 "Sales Qualified Lead", "Vendor"],
+        description="account_type labels of records that are not customers (excluded)")
+    trial_type_labels: list[str] = Field(
+        default_factory=lambda: ["Trial", "Free", "Freemium"],
+        description="account_type labels of trial / free accounts (like zero MRR)")
+    keep_trials: bool = Field(False, description="keep trial / free accounts (type or zero "
+                              "MRR); false = exclude them with the reason")
     former_type_labels: list[str] = Field(
-        default_factory=lambda: ["Former Customer", "Churned", "Cancelled", "Ex-Customer"],
-        description="account_type labels of former customers (used only without churn_date)")
+        default_factory=lambda: ["Former Customer", "Former", "Churned", "Cancelled",
+                                 "Canceled", "Ex-Customer", "Past Customer", "Lost Customer"],
+        description="account_type labels of former customers (former even with a blank churn "
+                    "date: churn date unknown)")
+    customer_type_labels: list[str] = Field(
+        default_factory=lambda: ["Customer", "Client", "Active", "Paying", "Evangelist"],
+        description="account_type labels of (current or former) customers; any other label "
+                    "is kept as a customer with a warning naming it")
+    max_invalid_share: float = Field(
+        0.02, ge=0, lt=1, description="rows with a blank id or a blank / unreadable start "
+        "date are excluded with their reason when at most this share of the rows; above it "
+        "the run stops")
 
 
 # --------------------------------------------------------------------------- Step 1: score

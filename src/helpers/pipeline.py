@@ -54,7 +54,7 @@ def step1_charter(s: Session) -> dict[str, pd.DataFrame]:
 
 def step1_customer_list(s: Session) -> dict[str, Any]:
     """Load the export, apply the exclusion rules, reconcile; writes accounts_raw,
-    exclusions and reconciliation."""
+    account_type_labels, exclusions and reconciliation."""
     p = s.params
     if p.inputs.tickets is not None and "tickets" not in s.pending:
         # the ticket file is scanned (DuckDB) while pandas reads the export; the score needs it
@@ -66,7 +66,10 @@ def step1_customer_list(s: Session) -> dict[str, Any]:
     s.warn(load_warnings, "accounts")
     flagged = customers.apply_exclusions(accounts, p.exclusions, p.as_of)
     recon = customers.reconciliation(flagged)
+    load_warnings = s.warn([*load_warnings, *customers.status_mix_warnings(flagged)],
+                           "accounts")
     s.store.write("accounts_raw", accounts, step=s.step)
+    s.store.write("account_type_labels", customers.account_type_labels(accounts), step=s.step)
     s.store.write("exclusions", flagged[["account_id", "excluded", "exclusion_rule",
                                          "exclusion_reason", "rules_fired"]], step=s.step)
     s.store.write("reconciliation", recon, step=s.step)
