@@ -312,8 +312,11 @@ def test_negative_or_zero_mrr_is_kept_and_reported(project):
     df.to_csv(project / "data/raw/accounts.csv", index=False)
     out = _in_process("r-negative")
     scored = out["scored"]
-    assert {"A0003", "A0007"} <= set(scored["account_id"])  # not dropped
+    assert "A0003" in set(scored["account_id"])  # not dropped
     assert scored.set_index("account_id").loc["A0003", "mrr"] == -50  # not altered
+    # zero MRR is a free account: excluded with its reason (exclusions.keep_trials keeps it)
+    exclusions = pd.read_parquet(project / "data/processed/r-negative/exclusions.parquet")
+    assert exclusions.set_index("account_id").loc["A0007", "exclusion_rule"] == "trial"
     warnings = json.loads((project / "data/processed/r-negative/warnings.json").read_text())
     text = " ".join(warnings["01_setup:accounts"])
     assert "2 account(s) with zero or negative MRR: A0003 (row 5), A0007 (row 9)" in text

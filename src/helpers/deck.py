@@ -590,6 +590,23 @@ def _method_reconciliation(ctx: Context) -> R.Section:
     s.add(R.table(rec, formats=fm, caption="Accounts removed per rule (each account counted "
                   "once, under the first rule that fires); MRR in the base currency."))
     _account_list_source(ctx, s)
+    if "not_data" in get.index:
+        s.add(R.note(f"{R.fmt_num(int(get['not_data']))} row(s) at the end of the file are "
+                     "not accounts (a report footer or blank lines) and were not read."))
+    labels = _table(ctx.store, "account_type_labels")
+    if labels is not None and len(labels):
+        s.add(R.h3("Account types in the export and how each was treated"),
+              R.table(labels, caption="Each distinct account_type label, its number of "
+                      "accounts and its treatment (matched by meaning; the label lists are "
+                      "parameters under exclusions)."))
+    exc = _table(ctx.store, "exclusions")
+    if exc is not None and "exclusion_rule" in exc.columns:
+        bad = exc[exc["exclusion_rule"].astype(str) == "invalid"]
+        if len(bad):
+            s.add(R.h3("Unusable rows excluded"),
+                  R.table(ctx.accounts(bad[["account_id", "exclusion_reason"]]),
+                          caption="Rows without an id or a readable start date (at most "
+                          "exclusions.max_invalid_share of the rows)."))
     return s
 
 
