@@ -102,7 +102,10 @@ def _text_ids(series: pd.Series) -> pd.Series:
         out = out.where(~whole, series.round().astype("Int64").astype("string"))
         return out.str.strip()
     out = series.astype("string").str.strip()
-    return out.str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
+    dotted = out.str.contains(".", regex=False).fillna(False).to_numpy(dtype=bool)
+    if dotted.any():  # the regex only on ids with a dot
+        out = out.mask(dotted, out[dotted].str.replace(r"^(\d+)\.0+$", r"\1", regex=True))
+    return out
 
 
 def label_key(label: object) -> str:
@@ -127,18 +130,21 @@ def classify_types(types: pd.Series, rules: Exclusions) -> pd.Series:
     """The treatment of each account_type label (matched by meaning, :func:`_matches`): test
     account, not a customer, trial / free, former customer, customer, unrecognised (kept as
     a customer, warned) or no type. The first match in that order wins."""
-    keys = types.astype("string").map(label_key, na_action="ignore").astype("string")
-    out = pd.Series(TYPE_UNKNOWN, index=types.index, dtype="string")
+    codes, labels_seen = pd.factorize(types.astype("string"))  # a few distinct labels
+    keys = pd.Series([label_key(v) for v in labels_seen], dtype="string")
+    out = pd.Series(TYPE_UNKNOWN, index=keys.index, dtype="string")
     order = ((TYPE_TEST, rules.test_type_labels),
              (TYPE_NOT_CUSTOMER, rules.not_customer_type_labels),
              (TYPE_TRIAL, rules.trial_type_labels), (TYPE_FORMER, rules.former_type_labels),
              (TYPE_CUSTOMER, rules.customer_type_labels))
-    done = pd.Series(False, index=types.index)
+    done = pd.Series(False, index=keys.index)
     for treatment, labels in order:
         hit = _matches(keys, list(labels)) & ~done
         out = out.mask(hit, treatment)
         done |= hit
-    return out.mask(keys.isna() | (keys == ""), TYPE_BLANK)
+    out = out.mask(keys == "", TYPE_BLANK)
+    per_row = np.where(codes >= 0, out.to_numpy(dtype=object)[np.maximum(codes, 0)], TYPE_BLANK)
+    return pd.Series(per_row, index=types.index, dtype="string")
 
 
 def account_type_labels(accounts: pd.DataFrame) -> pd.DataFrame:
@@ -156,8 +162,11 @@ def account_type_labels(accounts: pd.DataFrame) -> pd.DataFrame:
 
 def _placeholder_dates(text: pd.Series) -> pd.Series:
     """Cells holding a far-future placeholder date (9999-12-31, 12/31/2999): 'no end'."""
-    s = text.astype("string").str.strip()
-    return s.str.contains(_PLACEHOLDER_YEAR, regex=True).fillna(False).astype(bool)
+    codes, values = pd.factorize(text.astype("string").str.strip())  # dates repeat
+    hit = pd.Series(values, dtype="string").str.contains(_PLACEHOLDER_YEAR, regex=True) \
+        .fillna(False).to_numpy(dtype=bool)
+    return pd.Series((codes >= 0) & hit[np.maximum(codes, 0)] if len(hit) else False,
+                     index=text.index, dtype=bool)
 
 
 def load_accounts(params: Params) -> tuple[pd.DataFrame, list[str]]:
@@ -315,7 +324,13 @@ def load_accounts(params: Params) -> tuple[pd.DataFrame, list[str]]:
         warnings.append(f"accounts: {int(unusable.sum())} unusable row(s) excluded (blank id "
                         "or blank / unreadable start date; at most exclusions.max_invalid_share "
                         f"= {rules.max_invalid_share:.0%} of rows): "
-                        + _rows_msg(unusable, ids + " — " + invalid.fillna("")))
+                        + "; ".join(f"row {r}" + ("" if b else f" ({i})") + f": {why}"
+                                    for r, i, b, why in zip(
+                                        file_rows(np.flatnonzero(unusable.to_numpy())[:10]),
+                                        ids[unusable].head(10), blank[unusable].head(10),
+                                        invalid[unusable].head(10), strict=True))
+                        + (f" (+{int(unusable.sum()) - 10} more)" if unusable.sum() > 10
+                           else ""))
     if "churn_date" not in out:
         out["churn_date"] = pd.Series(pd.NaT, index=out.index, dtype="datetime64[ns]")
 

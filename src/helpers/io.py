@@ -263,7 +263,8 @@ def _read_csv(path: Path, source: Source) -> pd.DataFrame:
                 f"the table and row {header} looks like the header "
                 f"({', '.join(n for n in names[:8])})", file=str(path), rows=rows,
                 hint=f"set `header_row: {header}` on this input in the parameter file (or "
-                     f"delete rows 1-{header - 1} and save the export again)")
+                     f"delete {'row 1' if header == 2 else f'rows 1-{header - 1}'} and save "
+                     "the export again)")
     _refuse_repeated_names(_header_names(path, "csv", encoding=encoding, sep=delimiter,
                                          skip=skip), path)
     kwargs = dict(sep=delimiter, dtype=str, keep_default_na=False, skipinitialspace=False,
@@ -473,7 +474,8 @@ def read_table(source: Source, *, what: str = "table", required: Sequence[str] =
         df[canonical] = df[first]
     warnings: list[str] = []
     if footer:
-        shown = "; ".join(f"row {row} '{text[:60]}'" if text else f"row {row} (blank)"
+        shown = "; ".join(f"row {row} '{text[:60]}{'…' if len(text) > 60 else ''}'"
+                          if text else f"row {row} (blank)"
                           for row, text in footer[:6])
         more = f" (+{len(footer) - 6} more)" if len(footer) > 6 else ""
         warnings.append(f"{what}: {len(footer)} row(s) at the end of the file are not data (a "
@@ -771,8 +773,11 @@ def parse_dates(series: pd.Series, formats: Sequence[str] | None = None
         elif order == "mixed":  # both 31/12 and 12/31 cells: 03/04 cannot be read safely
             unresolved = ambiguous
             todo &= ~ambiguous
-    local = s.str.replace(_ZONE_TAIL, r"\1", regex=True)
-    dated = s.str.replace(_TIME_TAIL, "", regex=True)
+    local, dated = s, s
+    timed = s.str.contains(":", regex=False).fillna(False).to_numpy(dtype=bool)
+    if timed.any():  # the regexes only on cells with a time of day
+        local = s.mask(timed, s[timed].str.replace(_ZONE_TAIL, r"\1", regex=True))
+        dated = s.mask(timed, s[timed].str.replace(_TIME_TAIL, "", regex=True))
     for fmt in formats or DEFAULT_DATE_FORMATS:
         if not todo.any():
             break
