@@ -80,7 +80,7 @@ _NUMERIC = ("employees", "success_hours")
 _DATES = ("start_date", "churn_date")
 _READ_ONLY = ("arr_prev", "churned")  # read into other columns (mrr_prev, status)
 # A placeholder far-future date ("no end": 9999-12-31, 2999-12-31): a year from 2200 on.
-_PLACEHOLDER_YEAR = r"(?<!\d)(?:2[2-9]\d\d|[3-9]\d{3})(?!\d)"
+_PLACEHOLDER_YEAR = r"(?:^|\D)(?:2[2-9]\d\d|[3-9]\d{3})(?:\D|$)"
 _SCIENTIFIC_ID = r"[-+]?\d(?:[.,]\d+)?[eE][-+]?\d+"
 # mrr_prev / MRR medians in this band look like an annual figure next to a monthly one
 ANNUAL_RATIO_BAND = (8.0, 16.0)
