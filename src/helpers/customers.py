@@ -63,7 +63,6 @@ STATUS_LABELS = {
     "inactive": FORMER, "lost": FORMER, "former customer": FORMER, "ex-customer": FORMER,
 }
 TRUE_LABELS = ("true", "yes", "y", "1", "1.0", "x", "t")
-FALSE_LABELS = ("false", "no", "n", "0", "0.0", "f", "")
 
 # Treatments of account_type labels (the account_type_labels table), in order of precedence.
 TYPE_TEST, TYPE_NOT_CUSTOMER, TYPE_TRIAL = "test account", "not a customer", "trial / free"
