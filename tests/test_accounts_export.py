@@ -75,36 +75,29 @@ def telco_export(n: int = 260, seed: int = 7) -> pd.DataFrame:
         "AccountType": types})
 
 
-TELCO_REGISTER = """
-- id: H01
-  statement: Two-year contracts make better customers
+def _categorical(hid: str, statement: str, column: str, positive: str) -> str:
+    """One categorical entry of a hypothesis register (CRM column, free, well covered)."""
+    return f"""
+- id: {hid}
+  statement: {statement}
   direction: "+"
   lens: behavioural
-  variable: Contract
+  variable: {column}
   kind: categorical
-  positive_category: Two year
-  measure: {column: Contract}
+  positive_category: {positive}
+  measure: {{column: {column}}}
   source: CRM
   collection: internal system
-  cost: {minutes_per_point: 0, hourly_rate: 0}
+  cost: {{minutes_per_point: 0, hourly_rate: 0}}
   expected_coverage: 0.9
   data_quality: 4
-  actionability: 5
-- id: H02
-  statement: Customers paying by credit card make better customers
-  direction: "+"
-  lens: behavioural
-  variable: PaymentMethod
-  kind: categorical
-  positive_category: Credit card (automatic)
-  measure: {column: PaymentMethod}
-  source: CRM
-  collection: internal system
-  cost: {minutes_per_point: 0, hourly_rate: 0}
-  expected_coverage: 0.9
-  data_quality: 4
-  actionability: 5
-"""
+  actionability: 5"""
+
+
+TELCO_REGISTER = (
+    _categorical("H01", "Two-year contracts make better customers", "Contract", "Two year")
+    + _categorical("H02", "Customers paying by credit card make better customers",
+                   "PaymentMethod", "Credit card (automatic)") + "\n")
 TELCO_PARAMS = """as_of: 2026-09-30
 inputs:
   accounts:
