@@ -445,3 +445,16 @@ def test_a_few_unusable_rows_are_excluded_with_their_reason(tmp_path):
     assert any(w.startswith("accounts: 3 unusable row(s) excluded") for w in warnings)
     recon = reconciliation(flagged).set_index("rule")["accounts"]
     assert recon["invalid"] == 3 and recon["kept"] == 97
+
+
+def test_prospects_and_trials_are_not_customers_in_the_migration(tmp_path):
+    from helpers.quarterly import account_states
+
+    rows = _rows(4)
+    rows[0][2], rows[1][2] = "Prospect", "Free Trial"
+    acc, _ = load_accounts(_params(_write(tmp_path, rows), {"min_tenure_days": None}))
+    flagged = apply_exclusions(acc, _params("x", {"min_tenure_days": None}).exclusions, AS_OF)
+    seg = pd.DataFrame({"account_id": ["A002", "A003"], "segment": ["S1", "S1"]})
+    states = account_states(acc, flagged, seg).set_index("account_id")["state"]
+    assert states.to_dict() == {"A000": "not a customer", "A001": "not a customer",
+                                "A002": "S1", "A003": "S1"}

@@ -15,7 +15,8 @@ Rules (docs/method.md, Step 5): migration rows are the previous state
 (a segment, ``excluded``, ``not a customer``) plus ``new``; columns the current state (a
 segment, ``excluded``, ``not a customer``) plus ``churned``. Every account in either
 snapshot appears exactly once. ``excluded`` = a customer the run kept out of the analysis
-(too new, outlier, manual); ``not a customer`` = a former customer or a test account.
+(too new, outlier, manual); ``not a customer`` = a former customer, a test account, or an
+account Step 1 excluded as not a customer, a trial or an unusable row.
 GRR = (start ARR - churned - contraction) / start ARR; NRR adds expansion (start ARR = ARR of
 the previous run's customers; won accounts are not in either ratio).
 
@@ -195,7 +196,8 @@ def account_states(accounts: pd.DataFrame, exclusions: pd.DataFrame,
     account_name / owner), ``exclusions`` the Step 1 flags, ``assignments`` the
     ``segment_assignments`` table. state: the segment id (a kept current customer),
     ``excluded`` (a current customer kept out of the analysis) or ``not a customer``
-    (former customer or test account). arr = 12 x MRR (base currency); target = in a
+    (former customer, test account, or excluded by Step 1 as not a customer, a trial or an
+    unusable row). arr = 12 x MRR (base currency); target = in a
     recommended segment. Raises AnalysisError when a kept current customer has no segment.
     """
     need = {"account_id", "status", "mrr"}
@@ -212,6 +214,10 @@ def account_states(accounts: pd.DataFrame, exclusions: pd.DataFrame,
     ex = exclusions[["account_id", "excluded", "exclusion_rule"]].astype({"account_id": "str"})
     a = a.merge(ex, on="account_id", how="left", validate="one_to_one")
     a["excluded"] = a["excluded"].fillna(False).astype(bool)
+    # prospects, partners, trials and unusable rows are not customers (Step 1 rules)
+    not_customer = a["exclusion_rule"].astype("str").isin(["not_customer", "trial", "invalid"])
+    a["customer"] &= ~not_customer
+    a["former"] &= ~not_customer
     seg_cols = [c for c in ("account_id", "segment", "segment_name", "quartile", "score")
                 if c in assignments.columns]
     sa = assignments[seg_cols].astype({"account_id": "str"})
