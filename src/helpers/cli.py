@@ -1,7 +1,7 @@
 """The `workbook` command (also `python -m helpers`).
 
     workbook run --params params/demo.yaml --run-id 2026Q3 [--force] [--from 04_analysis]
-    workbook check --params params/demo.yaml     # validate a parameter file only
+    workbook check --params params/demo.yaml     # will this run start? (every input, all problems)
     workbook runs                                # list runs with their status
     workbook diff --run 2026Q3-v2 --against 2026Q3   # what changed between two runs
     workbook crm-export --run 2026Q3 [--changed-only] [--format salesforce|hubspot]
@@ -68,11 +68,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from .params import load, params_hash
+    from .checks import check_run, format_findings
 
-    p = load(args.params)
-    print(f"{args.params}: valid (as_of {p.as_of}, hash {params_hash(p)[:12]})")
-    return 0
+    params, findings = check_run(args.params)
+    print(format_findings(args.params, params, findings))
+    return 2 if any(f.level == "error" for f in findings) else 0
 
 
 def _cmd_runs(args: argparse.Namespace) -> int:
@@ -179,7 +179,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--timeout", type=int, default=1800, help="seconds per cell (default 1800)")
     run.set_defaults(func=_cmd_run)
 
-    check = sub.add_parser("check", help="validate a parameter file")
+    check = sub.add_parser("check", help="will this run start? validate the parameter file, "
+                           "open every input it names, check the mapped columns and the "
+                           "hypothesis register; lists every problem (exit 2 on errors)")
     check.add_argument("--params", required=True)
     check.set_defaults(func=_cmd_check)
 

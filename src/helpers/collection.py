@@ -54,6 +54,45 @@ def _blank(s: pd.Series) -> pd.Series:
     return s.isna() | s.astype("str").str.strip().eq("")
 
 
+#: placeholder text meaning "no value" in a hypothesis column (case and spaces ignored)
+PLACEHOLDERS = ("n/a", "#n/a", "n.a.", "tbd", "tba", "-", "--", "?", "??", "???", "unknown",
+                "not available")
+_MARK = "__unreadable__"
+
+
+def blank_placeholders(df: pd.DataFrame, columns) -> tuple[pd.DataFrame, dict[str, pd.Series]]:
+    """Set placeholder text (:data:`PLACEHOLDERS`: N/A, TBD, -, ?) in the text ``columns`` of
+    ``df`` to missing, so that it never becomes a category. Returns ``(df, marks)``: per column
+    with a placeholder, the boolean mask of those cells."""
+    out, marks = df, {}
+    for col in [c for c in dict.fromkeys(columns) if c in df.columns]:
+        x = df[col]
+        if _plain_dtype(x):
+            continue
+        hit = x.notna() & x.astype("str").str.strip().str.casefold().isin(PLACEHOLDERS)
+        if hit.any():
+            out = out.copy() if out is df else out
+            out[col] = x.where(~hit)
+            marks[col] = hit
+    return out, marks
+
+
+def unreadable_marks(before: pd.DataFrame, after: pd.DataFrame,
+                     marks: dict[str, pd.Series]) -> dict[str, pd.Series]:
+    """Per column, the cells of ``before`` that held text but are missing in ``after`` (a
+    placeholder blanked by :func:`blank_placeholders`, or text not readable as a number by
+    :func:`coerce_numeric`)."""
+    out = dict(marks)
+    for col in after.columns:
+        if col not in before.columns or _plain_dtype(before[col]) or \
+                not pd.api.types.is_numeric_dtype(after[col]):
+            continue
+        lost = ~_blank(before[col]) & after[col].isna()
+        if lost.any():
+            out[col] = lost | out[col] if col in out else lost
+    return out
+
+
 def _key(series: pd.Series, how: str) -> pd.Series:
     """The normalised join key of a column (domain / name / account_id)."""
     wio = _io()
@@ -302,7 +341,8 @@ def quality_report(table: pd.DataFrame, register: pd.DataFrame, as_of,
                    rules: P.Collection | None = None,
                    staleness_column: str | dict[str, str] | None = None, *,
                    standardisation_log: pd.DataFrame | None = None,
-                   measure_log: pd.DataFrame | None = None) -> pd.DataFrame:
+                   measure_log: pd.DataFrame | None = None,
+                   unreadable: dict[str, int] | None = None) -> pd.DataFrame:
     """QA of each hypothesis's measure: one row per hypothesis.
 
     Columns: id, variable, fields (source columns), rows, non_missing, completeness,
@@ -310,7 +350,9 @@ def quality_report(table: pd.DataFrame, register: pd.DataFrame, as_of,
     older than ``stale_after_days`` before ``as_of``; a str applies to public-lookup and
     paid-source hypotheses, a dict maps id or variable -> date column), out_of_range
     (values outside ``rules.plausible_ranges`` of the variable or its source columns),
-    rows_fixed / rows_left (from the standardisation log), needs_judgement, send_back, reason.
+    rows_fixed / rows_left (from the standardisation log), needs_judgement, send_back, reason,
+    unreadable (accounts left without a value because theirs was unreadable: a placeholder
+    such as N/A, TBD, -, ? or text that is not a number; ``unreadable``: column -> accounts).
     """
     rules = rules or P.Collection()
     as_of = pd.Timestamp(as_of)
@@ -382,6 +424,8 @@ def quality_report(table: pd.DataFrame, register: pd.DataFrame, as_of,
             "out_of_range": oor, "rows_fixed": int(touched["rows_fixed"].sum()),
             "rows_left": int(touched["rows_left"].sum()), "needs_judgement": judgement,
             "send_back": bool(reasons), "reason": "; ".join(reasons) or None,
+            "unreadable": sum(int((unreadable or {}).get(c, 0))
+                              for c in dict.fromkeys([r.variable, *src_cols])),
         })
     return pd.DataFrame(rows)
 
@@ -505,8 +549,19 @@ def build_analysis_table(params: P.Params, scored_accounts: pd.DataFrame,
                     "source_column"].tolist()))
     numeric_cols = [c for c in numeric_cols if c not in rules.money_columns]
 
-    table, log = coerce_numeric(table, numeric_cols, source_name="accounts")
-    logs.append(log)
+    hyp_cols = list(dict.fromkeys(mcols["source_column"].astype(str)))
+    unread: dict[str, pd.Series] = {}  # column -> accounts whose value was unreadable
+
+    def readable(df: pd.DataFrame, name: str) -> tuple[pd.DataFrame, dict[str, pd.Series]]:
+        before = df
+        df, marks = blank_placeholders(df, hyp_cols)
+        df, log = coerce_numeric(df, numeric_cols, source_name=name)
+        logs.append(log)
+        return df, unreadable_marks(before[[c for c in hyp_cols if c in before.columns]],
+                                    df[[c for c in hyp_cols if c in df.columns]], marks)
+
+    table, marks = readable(table, "accounts")
+    unread.update(marks)
     mapping = load_industry_map(params.inputs.industry_map)
     unmapped_all: list[pd.DataFrame] = []
 
@@ -531,12 +586,15 @@ def build_analysis_table(params: P.Params, scored_accounts: pd.DataFrame,
         for money in [c for c in rules.money_columns if c in df.columns]:
             df, log = standardise_money(df, money, params.currency)
             logs.append(log.assign(field=money, rule=log["rule"] + f" ({name})"))
-        df, log = coerce_numeric(df, numeric_cols, source_name=name)
-        logs.append(log)
+        df, marks = readable(df, name)
+        df = df.assign(**{f"{_MARK}{c}": m for c, m in marks.items()})
         df = std_industry(df, name)
         before = set(table.columns)
         table, rep, um = join_source(table, df, on=src.join_on, name_fallback=rules.name_match,
                                      source_name=name, date_column=date_col)
+        for c in marks:  # onto the accounts: True where the matched source row was unreadable
+            hit = table.pop(f"{_MARK}{c}").fillna(False).astype(bool)
+            unread[c] = unread[c] | hit if c in unread else hit
         joins.append(rep)
         unmatched.append(_compact_unmatched(um, name, src.join_on))
         extra_cols.extend(c for c in table.columns if c not in before)
@@ -598,8 +656,12 @@ def build_analysis_table(params: P.Params, scored_accounts: pd.DataFrame,
         pd.DataFrame(columns=LOG_COLUMNS)
     stale = {r.id: staleness["firmographics"] for r in register.itertuples()
              if staleness and r.collection in ("public lookup", "paid source")}
+    # unreadable: no value in the end (another source or the worksheet may have filled it)
+    n_unread = {c: int((m & _blank(table[c])).sum()) for c, m in unread.items()
+                if c in table.columns}
     qr = quality_report(table, register, as_of, rules, stale or None,
-                        standardisation_log=std_log, measure_log=mlog)
+                        standardisation_log=std_log, measure_log=mlog,
+                        unreadable={c: n for c, n in n_unread.items() if n})
     if len(table) != n0:  # pragma: no cover - every join is row-preserving
         raise AnalysisError(f"analysis table has {len(table)} rows, expected {n0}")
 

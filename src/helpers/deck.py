@@ -848,8 +848,13 @@ def _since_previous(ctx: Context) -> R.Section:
     if not isinstance(doc, Mapping):
         return _na(s, "The comparison with the previous run")
     prev, prevq = doc.get("previous_run"), doc.get("previous_quarter_run")
+    notes = [str(n) for n in doc.get("notes") or []]
     if not prev and not prevq:
-        return s.add(R.note("First run: there is no earlier complete run to compare with."))
+        s.add(R.note("First run: there is no earlier complete run of this lineage to compare "
+                     "with."))
+        return s.add(R.bullets(notes)) if notes else s
+    if notes:
+        s.add(R.p("Runs not compared with:"), R.bullets(notes))
     if prev:
         s.add(R.h3(f"Compared with run {prev} (as of {doc.get('previous_as_of', '–')})"),
               R.note(f"Chosen as: {doc.get('previous_rule', '')}."))

@@ -386,6 +386,10 @@ class Params(_Strict):
     as_of: dt.date
     seed: int = 42
     previous_run: str | None = None
+    lineage: str | None = Field(
+        None, description="name of the series of runs this run belongs to: previous-run and "
+        "previous-quarter discovery only consider runs of the same lineage; null = the charter's "
+        "project name")
     charter: Charter = Field(default_factory=Charter)
     inputs: Inputs
     currency: Currency = Field(default_factory=Currency)
@@ -411,24 +415,82 @@ def _deep_merge(base: dict, child: dict) -> dict:
     return out
 
 
-def read_raw(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
-    """The merged mapping of a parameter file and the files it ``extends``."""
+class _Loader(yaml.SafeLoader):
+    """YAML safe loader whose impossible dates (``2026-13-01``) stay text, so the parameter
+    check names the key and the value instead of a raw ``ValueError`` from the YAML reader."""
+
+    def construct_yaml_timestamp(self, node: yaml.Node) -> Any:  # type: ignore[override]
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError:
+            return self.construct_scalar(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
+
+
+def _tab_lines(text: str) -> list[int]:
+    """Line numbers (1-based) whose indentation holds a tab character."""
+    return [i for i, line in enumerate(text.splitlines(), 1)
+            if "\t" in line[:len(line) - len(line.lstrip(" \t"))]]
+
+
+def _yaml_error(p: Path, text: str, exc: yaml.YAMLError) -> ParameterError:
+    tabs = _tab_lines(text)
+    if tabs:
+        shown = ", ".join(map(str, tabs[:10])) + (" ..." if len(tabs) > 10 else "")
+        return ParameterError(f"{p} is not valid YAML: line(s) {shown} indented with a tab "
+                              "character; YAML indents with spaces only: replace each tab with "
+                              "spaces")
+    return ParameterError(f"{p} is not valid YAML: {exc}")
+
+
+def _read_chain(path: str | Path, _seen: tuple[Path, ...] = ()
+                ) -> tuple[dict[str, Any], list[str]]:
+    """The merged mapping of a parameter file and the files it ``extends``, and their texts."""
     p = resolve(path)
     if not p.is_file():
         raise ParameterError(f"parameter file not found: {p}")
     if p in _seen:
         raise ParameterError(f"parameter file {p} extends itself (cycle: {[str(s) for s in _seen]})")
+    text = p.read_text(encoding="utf-8")
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+        data = yaml.load(text, Loader=_Loader) or {}  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
-        raise ParameterError(f"{p} is not valid YAML: {exc}") from None
+        raise _yaml_error(p, text, exc) from None
     if not isinstance(data, dict):
         raise ParameterError(f"{p} must hold a mapping of keys at the top level")
+    texts = [text]
     parent = data.pop("extends", None)
     if parent:
         parent_path = (p.parent / parent) if not Path(parent).is_absolute() else Path(parent)
-        data = _deep_merge(read_raw(parent_path, (*_seen, p)), data)
-    return data
+        base, more = _read_chain(parent_path, (*_seen, p))
+        data, texts = _deep_merge(base, data), texts + more
+    return data, texts
+
+
+def read_raw(path: str | Path) -> dict[str, Any]:
+    """The merged mapping of a parameter file and the files it ``extends``."""
+    return _read_chain(path)[0]
+
+
+def _number_texts(texts: list[str]) -> dict[Any, str]:
+    """Unquoted scalars YAML read as numbers -> the text as written (``000123`` -> 83)."""
+    out: dict[Any, str] = {}
+    for text in texts:
+        try:
+            tokens = list(yaml.scan(text, Loader=yaml.SafeLoader))
+        except yaml.YAMLError:
+            continue
+        for tok in tokens:
+            if isinstance(tok, yaml.ScalarToken) and tok.plain:
+                try:
+                    value = yaml.safe_load(tok.value)
+                except yaml.YAMLError:
+                    continue
+                if isinstance(value, int | float) and not isinstance(value, bool):
+                    out.setdefault(value, tok.value)
+    return out
 
 
 def _fields_at(loc: tuple) -> list[str]:
@@ -443,27 +505,96 @@ def _fields_at(loc: tuple) -> list[str]:
     return list(model.model_fields) if model else []
 
 
-def _format_errors(path: Path, exc: ValidationError) -> str:
+def _format_errors(path: Path, exc: ValidationError, texts: list[str]) -> str:
     lines = [f"{path}: {exc.error_count()} problem(s) in the parameters"]
+    numbers: dict[Any, str] | None = None
     for err in exc.errors():
         key = ".".join(str(x) for x in err["loc"])
         if err["type"] == "extra_forbidden":
             close = difflib.get_close_matches(str(err["loc"][-1]), _fields_at(err["loc"]), n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
             lines.append(f"  - unknown key '{key}'{hint}")
+        elif err["type"] == "string_type" and isinstance(err.get("input"), int | float) \
+                and not isinstance(err.get("input"), bool):
+            if numbers is None:
+                numbers = _number_texts(texts)
+            value = err["input"]
+            written = numbers.get(value, str(value))
+            how = (f"{written} was read as the number {value!r}" + (
+                " (YAML reads an unquoted number with a leading 0 as octal)"
+                if written != str(value) and written.lstrip("+-").startswith("0") else ""))
+            lines.append(f"  - '{key}': {how}; quote ids and other text: ['{written}']")
         else:
             lines.append(f"  - '{key}': {err['msg']} (got {err.get('input')!r})")
     return "\n".join(lines)
 
 
-def load(path: str | Path) -> Params:
-    """Read, merge and validate a parameter file. Raises ParameterError naming every bad key."""
+#: inputs whose mapping accepts only their canonical names (the others also pass further
+#: columns through under the names given: enrichment fields for hypotheses)
+CLOSED_INPUTS = ("tickets", "usage", "worksheet")
+
+
+def canonical_names(role: str) -> tuple[str, ...]:
+    """The canonical column names a mapping of input ``role`` (a field of :class:`Inputs`)
+    expects: the account columns of the presets for the account list and the enrichment
+    sources, the scanned columns for tickets and usage; none for the worksheet (its columns
+    are fixed)."""
+    from .io import PRESETS, load_preset  # the reader module imports this one
+    from .sources import TICKET_COLUMNS, USAGE_COLUMNS
+
+    if role == "tickets":
+        return TICKET_COLUMNS
+    if role == "usage":
+        return USAGE_COLUMNS
+    if role == "worksheet":
+        return ()
+    names = dict.fromkeys(k for name in PRESETS for k in load_preset(name))
+    return tuple(names)
+
+
+def mapping_problems(params: Params) -> list[str]:
+    """Mapping keys that are not canonical names: a key close to a canonical name is a typo
+    (``curency`` -> did you mean 'currency'; today the column would be read as an unknown
+    extra and every row converted at the base rate), and a closed input accepts no other
+    key. One line per problem."""
+    out: list[str] = []
+    for role in Inputs.model_fields:
+        src = getattr(params.inputs, role)
+        if not isinstance(src, Source) or not src.mapping:
+            continue
+        names = canonical_names(role)
+        for key in src.mapping:
+            if key in names:
+                continue
+            close = difflib.get_close_matches(key, names, n=1, cutoff=0.8)
+            where = f"inputs.{role}.mapping.{key}"
+            if close:
+                out.append(f"  - '{where}': '{key}' is not a canonical column name (did you "
+                           f"mean '{close[0]}'?)")
+            elif role == "worksheet":
+                out.append(f"  - '{where}': the collection worksheet has fixed columns; "
+                           "remove its mapping")
+            elif role in CLOSED_INPUTS:
+                out.append(f"  - '{where}': '{key}' is not a column the workbook reads from "
+                           f"{role} (canonical names: {', '.join(names)})")
+    return out
+
+
+def load(path: str | Path, *, check_mappings: bool = True) -> Params:
+    """Read, merge and validate a parameter file. Raises ParameterError naming every bad key
+    (with a plain hint for YAML pitfalls: tabs, unquoted ids read as numbers, impossible
+    dates) and every mapping key that is not a canonical name."""
     p = resolve(path)
-    raw = read_raw(p)
+    raw, texts = _read_chain(p)
     try:
-        return Params.model_validate(raw)
+        params = Params.model_validate(raw)
     except ValidationError as exc:
-        raise ParameterError(_format_errors(p, exc)) from None
+        raise ParameterError(_format_errors(p, exc, texts)) from None
+    problems = mapping_problems(params) if check_mappings else []
+    if problems:
+        raise ParameterError(f"{p}: {len(problems)} problem(s) in the parameters\n"
+                             + "\n".join(problems))
+    return params
 
 
 def effective(params: Params) -> dict[str, Any]:

@@ -512,9 +512,13 @@ def step4_since_previous(s: Session) -> dict[str, Any]:
     from .runs import list_runs
 
     p = s.params
+    ids = s.store.read("accounts_raw")["account_id"].astype("str")
     cmp = Q.resolve_comparisons(s.run_id, p.as_of.isoformat(), list_runs(),
                                 previous=p.previous_run,
-                                previous_quarter=p.quarterly.previous_quarter_run)
+                                previous_quarter=p.quarterly.previous_quarter_run,
+                                lineage=p.lineage or p.charter.project,
+                                shares_accounts=lambda run: Q.shares_accounts(run, ids))
+    s.warn(list(cmp.notes), "comparison")
     doc: dict[str, Any] = {**cmp.to_dict(), "run_id": s.run_id, "as_of": p.as_of.isoformat()}
     out: dict[str, Any] = {"comparisons": cmp, "tables": {}}
     if cmp.previous_run or cmp.previous_quarter_run:

@@ -26,7 +26,7 @@ Pure functions on DataFrames; reading runs goes through :class:`helpers.store.Ru
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -53,18 +53,23 @@ def run_key(as_of: Any, run_id: str) -> tuple[str, str]:
 
 
 def previous_run(run_id: str, as_of: Any, runs: pd.DataFrame, *,
-                 earlier_as_of: bool = False) -> str | None:
+                 earlier_as_of: bool = False, lineage: str | None = None,
+                 exclude: Collection[str] = ()) -> str | None:
     """The latest complete run before ``(as_of, run_id)`` in :func:`run_key` order.
 
-    ``runs`` is :func:`helpers.runs.list_runs` (columns run_id, as_of, complete). Runs that
-    are not complete (failed, running) are skipped. ``earlier_as_of`` requires a strictly
-    earlier as-of date (the previous *quarter*); otherwise a run of the same as-of date with
-    a smaller run id counts (``2026Q3`` before ``2026Q3-v2``). None when there is none.
+    ``runs`` is :func:`helpers.runs.list_runs` (columns run_id, as_of, complete, lineage). Runs
+    that are not complete (failed, running), of another ``lineage`` (when given) or in
+    ``exclude`` are skipped. ``earlier_as_of`` requires a strictly earlier as-of date (the
+    previous *quarter*); otherwise a run of the same as-of date with a smaller run id counts
+    (``2026Q3`` before ``2026Q3-v2``). None when there is none.
     """
     if runs is None or runs.empty:
         return None
     me = run_key(as_of, run_id)
     ok = runs["complete"].astype(bool) & (runs["run_id"].astype(str) != str(run_id))
+    ok &= ~runs["run_id"].astype(str).isin([str(x) for x in exclude])
+    if lineage is not None and "lineage" in runs.columns:
+        ok &= runs["lineage"].astype(str) == str(lineage)
     cand = runs.loc[ok, ["run_id", "as_of"]].astype(str)
     keys = list(zip(cand["as_of"], cand["run_id"], strict=True))
     before = [k for k in keys if (k[0] < me[0] if earlier_as_of else k < me)]
@@ -73,26 +78,40 @@ def previous_run(run_id: str, as_of: Any, runs: pd.DataFrame, *,
 
 @dataclass(frozen=True)
 class Comparisons:
-    """Which runs this run compares with, and why."""
+    """Which runs this run compares with, and why (``notes``: candidates skipped and why)."""
 
     previous_run: str | None
     previous_rule: str
     previous_quarter_run: str | None
     quarter_rule: str
+    notes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {"previous_run": self.previous_run, "previous_rule": self.previous_rule,
                 "previous_quarter_run": self.previous_quarter_run,
-                "quarter_rule": self.quarter_rule}
+                "quarter_rule": self.quarter_rule, "notes": list(self.notes)}
 
 
 def resolve_comparisons(run_id: str, as_of: Any, runs: pd.DataFrame, *,
                         previous: str | None = None,
-                        previous_quarter: str | None = None) -> Comparisons:
+                        previous_quarter: str | None = None, lineage: str | None = None,
+                        shares_accounts: Callable[[str], bool] | None = None) -> Comparisons:
     """Pick the previous run and the previous-quarter run (see the module docstring).
 
-    An explicitly named run must exist and be complete (RunError otherwise)."""
+    An explicitly named run must exist and be complete (RunError otherwise). Discovery only
+    considers runs of ``lineage`` (when given: the ``lineage`` parameter, else the charter's
+    project name) and skips a candidate for which ``shares_accounts(run_id)`` is false (no
+    account id in common with this run), taking the next one; each skip is a note."""
     info = {str(r.run_id): r for r in runs.itertuples()} if not runs.empty else {}
+    notes: list[str] = []
+    shared: dict[str, bool] = {}
+
+    def shares(name: str) -> bool:
+        if shares_accounts is None:
+            return True
+        if name not in shared:
+            shared[name] = bool(shares_accounts(name))
+        return shared[name]
 
     def named(name: str, what: str) -> str:
         r = info.get(str(name))
@@ -104,24 +123,57 @@ def resolve_comparisons(run_id: str, as_of: Any, runs: pd.DataFrame, *,
                            "complete run")
         if str(name) == str(run_id):
             raise RunError(f"{what} '{name}' is this run itself")
+        if not shares(str(name)):
+            notes.append(f"run {name} (named in {what}) has no account ids in common with this "
+                         "run: its comparison describes two different account lists")
         return str(name)
+
+    def discover(earlier: bool) -> str | None:
+        skipped: list[str] = []
+        while True:
+            cand = previous_run(run_id, as_of, runs, earlier_as_of=earlier, lineage=lineage,
+                                exclude=skipped)
+            if cand is None or shares(cand):
+                break
+            skipped.append(cand)
+            notes.append(f"run {cand} (as of {info[cand].as_of}) skipped: no account ids in "
+                         "common with this run")
+        other = previous_run(run_id, as_of, runs, earlier_as_of=earlier, exclude=skipped)
+        if lineage is not None and other is not None and other != cand:
+            notes.append(f"run {other} (as of {info[other].as_of}) not considered: it belongs "
+                         f"to '{getattr(info[other], 'lineage', '')}', this run to '{lineage}' "
+                         "(set `lineage:` in the parameters to join a series of runs)")
+        return cand
 
     if previous:
         prev, prule = named(previous, "previous_run"), "named in the parameters (previous_run)"
     else:
-        prev = previous_run(run_id, as_of, runs)
+        prev = discover(False)
         prule = ("latest complete run before this one by as-of date, then run id"
-                 if prev else "no complete run before this one")
+                 + (" (same lineage)" if lineage is not None else "")
+                 if prev else "no complete run before this one"
+                 + (" in this lineage" if lineage is not None else ""))
     if previous_quarter:
         q = named(previous_quarter, "quarterly.previous_quarter_run")
         qrule = "named in the parameters (quarterly.previous_quarter_run)"
     elif prev is not None and str(info[prev].as_of) < str(as_of):
         q, qrule = prev, "the previous run (its as-of date is earlier)"
     else:
-        q = previous_run(run_id, as_of, runs, earlier_as_of=True)
+        q = discover(True)
         qrule = ("latest complete run with an earlier as-of date (ties: greatest run id)"
-                 if q else "no complete run with an earlier as-of date")
-    return Comparisons(prev, prule, q, qrule)
+                 if q else "no complete run with an earlier as-of date"
+                 + (" in this lineage" if lineage is not None else ""))
+    return Comparisons(prev, prule, q, qrule, tuple(dict.fromkeys(notes)))
+
+
+def shares_accounts(run_id: str, account_ids: pd.Series) -> bool:
+    """Whether run ``run_id``'s account list (``accounts_raw``) has an id in ``account_ids``
+    (text); a run without that table shares none."""
+    path = RunStore(run_id).table_path("accounts_raw")
+    if not path.exists():
+        return False
+    ids = pd.read_parquet(path, columns=["account_id"])["account_id"].astype("str")
+    return bool(ids.isin(account_ids.astype("str")).any())
 
 
 # ----------------------------------------------------------------------------- diffs

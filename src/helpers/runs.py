@@ -17,7 +17,7 @@ import pandas as pd
 from .paths import NOTEBOOKS, processed_root, report_dir, reports_root
 
 RUN_COLUMNS = ["run_id", "as_of", "status", "complete", "failed_notebook", "accounts",
-               "recommended", "params_file", "started_at", "ended_at", "report"]
+               "recommended", "params_file", "started_at", "ended_at", "report", "lineage"]
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:
@@ -37,6 +37,16 @@ def status_text(manifest: dict[str, Any]) -> str:
             return f"failed at notebook {NOTEBOOKS.index(nb) + 1} ({nb})"
         return f"failed at {nb}" if nb else "failed"
     return status
+
+
+def run_lineage(manifest: dict[str, Any]) -> str:
+    """The lineage of a run: its ``lineage`` parameter, else its charter's project name
+    (from the effective parameters in its manifest; '' when the manifest has neither)."""
+    eff = manifest.get("effective_params") or {}
+    if not isinstance(eff, dict):
+        return ""
+    charter = eff.get("charter") if isinstance(eff.get("charter"), dict) else {}
+    return str(eff.get("lineage") or charter.get("project") or "")
 
 
 def recommended_segments(segment_defs: dict[str, Any] | None) -> list[str]:
@@ -68,6 +78,7 @@ def run_row(run_path: Path) -> dict[str, Any] | None:
         "started_at": str(m.get("started_at") or ""),
         "ended_at": str(m.get("ended_at") or ""),
         "report": report if report.is_file() else None,
+        "lineage": run_lineage(m),
     }
 
 
