@@ -695,11 +695,19 @@ def _method_data_gaps(ctx: Context) -> R.Section:
     if qr is not None and "completeness" in qr.columns:
         any_ = True
         cols = [c for c in ("id", "variable", "completeness", "stale_share", "out_of_range",
-                            "send_back", "reason") if c in qr.columns]
+                            "unreadable", "send_back", "reason") if c in qr.columns]
         s.add(R.h3("Completeness of each measure"),
               R.table(qr[cols], formats={"completeness": R.fmt_pct, "stale_share": R.fmt_pct},
-                      caption="Share of accounts with a value, share of stale records; measures "
+                      caption="Share of accounts with a value, share of stale records, values "
+                              "outside the plausible range, unreadable values (N/A, TBD, -, ? "
+                              "or text that is not a number: counted as missing); measures "
                               "sent back were not tested."))
+        if "unreadable" in qr.columns:
+            unread = qr.loc[pd.to_numeric(qr["unreadable"], errors="coerce").fillna(0) > 0]
+            if len(unread):
+                s.add(R.p("Unreadable values, counted as missing: " + "; ".join(
+                    f"{r.id} ({r.variable}): {R.fmt_num(int(r.unreadable))} account(s)"
+                    for r in unread.itertuples()) + "."))
     typos = _table(ctx.store, "label_suggestions")
     if typos is not None and len(typos):
         any_ = True
