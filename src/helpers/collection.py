@@ -69,11 +69,14 @@ def blank_placeholders(df: pd.DataFrame, columns) -> tuple[pd.DataFrame, dict[st
         x = df[col]
         if _plain_dtype(x):
             continue
-        hit = x.notna() & x.astype("str").str.strip().str.casefold().isin(PLACEHOLDERS)
-        if hit.any():
-            out = out.copy() if out is df else out
-            out[col] = x.where(~hit)
-            marks[col] = hit
+        codes, uniques = pd.factorize(x)  # each distinct label once, not every cell
+        is_ph = pd.Series(uniques).astype("str").str.strip().str.casefold().isin(PLACEHOLDERS)
+        if not is_ph.any():
+            continue
+        hit = pd.Series(np.append(is_ph.to_numpy(dtype=bool), False)[codes], index=x.index)
+        out = out.copy() if out is df else out
+        out[col] = x.where(~hit)
+        marks[col] = hit
     return out, marks
 
 
@@ -87,7 +90,9 @@ def unreadable_marks(before: pd.DataFrame, after: pd.DataFrame,
         if col not in before.columns or _plain_dtype(before[col]) or \
                 not pd.api.types.is_numeric_dtype(after[col]):
             continue
-        lost = ~_blank(before[col]) & after[col].isna()
+        lost = after[col].isna()
+        if lost.any():  # only the missing cells are looked at (most of a column has a value)
+            lost[lost] = ~_blank(before.loc[lost, col])
         if lost.any():
             out[col] = lost | out[col] if col in out else lost
     return out
@@ -554,7 +559,8 @@ def build_analysis_table(params: P.Params, scored_accounts: pd.DataFrame,
 
     def readable(df: pd.DataFrame, name: str) -> tuple[pd.DataFrame, dict[str, pd.Series]]:
         before = df
-        df, marks = blank_placeholders(df, hyp_cols)
+        # numbers: coerce_numeric leaves a placeholder or other text missing (marked below)
+        df, marks = blank_placeholders(df, [c for c in hyp_cols if c not in numeric_cols])
         df, log = coerce_numeric(df, numeric_cols, source_name=name)
         logs.append(log)
         return df, unreadable_marks(before[[c for c in hyp_cols if c in before.columns]],
