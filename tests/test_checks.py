@@ -35,7 +35,7 @@ def _entry(hid: str, variable: str, kind: str = "numeric", column: str | None = 
             "measure": {"column": column or variable}, **ENTRY, **extra}
 
 
-def _accounts(n: int = 40) -> pd.DataFrame:
+def _accounts(n: int = 150) -> pd.DataFrame:
     rng = np.random.default_rng(7)
     return pd.DataFrame({
         "Account ID": [f"A{i:03d}" for i in range(n)],
@@ -68,7 +68,8 @@ hypotheses: {register_file: params/hypotheses/h.yaml}
 def _check(root, capsys) -> tuple[int, str]:
     with use_project(root):
         rc = main(["check", "--params", "params/p.yaml"])
-    return rc, capsys.readouterr().out
+    out = capsys.readouterr()
+    return rc, out.err if rc else out.out  # a file that is not valid: on stderr
 
 
 # --------------------------------------------------------------------------- workbook check
@@ -93,7 +94,7 @@ previous_run: 2026Q2
     firmo = pd.DataFrame({"domain": ["c1.com", "c2.com"], "business_model": ["B2B", "B2C"],
                           "ad_budget": ["10", "20"]})
     survey = pd.DataFrame({"account_id": ["A001"], "primary_outcome": ["speed"]})
-    root = _project(tmp_path, params, register, {"accounts.csv": _accounts(),
+    root = _project(tmp_path, params, register, {"accounts.csv": _accounts(40),
                                                 "firmo.csv": firmo, "survey.csv": survey})
     rc, out = _check(root, capsys)
     assert rc == 2
@@ -108,7 +109,8 @@ previous_run: 2026Q2
         r"error: hypotheses H02: positive_category 'B2X' is not a value of column "
         r"'business_model' \(did you mean 'B2C'\?\); values: B2B, B2C",
         r"error: previous runs: previous_run '2026Q2' does not exist",
-        r"NOT valid: 7 error\(s\)",
+        r"error: exclusions: only 40 account\(s\) are kept",
+        r"NOT valid: 8 error\(s\)",
     ]
     for pattern in expected:
         assert re.search(pattern, out, re.S), (pattern, out)

@@ -3,7 +3,8 @@
 :func:`check_run` loads the parameter file (YAML pitfalls, types, unknown keys, mapping keys
 that are not canonical names), opens every input file the parameters name (account list,
 previous account list, enrichment sources, tickets, usage, prospects, worksheet, industry map),
-checks that the mapped and required columns exist and the join keys are there, loads the
+checks that the mapped and required columns exist and the join keys are there, that enough
+accounts are left after the exclusion rules, loads the
 hypothesis register (unique ids, measure columns some input provides, ``positive_category``
 values present in the data) and the runs named for the comparisons (``previous_run``,
 ``quarterly.previous_quarter_run``: they exist, are complete and of the same lineage). It
@@ -183,6 +184,8 @@ def check_run(params_path: str | Path, run_id: str | None = None
     if accounts is not None:
         take(accounts[0])
         findings += [Finding("warning", "inputs.accounts", w) for w in accounts[1]]
+        _attempt(findings, "exclusions", lambda: customers.check_enough_accounts(
+            customers.apply_exclusions(accounts[0], params.exclusions, params.as_of), params))
     if inp.previous_accounts is not None:
         _attempt(findings, "inputs.previous_accounts", lambda: read_table(
             inp.previous_accounts, what="previous_accounts", required=("account_id",)))

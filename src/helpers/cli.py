@@ -71,8 +71,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
     from .checks import check_run, format_findings
 
     params, findings = check_run(args.params)
-    print(format_findings(args.params, params, findings))
-    return 2 if any(f.level == "error" for f in findings) else 0
+    failed = any(f.level == "error" for f in findings)
+    print(format_findings(args.params, params, findings), file=sys.stderr if failed else sys.stdout)
+    return 2 if failed else 0
 
 
 def _cmd_runs(args: argparse.Namespace) -> int:

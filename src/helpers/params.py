@@ -539,23 +539,22 @@ def canonical_names(role: str) -> tuple[str, ...]:
     expects: the account columns of the presets for the account list and the enrichment
     sources, the scanned columns for tickets and usage; none for the worksheet (its columns
     are fixed)."""
-    from .io import PRESETS, load_preset  # the reader module imports this one
-    from .sources import TICKET_COLUMNS, USAGE_COLUMNS
+    if role in ("tickets", "usage"):
+        from . import sources  # imports DuckDB: only when a ticket / usage mapping is checked
 
-    if role == "tickets":
-        return TICKET_COLUMNS
-    if role == "usage":
-        return USAGE_COLUMNS
+        return sources.TICKET_COLUMNS if role == "tickets" else sources.USAGE_COLUMNS
     if role == "worksheet":
         return ()
+    from .io import PRESETS, load_preset  # the reader module imports this one
+
     names = dict.fromkeys(k for name in PRESETS for k in load_preset(name))
     return tuple(names)
 
 
 def mapping_problems(params: Params) -> list[str]:
     """Mapping keys that are not canonical names: a key close to a canonical name is a typo
-    (``curency`` -> did you mean 'currency'; today the column would be read as an unknown
-    extra and every row converted at the base rate), and a closed input accepts no other
+    (``curency`` -> did you mean 'currency'; unnoticed, the file's currency column would not be
+    read and every amount taken in the base currency), and a closed input accepts no other
     key. One line per problem."""
     out: list[str] = []
     for role in Inputs.model_fields:
