@@ -126,6 +126,36 @@ def test_check_passes_a_good_file_and_the_demo(tmp_path, capsys, root):
     assert "params/demo.yaml: valid" in capsys.readouterr().out
 
 
+def test_check_names_misspelt_column_parameters(tmp_path, capsys):
+    """Before: a misspelt split was skipped silently; a misspelt forced root or survey column
+    stopped Step 4 after minutes of work."""
+    params = GOOD + """  survey: {path: data/raw/survey.csv, join_on: account_id}
+analysis: {tree: {forced_root: employes}, regression: {split_by: industri}}
+segments: {needs_columns: [primary_outcome, onboarding_hlp]}
+collection: {money_columns: [anual_revenue]}
+"""
+    params = params.replace("hypotheses: {register_file: params/hypotheses/h.yaml}\n", "") + \
+        "hypotheses: {register_file: params/hypotheses/h.yaml}\n"
+    register = [_entry("H01", "employees"),
+                _entry("H02", "industry", "categorical")]
+    survey = pd.DataFrame({"account_id": ["A001"], "primary_outcome": ["speed"],
+                           "onboarding_help": ["3"]})
+    root = _project(tmp_path, params, register, {"accounts.csv": _accounts(),
+                                                "survey.csv": survey})
+    rc, out = _check(root, capsys)
+    assert rc == 2, out
+    for line in [
+        "error: analysis.tree.forced_root: 'employes' is not a hypothesis variable (did you "
+        "mean 'employees'?)",
+        "error: analysis.regression.split_by: 'industri' is not a hypothesis variable (did you "
+        "mean 'industry'?)",
+        "error: segments.needs_columns: 'onboarding_hlp' is not a column of the survey (did you "
+        "mean 'onboarding_help'?)",
+        "warning: collection.money_columns: 'anual_revenue' is not a column of the inputs",
+        "NOT valid: 3 error(s)"]:
+        assert line in out, (line, out)
+
+
 def test_check_reports_a_broken_yaml_file_without_traceback(tmp_path, capsys):
     root = _project(tmp_path, "as_of: 2026-13-01\ninputs:\n  accounts: {path: a.csv}\n", [],
                     {})

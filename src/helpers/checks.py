@@ -1,15 +1,21 @@
 """`workbook check`: will this run start? Everything a run reads before its first result.
 
 :func:`check_run` loads the parameter file (YAML pitfalls, types, unknown keys, mapping keys
-that are not canonical names), opens every input file the parameters name (account list,
-previous account list, enrichment sources, tickets, usage, prospects, worksheet, industry map),
-checks that the mapped and required columns exist and the join keys are there, that enough
-accounts are left after the exclusion rules, loads the
-hypothesis register (unique ids, measure columns some input provides, ``positive_category``
-values present in the data) and the runs named for the comparisons (``previous_run``,
-``quarterly.previous_quarter_run``: they exist, are complete and of the same lineage). It
-collects every problem instead of stopping at the first: each is a :class:`Finding`, an error
-(the run would stop) or a warning (the run starts, the report will say it).
+that are not canonical names) and then, collecting every problem instead of stopping at the
+first one:
+
+* opens every input file the parameters name (account list, previous account list, enrichment
+  sources, tickets, usage, prospects, worksheet, industry map) and checks that the mapped and
+  required columns and the join keys exist and that the exclusion rules leave enough accounts;
+* loads the hypothesis register (unique ids, measure columns some input provides,
+  ``positive_category`` values present in the data);
+* checks the parameters that name a column or a hypothesis variable (forced tree root,
+  regression split, survey columns to cluster, money columns);
+* checks the runs named for the comparisons (``previous_run``,
+  ``quarterly.previous_quarter_run``): they exist, are complete and of the same lineage.
+
+Each problem is a :class:`Finding`: an error (the run would stop) or a warning (the run
+starts; the report will say it).
 """
 
 from __future__ import annotations
@@ -117,6 +123,42 @@ def _valid_entries(path: Path) -> pd.DataFrame | None:
         "variable").reset_index(drop=True)
 
 
+def _named_columns(params: P.Params, register: pd.DataFrame | None, available: set[str],
+                   survey_columns: set[str] | None) -> list[Finding]:
+    """Parameters that name a column or a hypothesis variable where one is expected: the
+    forced tree root and the regression split (a register variable; a misspelt split would be
+    skipped silently, a forced root stops Step 4), the survey columns to cluster (they stop
+    Step 4 when absent) and the money columns (text money parsed in Step 3)."""
+    variables = set(register["variable"].astype(str)) if register is not None else set()
+    out = []
+
+    def judge(key: str, name: str, known: Iterable[str], what: str,
+              level: Literal["error", "warning"] = "error") -> None:
+        known = sorted(known)
+        if name in known:
+            return
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+        out.append(Finding(level, key, f"'{name}' is not {what}"
+                           + (f" (did you mean '{close[0]}'?)" if close else "")))
+
+    a = params.analysis
+    if register is not None and a.tree.forced_root:
+        judge("analysis.tree.forced_root", a.tree.forced_root, variables,
+              "a hypothesis variable")
+    if register is not None and a.regression.split_by and \
+            "split_by" in a.regression.model_fields_set:
+        judge("analysis.regression.split_by", a.regression.split_by, variables,
+              "a hypothesis variable")
+    if survey_columns is not None:
+        for name in params.segments.needs_columns:
+            judge("segments.needs_columns", name, survey_columns, "a column of the survey")
+    if "money_columns" in params.collection.model_fields_set:
+        for name in params.collection.money_columns:
+            judge("collection.money_columns", name, available, "a column of the inputs",
+                  "warning")
+    return out
+
+
 def _attempt(findings: list[Finding], where: str, fn: Callable[[], Any]) -> Any:
     """``fn()``, or None with an error finding when it raises a workbook error."""
     try:
@@ -189,6 +231,7 @@ def check_run(params_path: str | Path, run_id: str | None = None
     if inp.previous_accounts is not None:
         _attempt(findings, "inputs.previous_accounts", lambda: read_table(
             inp.previous_accounts, what="previous_accounts", required=("account_id",)))
+    survey_columns: set[str] | None = None
     for role in ("firmographics", "survey"):
         src = getattr(inp, role)
         if src is None:
@@ -198,6 +241,8 @@ def check_run(params_path: str | Path, run_id: str | None = None
         if df is None:
             continue
         take(df)
+        if role == "survey":
+            survey_columns = set(map(str, df.columns))
         keys = JOIN_KEY[src.join_on]
         if not set(keys) & set(df.columns):
             findings.append(Finding("error", f"inputs.{role}", f"no '{keys[0]}' column to join "
@@ -233,6 +278,8 @@ def check_run(params_path: str | Path, run_id: str | None = None
         findings += _measure_problems(register, available)
         findings += [Finding("error", f"hypotheses {hid}", msg)
                      for hid, msg in positive_category_problems(register, values)]
+    if accounts is not None:
+        findings += _named_columns(params, register, available, survey_columns)
     _check_named_runs(params, run_id, findings)
     findings.sort(key=lambda f: f.level != "error")  # stable: errors first, in check order
     return params, findings
