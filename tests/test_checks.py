@@ -296,6 +296,20 @@ def test_unrelated_run_is_not_compared_in_the_report(tmp_path):
     assert "churned" not in text
 
 
+def test_check_warns_about_a_named_run_of_another_lineage(tmp_path, capsys):
+    register = [_entry("H01", "industry", "categorical")]
+    root = _project(tmp_path, GOOD + "previous_run: other-2026Q2\n", register,
+                    {"accounts.csv": _accounts()})
+    with use_project(root):
+        _fake_run(root, "other-2026Q2", "2026-06-30", "Other project", ["Z1", "Z2"])
+    rc, out = _check(root, capsys)
+    assert rc == 0, out
+    assert "warning: previous_run: run 'other-2026Q2' belongs to lineage 'Other project', this " \
+           "run to 'Best current customer segmentation'" in out
+    assert "warning: previous_run: run 'other-2026Q2' has no account id in common with this " \
+           "export" in out
+
+
 # --------------------------------------------------------------------------- unreadable values
 def test_unreadable_values_are_counted_per_column(tmp_path):
     """Before: N/A, TBD, -, ? became categories of a categorical column (or silently missing

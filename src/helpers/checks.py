@@ -172,7 +172,8 @@ def _lineage(params: P.Params) -> str:
     return params.lineage or params.charter.project
 
 
-def _check_named_runs(params: P.Params, run_id: str | None, findings: list[Finding]) -> None:
+def _check_named_runs(params: P.Params, run_id: str | None, findings: list[Finding],
+                      account_ids: pd.Series | None) -> None:
     from . import quarterly as Q
     from .runs import list_runs
 
@@ -187,9 +188,15 @@ def _check_named_runs(params: P.Params, run_id: str | None, findings: list[Findi
     lineage = _lineage(params)
     for key, name in named.items():
         row = runs.loc[runs["run_id"].astype(str) == str(name)] if name and len(runs) else []
-        if len(row) and str(row["lineage"].iloc[0]) != lineage:
+        if not len(row):
+            continue
+        if str(row["lineage"].iloc[0]) != lineage:
             findings.append(Finding("warning", key, f"run '{name}' belongs to lineage "
                                     f"'{row['lineage'].iloc[0]}', this run to '{lineage}'"))
+        if account_ids is not None and not Q.shares_accounts(str(name), account_ids):
+            findings.append(Finding("warning", key, f"run '{name}' has no account id in common "
+                                    "with this export: its comparison would describe two "
+                                    "different account lists"))
 
 
 def check_run(params_path: str | Path, run_id: str | None = None
@@ -280,7 +287,8 @@ def check_run(params_path: str | Path, run_id: str | None = None
                      for hid, msg in positive_category_problems(register, values)]
     if accounts is not None:
         findings += _named_columns(params, register, available, survey_columns)
-    _check_named_runs(params, run_id, findings)
+    _check_named_runs(params, run_id, findings,
+                      accounts[0]["account_id"] if accounts is not None else None)
     findings.sort(key=lambda f: f.level != "error")  # stable: errors first, in check order
     return params, findings
 

@@ -11,6 +11,10 @@ Two comparisons per run (both optional: the first run of a project has neither):
   migration of every account between the two snapshots, retention (GRR/NRR), the movers in and
   out of the target segments and the stability of the segment definitions.
 
+Discovery (no run named) only considers runs of the same *lineage* (the ``lineage`` parameter,
+else the charter's project name) and skips a run with no account id in common with this one;
+each skipped candidate is a note in ``comparison.json``, the warnings and the report.
+
 Rules (docs/method.md, Step 5): migration rows are the previous state
 (a segment, ``excluded``, ``not a customer``) plus ``new``; columns the current state (a
 segment, ``excluded``, ``not a customer``) plus ``churned``. Every account in either
