@@ -512,7 +512,8 @@ def step4_since_previous(s: Session) -> dict[str, Any]:
     from .runs import list_runs
 
     p = s.params
-    ids = s.store.read("accounts_raw")["account_id"].astype("str")
+    ids = pd.read_parquet(s.store.table_path("accounts_raw"), columns=["account_id"])[
+        "account_id"].astype("str")
     cmp = Q.resolve_comparisons(s.run_id, p.as_of.isoformat(), list_runs(),
                                 previous=p.previous_run,
                                 previous_quarter=p.quarterly.previous_quarter_run,
