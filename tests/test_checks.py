@@ -90,7 +90,8 @@ previous_run: 2026Q2
     register = [_entry("H01", "employees"),
                 _entry("H02", "business_model", "categorical", positive_category="B2X"),
                 _entry("H03", "ad_budget", column="ad_budgett"),
-                _entry("H03", "industry", "categorical", positive_category="Software")]
+                _entry("H03", "industry", "categorical", positive_category="Software"),
+                {**_entry("H04", "ratio"), "measure": {"expr": "employees +* 2"}}]
     firmo = pd.DataFrame({"domain": ["c1.com", "c2.com"], "business_model": ["B2B", "B2C"],
                           "ad_budget": ["10", "20"]})
     survey = pd.DataFrame({"account_id": ["A001"], "primary_outcome": ["speed"]})
@@ -110,7 +111,8 @@ previous_run: 2026Q2
         r"'business_model' \(did you mean 'B2C'\?\); values: B2B, B2C",
         r"error: previous runs: previous_run '2026Q2' does not exist",
         r"error: exclusions: only 40 account\(s\) are kept",
-        r"NOT valid: 8 error\(s\)",
+        r"error: hypotheses H04: measure expr 'employees \+\* 2' is not a valid expression",
+        r"NOT valid: 9 error\(s\)",
     ]
     for pattern in expected:
         assert re.search(pattern, out, re.S), (pattern, out)

@@ -76,12 +76,20 @@ def positive_category_problems(register: pd.DataFrame,
 
 
 def _measure_problems(register: pd.DataFrame, available: set[str]) -> list[Finding]:
-    """Measure columns no input provides: a close name is a typo (error); otherwise the
-    hypothesis will be sent back to Step 2 (warning) unless a worksheet fills it."""
+    """Measure expressions that do not parse (error) and measure columns no input provides: a
+    close name is a typo (error); otherwise the hypothesis will be sent back to Step 2
+    (warning) unless a worksheet fills it."""
     from . import hypotheses as H
 
-    out = []
-    cols = H.measure_columns(register).merge(register[["id", "collection"]], on="id")
+    out, parts = [], []
+    for i in range(len(register)):  # an expression that does not parse stops Step 3
+        entry = register.iloc[[i]]
+        try:
+            parts.append(H.measure_columns(entry))
+        except WorkbookError as exc:
+            out.append(Finding("error", f"hypotheses {entry['id'].iloc[0]}", str(exc)))
+    cols = pd.concat(parts, ignore_index=True) if parts else H.measure_columns(register.head(0))
+    cols = cols.merge(register[["id", "collection"]], on="id")
     derived = set(register["variable"].astype(str))
     for r in cols.itertuples(index=False):
         col = str(r.source_column)
