@@ -95,7 +95,7 @@ previous_run: 2026Q2
     firmo = pd.DataFrame({"domain": ["c1.com", "c2.com"], "business_model": ["B2B", "B2C"],
                           "ad_budget": ["10", "20"]})
     survey = pd.DataFrame({"account_id": ["A001"], "primary_outcome": ["speed"]})
-    root = _project(tmp_path, params, register, {"accounts.csv": _accounts(40),
+    root = _project(tmp_path, params, register, {"accounts.csv": _accounts(10),
                                                 "firmo.csv": firmo, "survey.csv": survey})
     rc, out = _check(root, capsys)
     assert rc == 2
@@ -110,7 +110,7 @@ previous_run: 2026Q2
         r"error: hypotheses H02: positive_category 'B2X' is not a value of column "
         r"'business_model' \(did you mean 'B2C'\?\); values: B2B, B2C",
         r"error: previous runs: previous_run '2026Q2' does not exist",
-        r"error: exclusions: only 40 account\(s\) are kept",
+        r"error: exclusions: only 10 account\(s\) are kept",
         r"error: hypotheses H04: measure expr 'employees \+\* 2' is not a valid expression",
         r"NOT valid: 9 error\(s\)",
     ]
@@ -124,8 +124,9 @@ def test_check_passes_a_good_file_and_the_demo(tmp_path, capsys, root):
     rc, out = _check(good, capsys)
     assert rc == 0 and "params/p.yaml: valid (as_of 2026-09-30" in out and "error" not in out
     with use_project(root):
-        assert main(["check", "--params", "params/demo.yaml"]) == 0
-    assert "params/demo.yaml: valid" in capsys.readouterr().out
+        for name in ("demo.yaml", "examples/salesforce-deals.yaml"):
+            assert main(["check", "--params", f"params/{name}"]) == 0
+            assert f"params/{name}: valid" in capsys.readouterr().out
 
 
 def test_check_names_misspelt_column_parameters(tmp_path, capsys):
@@ -175,11 +176,14 @@ def test_mapping_key_typo_is_refused_at_run_start(tmp_path):
         "  previous_accounts: {path: b.csv, mapping: {acount_id: Id}}\n"
         "  prospects: {path: c.csv, mapping: {employes: Staff, ad_budget_usd: Budget}}\n"
         "  tickets: {path: t.csv, mapping: {opened: Opened}}\n"
-        "  worksheet: {path: w.xlsx, mapping: {field: Field}}\n", encoding="utf-8")
+        "  worksheet: {path: w.xlsx, mapping: {field: Field}}\n"
+        "  deals: {path: d.csv, mapping: {close_dat: Closed}}\n", encoding="utf-8")
     with pytest.raises(ParameterError) as err:
         P.load(tmp_path / "p.yaml")
     msg = str(err.value)
-    assert "5 problem(s)" in msg
+    assert "6 problem(s)" in msg
+    assert "'inputs.deals.mapping.close_dat': 'close_dat' is not a canonical column name (did " \
+           "you mean 'close_date'?)" in msg
     assert "'inputs.accounts.mapping.curency': 'curency' is not a canonical column name (did " \
            "you mean 'currency'?)" in msg
     assert "(did you mean 'account_id'?)" in msg and "(did you mean 'employees'?)" in msg

@@ -4,8 +4,9 @@
 that are not canonical names) and then, collecting every problem instead of stopping at the
 first one:
 
-* opens every input file the parameters name (account list, previous account list, enrichment
-  sources, tickets, usage, prospects, worksheet, industry map) and checks that the mapped and
+* opens every input file the parameters name (account list or the deals / subscriptions it is
+  built from, previous account list, enrichment sources, tickets, usage, prospects,
+  worksheet, industry map) and checks that the mapped and
   required columns and the join keys exist and that the exclusion rules leave enough accounts;
 * loads the hypothesis register (unique ids, measure columns some input provides,
   ``positive_category`` values present in the data);
@@ -93,7 +94,8 @@ def _measure_problems(register: pd.DataFrame, available: set[str]) -> list[Findi
     derived = set(register["variable"].astype(str))
     for r in cols.itertuples(index=False):
         col = str(r.source_column)
-        if col in available or col in derived or r.collection == "none":
+        if col in available or col in derived or r.collection == "none" or \
+                H.resolve_column(col, available) is not None:  # an export's own column name
             continue
         close = difflib.get_close_matches(col, sorted(available), n=1, cutoff=0.8)
         where = f"hypotheses {r.id} ({r.variable})"
@@ -237,10 +239,20 @@ def check_run(params_path: str | Path, run_id: str | None = None
             if not pd.api.types.is_numeric_dtype(df[col]):
                 values.setdefault(str(col), []).extend(pd.unique(df[col].dropna()))
 
-    accounts = _attempt(findings, "inputs.accounts", lambda: customers.load_accounts(params))
+    where, load = "inputs.accounts", lambda: customers.load_accounts(params)
+    if inp.deals is not None or inp.subscriptions is not None:
+        from . import deals
+
+        where = "inputs.deals" if inp.deals is not None else "inputs.subscriptions"
+
+        def load() -> tuple[pd.DataFrame, list[str]]:
+            built = deals.build_account_list(params)
+            return built.accounts, built.warnings
+
+    accounts = _attempt(findings, where, load)
     if accounts is not None:
         take(accounts[0])
-        findings += [Finding("warning", "inputs.accounts", w) for w in accounts[1]]
+        findings += [Finding("warning", where, w) for w in accounts[1]]
         _attempt(findings, "exclusions", lambda: customers.check_enough_accounts(
             customers.apply_exclusions(accounts[0], params.exclusions, params.as_of), params))
     if inp.previous_accounts is not None:

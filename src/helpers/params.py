@@ -537,14 +537,21 @@ CLOSED_INPUTS = ("tickets", "usage", "worksheet")
 def canonical_names(role: str) -> tuple[str, ...]:
     """The canonical column names a mapping of input ``role`` (a field of :class:`Inputs`)
     expects: the account columns of the presets for the account list and the enrichment
-    sources, the scanned columns for tickets and usage; none for the worksheet (its columns
-    are fixed)."""
+    sources, the deal / subscription columns of their presets, the scanned columns for tickets
+    and usage; none for the worksheet (its columns are fixed)."""
     if role in ("tickets", "usage"):
         from . import sources  # imports DuckDB: only when a ticket / usage mapping is checked
 
         return sources.TICKET_COLUMNS if role == "tickets" else sources.USAGE_COLUMNS
     if role == "worksheet":
         return ()
+    if role in ("deals", "subscriptions"):  # their own presets: presets/<role>_<crm>.yaml
+        from .deals import PRESET_DIR
+        from .deals import load_preset as records_preset
+
+        return tuple(dict.fromkeys(
+            k for f in sorted(PRESET_DIR.glob(f"{role}_*.yaml"))
+            for k in records_preset(role, f.stem.removeprefix(f"{role}_"))))
     from .io import PRESETS, load_preset  # the reader module imports this one
 
     names = dict.fromkeys(k for name in PRESETS for k in load_preset(name))
