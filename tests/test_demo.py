@@ -7,7 +7,6 @@ of the analysis modules) and checks the planted directions with Spearman correla
 from __future__ import annotations
 
 import hashlib
-import time
 from pathlib import Path
 
 import numpy as np
@@ -95,10 +94,9 @@ def test_main_writes_the_files(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert "crm_accounts_2026Q3.csv" in capsys.readouterr().out
 
 
-def test_twenty_thousand_accounts_generate_fast() -> None:
-    t0 = time.perf_counter()
+def test_twenty_thousand_accounts_generate() -> None:
+    # speed is measured by benchmarks/bench.py, never asserted here
     files = demo.generate(20_000, seed=1)
-    assert time.perf_counter() - t0 < 20
     assert len(files["crm_accounts_2026Q3.csv"]) == 20_000
     assert files["crm_accounts_2026Q3.csv"]["Account ID"].is_unique
 

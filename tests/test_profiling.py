@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -232,16 +230,13 @@ def test_test_hypotheses_adjusts_only_tested_rows():
     assert out["p_value_adjusted"].notna().tolist() == [True, False]
 
 
-def test_thresholds_table_and_explore_speed():
+def test_thresholds_table_and_explore():
     t, hyp = planted_example(100_000, 1)
     th = pf.thresholds_table(t.head(3000), hyp)
     assert set(th["variable"]) == {"employees", "ad_budget_usd", "it_team_size",
                                    "social_media_followers", "founded_year", "glassdoor_rating"}
-    explore(t, "employees")                       # warm-up
-    t0 = time.perf_counter()
+    # the explorer's speed is measured by benchmarks/bench.py (explorer ms), never asserted here
     e = explore(t, "employees")
-    explore(t, "industry")
-    elapsed = (time.perf_counter() - t0) / 2
-    assert elapsed < 0.3, f"explore took {elapsed:.3f}s per variable"   # target < 0.1 s
+    assert explore(t, "industry")["distribution"]["count"].sum() == 100_000
     assert e["best_split"]["cut"] == 500 and set(e["profile"]["group"].astype(str)) == set("ABCD")
     assert int(e["distribution"]["count"].sum()) == 100_000

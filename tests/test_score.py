@@ -125,18 +125,16 @@ def test_rescore_equals_quality_score():
     assert (direct["quartile"].astype(str) == fast["quartile"].astype(str)).all()
 
 
-def test_rescore_fast_at_100k():
-    import time
-
+def test_rescore_at_100k_matches_a_full_rescore():
+    # the widget's speed is measured by benchmarks/bench.py (widget ms), never asserted here
     n = 100_000
     rng = np.random.default_rng(1)
     acc = pd.DataFrame({"account_id": [f"a{i}" for i in range(n)], "mrr": rng.random(n) * 1e3,
                         "status": "current"})
     base = quality_score(acc, Score())
-    rescore(base, Score(acv_weight=2))  # warm-up
-    t0 = time.perf_counter()
-    rescore(base, Score(acv_weight=2))
-    assert time.perf_counter() - t0 < 0.25  # budget 100 ms; slack for a shared CI machine
+    fast = rescore(base, Score(acv_weight=2))
+    direct = quality_score(acc, Score(acv_weight=2))
+    assert np.allclose(fast["score"].to_numpy(), direct["score"].to_numpy())
 
 
 def test_top_bottom_why_and_summary():
