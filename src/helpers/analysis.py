@@ -364,7 +364,7 @@ def explorer_chart(res: Mapping[str, Any], group: str = "quartile") -> Any:
     from .plots import new_figure
     from .profiling import words
 
-    fig, ax = new_figure(figsize=(5.6, 2.6))
+    fig, ax = new_figure(figsize=(6.4, 2.6))
     prof = res["profile"].assign(group=lambda d: d["group"].astype(str))
     if res.get("kind") == "numeric":
         sns.barplot(data=prof, x="group", y="mean", color="#0072B2", ax=ax)
@@ -375,7 +375,8 @@ def explorer_chart(res: Mapping[str, Any], group: str = "quartile") -> Any:
         sns.barplot(data=prof[prof["category"].isin(common)], x="group", y="share",
                     hue="category", palette="colorblind", ax=ax)
         ax.set_ylabel("share of the group")
-        ax.legend(fontsize=7, title=None, loc="best")
+        ax.legend(fontsize=7, title=None, loc="upper left", bbox_to_anchor=(1.0, 1.0),
+                  frameon=False)
     ax.set_xlabel(f"{group} (best first)")
     ax.set_title(words(res["variable"]), loc="left", fontsize=10)
     fig.tight_layout()
@@ -388,12 +389,15 @@ def explorer_html(res: Mapping[str, Any], group: str = "quartile") -> str:
     from .report import figure
 
     img = figure(explorer_chart(res, group), caption="", alt="", dpi=90)["src"]
-    table = views.html_table(explorer_profile(res), index=True)
+    prof = explorer_profile(res)
+    if res.get("kind") != "numeric":  # shares as percentages
+        prof = prof.apply(lambda col: col.map(lambda v: "" if pd.isna(v) else f"{v:.0%}"))
+    table = views.html_table(prof, index=True)
     n = f"{res.get('n', 0):,} accounts with a value, {res.get('n_missing', 0):,} missing"
     return (f"<div class='wb-explorer-view'><p><b>{html.escape(_split_sentence(res))}</b></p>"
             f"<div style='display:flex;flex-wrap:wrap;gap:12px;align-items:flex-start'>"
             f"<img alt='{html.escape(str(res['variable']))} by {group}' src='{img}' "
-            f"style='width:504px'><div>{table}<p style='color:#666'>{n}</p></div></div></div>")
+            f"style='width:576px'><div>{table}<p style='color:#666'>{n}</p></div></div></div>")
 
 
 def variable_explorer(table: pd.DataFrame, tested: pd.DataFrame, interactive: bool,

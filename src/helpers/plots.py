@@ -45,7 +45,8 @@ def component_bars(summary: pd.DataFrame) -> Figure:
     fig, ax = new_figure(figsize=(8, 3.6))
     data = summary.copy()
     value_col = "mean" if "mean" in data.columns else data.select_dtypes("number").columns[0]
-    name_col = "component" if "component" in data.columns else data.columns[0]
+    name_col = next((c for c in ("description", "component") if c in data.columns),
+                    data.columns[0])
     colors = [PALETTE[0] if v >= 0 else PALETTE[5] for v in data[value_col]]
     ax.barh(data[name_col].astype(str), data[value_col], color=colors)
     ax.axvline(0, color="black", lw=0.8)

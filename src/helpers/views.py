@@ -22,7 +22,7 @@ ACCOUNT_COLUMNS = ("account_name", "score", "quartile", "why", "status", "mrr", 
 MAX_COLUMNS = 8
 #: ids a collapsed warning keeps before "... and N more"
 WARNING_IDS = 5
-_ID_LIST = re.compile(r"(?P<head>.*?[:(]\s*)(?P<ids>[^,:()]+(?:,\s*[^,:()]+){%d,})(?P<tail>\)?\.?)$")
+_COUNT = re.compile(r"(?P<n>\d[\d,]*) (?:account|row|id|prospect)")
 
 
 def group_name(n_groups: int) -> str:
@@ -43,23 +43,26 @@ def compact(frame: pd.DataFrame, first: Sequence[str] = ACCOUNT_COLUMNS,
     """The columns that matter first (``first``, in that order, when present), then the others,
     cut to ``max_columns``; rows untouched. Group columns renamed by :func:`name_groups` are
     found under either name."""
-    order = [c for c in first if c in frame.columns]
-    if "quartile" in first:
-        order += [c for c in ("decile", "score group") if c in frame.columns and c not in order]
+    named = [n for n in ("quartile", "decile", "score group") if n in frame.columns][:1]
+    wanted = [named[0] if c == "quartile" and named else c for c in first]
+    order = list(dict.fromkeys(c for c in wanted if c in frame.columns))
     order += [c for c in frame.columns if c not in order]
     return frame[order[:max_columns]]
 
 
 def collapse_ids(message: str, keep: int = WARNING_IDS) -> str:
-    """A warning ending in a long comma-separated id list keeps its first ``keep`` ids and
-    says how many more there are; any other message is returned unchanged."""
-    m = re.match(_ID_LIST.pattern % keep, message)
-    if not m:
+    """A warning ending in a comma-separated id list (after its last ": ") keeps its first
+    ``keep`` ids and says how many more there are, counting from the message's own
+    "N account(s)" when it has one (the list itself may already be a sample); any other
+    message is returned unchanged."""
+    head, sep, tail = message.rpartition(": ")
+    ids = tail.split(", ") if sep else []
+    if len(ids) <= keep or any(":" in i or len(i) > 60 for i in ids):
         return message
-    ids = [i.strip() for i in m["ids"].split(",")]
-    if len(ids) <= keep:
-        return message
-    return f"{m['head']}{', '.join(ids[:keep])} and {len(ids) - keep:,} more{m['tail']}"
+    count = _COUNT.search(head)
+    total = int(count["n"].replace(",", "")) if count else len(ids)
+    more = max(total - keep, len(ids) - keep)
+    return f"{head}: {', '.join(ids[:keep])} and {more:,} more"
 
 
 def warning_lines(warnings: Sequence[str], where: str | None = None,
@@ -104,3 +107,12 @@ def print_warnings(warnings: Sequence[str], where: str | Path | None = None,
     lines = warning_lines(warnings, None if where is None else str(where), keep)
     if lines:
         print("\n".join(lines))
+
+
+def component_table(summary: pd.DataFrame) -> pd.DataFrame:
+    """``score.component_summary`` for reading: the component in words, its mean and median,
+    share of the score and accounts touched, and its mean in the best and worst score group."""
+    groups = [c for c in summary.columns if c.startswith("mean_")]
+    first = ("description", "mean", "median", "share_of_abs", "nonzero_accounts",
+             *groups[:1], *groups[-1:])
+    return compact(summary, first=first, max_columns=len(first))
