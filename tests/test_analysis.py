@@ -86,13 +86,14 @@ def test_variable_explorer_static_and_interactive():
     static = A.variable_explorer(table, tested, interactive=False)
     assert set(static["variable"]) == set(tested["variable"])
     widget = A.variable_explorer(table, tested, interactive=True)
-    picker, view = widget.children
+    bar, view = widget.children
+    picker = bar.children[0]
     first = view.value
     assert "<table" in first and "<img" in first and "data:image/png;base64," in first
     picker.value = picker.options[-1]  # the view re-renders on change
     assert picker.value == tested["variable"].iloc[-1] and view.value != first
     # not a Dropdown: a collapsed dropdown's arrow keys move JupyterLab's active cell
-    assert type(picker).__name__ in ("ToggleButtons", "Select")
+    assert type(picker).__name__ == "SelectionSlider"
 
 
 def test_variable_explorer_uses_the_step4_score_groups():

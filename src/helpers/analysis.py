@@ -336,10 +336,6 @@ def _split_sentence(res: Mapping[str, Any]) -> str:
     return split.get("sentence", "") if isinstance(split, dict) else str(split or "")
 
 
-#: the explorer shows its variables as buttons up to this many, else as a list box
-PICKER_BUTTONS_MAX = 12
-
-
 def explorer_profile(res: Mapping[str, Any]) -> pd.DataFrame:
     """One explored variable's profile as a compact table: numerics one row per statistic
     (mean, median, accounts), categories one row per category (share), a column per group."""
@@ -407,9 +403,10 @@ def variable_explorer(table: pd.DataFrame, tested: pd.DataFrame, interactive: bo
     best single split (``helpers.verdicts.explore``, no model refits).
 
     interactive=False: one static table, the profile of every variable with its best split
-    (no widgets). interactive=True: the picker (toggle buttons, or a list box for many
-    variables: keys pressed on it never reach the notebook's cell navigation the way a
-    collapsed dropdown's arrow keys do) and an HTML view re-rendered on every change (an HTML
+    (no widgets). interactive=True: a selection slider over the variables (drag it, or focus
+    it and step with the arrow keys: in JupyterLab 4 the arrow keys on a dropdown, list box or
+    toggle buttons move the notebook's active cell instead, the slider keeps them; checked in
+    ``tests/test_lab_browser.py``) and an HTML view re-rendered on every change (an HTML
     widget rather than an Output widget: it renders the same in JupyterLab, in exported
     notebooks and under any kernel client; text is escaped)."""
     from . import views
@@ -433,12 +430,11 @@ def variable_explorer(table: pd.DataFrame, tested: pd.DataFrame, interactive: bo
 
     import ipywidgets as W
 
-    if len(options) <= PICKER_BUTTONS_MAX:
-        pick = W.ToggleButtons(options=options, value=options[0],
-                               style={"button_width": "auto"})
-    else:
-        pick = W.Select(options=options, value=options[0], rows=min(len(options), 10))
+    pick = W.SelectionSlider(options=options, value=options[0], description="variable",
+                             continuous_update=False, layout=W.Layout(width="44em"))
     pick.add_class("wb-explorer-picker")
+    hint = W.HTML(f"<span style='color:#666'>{len(options)} variables: drag the slider, or "
+                  "click it and step with ← →</span>")
     view = W.HTML().add_class("wb-explorer")
 
     def show(change: Any = None) -> None:
@@ -447,7 +443,8 @@ def variable_explorer(table: pd.DataFrame, tested: pd.DataFrame, interactive: bo
 
     pick.observe(show, names="value")
     show()
-    return W.VBox([pick, view], layout=W.Layout(width="100%"))
+    return W.VBox([W.HBox([pick, hint], layout=W.Layout(align_items="center")), view],
+                  layout=W.Layout(width="100%"))
 
 
 def findings(seg_out: pd.DataFrame, priorities: Any, scheme_summary: pd.DataFrame,

@@ -130,14 +130,14 @@ def score_weights_panel(scored_base: pd.DataFrame, weights: Score, interactive: 
 
     import ipywidgets as W  # lazy: only the interactive notebook needs it
 
-    label = {"description_width": "15em"}
+    label = {"description_width": "16.5em"}
     boxes: dict[str, Any] = {}
     for name in (k for k in Score.model_fields if k != "quantiles"):
         value = getattr(weights, name)
         lo, hi = _bounds(name, value)
         cls = W.BoundedIntText if isinstance(value, int) else W.BoundedFloatText
         boxes[name] = cls(value=value, min=lo, max=hi, description=name, style=label,
-                          continuous_update=True, layout=W.Layout(width="22em"))
+                          continuous_update=True, layout=W.Layout(width="23.5em"))
         boxes[name].add_class(f"wb-weight-{name}")
     boxes["quantiles"] = W.ToggleButtons(
         options=[("quartiles (4)", 4), ("deciles (10)", 10)], value=weights.quantiles,
@@ -186,7 +186,7 @@ def score_weights_panel(scored_base: pd.DataFrame, weights: Score, interactive: 
     save.on_click(on_save)
     refresh()
     grid = W.GridBox(list(boxes.values())[:-1], layout=W.Layout(
-        grid_template_columns="repeat(auto-fill, minmax(23em, 1fr))", grid_gap="2px 12px",
+        grid_template_columns="repeat(auto-fill, minmax(24em, 1fr))", grid_gap="2px 12px",
         width="100%")).add_class("wb-weights-controls")
     bar = W.HBox([boxes["quantiles"], save, status],
                  layout=W.Layout(align_items="center", flex_flow="row wrap", width="100%"))
