@@ -210,14 +210,14 @@ def scheme_colours(lift_long: pd.DataFrame) -> dict[str, str]:
     return {s: PALETTE[k % len(PALETTE)] for k, s in enumerate(scheme_ranking(lift_long))}
 
 
-def scheme_gains(lift_long: pd.DataFrame, title: str | None = None) -> plt.Figure:
+def scheme_gains(lift_long: pd.DataFrame, title: str | None = None) -> Figure:
     """Gains chart for the report: one out-of-sample curve per scheme (one colour per scheme,
     :func:`scheme_colours`), the winner drawn thick with its repeat band, its in-sample curve
     (dashed, same colour) as the only in-sample line; random and perfect in grey. The legend
     lists the schemes best first."""
     from .lift import gains_finding
 
-    fig, ax = plt.subplots(figsize=(7.5, 4.8))
+    fig, ax = new_figure(figsize=(7.5, 4.8))
     colours = scheme_colours(lift_long)
     ranking = list(colours)
     data = lift_long[lift_long["sample"] != "reference"]
