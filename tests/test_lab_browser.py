@@ -405,9 +405,15 @@ def test_04_explorer_changes_view(session):
     nb.screenshot("04-explorer-before", panel)
     check_widget_changes_view(driver, picker, explorer, choose_other_variable, "explorer")
     nb.screenshot("04-explorer-after", panel)
-    # Issue 17's tree-root picker is not on main yet: when it lands, give its control and its
-    # view CSS classes and add here
-    #   check_widget_changes_view(driver, <picker>, <view>, <how a person picks>, "tree root")
+    # issue 17's tree-root picker (helpers.rootpicker): a dropdown labelled "tree root" above
+    # the tree drawn as HTML; pick another root with the mouse, the tree must change
+    roots = driver.find_elements(By.XPATH, "//div[contains(@class, 'widget-dropdown')]"
+                                           "[.//label[normalize-space()='tree root']]")
+    assert roots, "the tree-root picker of 04 is missing"
+    box = roots[0].find_element(By.XPATH, "./ancestor::div[contains(@class, 'widget-vbox')][1]")
+    tree_view = box.find_element(By.XPATH, "./*[2]")
+    check_widget_changes_view(driver, roots[0], tree_view, choose_other_root, "tree root")
+    nb.screenshot("04-tree-root-after", box)
 
 
 def check_widget_changes_view(driver, control, view, act: Callable, name: str) -> None:
@@ -439,3 +445,16 @@ def choose_other_variable(driver, picker) -> None:
     ActionChains(driver).send_keys(Keys.ARROW_RIGHT).perform()
     wait_for(driver, lambda: readout.text != before, what="the arrow key to pick a variable")
     assert driver.execute_script(ACTIVE_CELL_JS) == cell, "the arrow key moved the active cell"
+
+
+def choose_other_root(driver, dropdown) -> None:
+    """Pick the dropdown's next option with the mouse (its arrow keys would move the
+    notebook's active cell in JupyterLab 4)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    sel = Select(dropdown.find_element(By.CSS_SELECTOR, "select"))
+    current = sel.first_selected_option.text
+    other = [o.text for o in sel.options if o.text != current]
+    assert other, "the tree-root picker offers a single root"
+    sel.select_by_visible_text(other[0])
