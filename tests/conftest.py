@@ -41,6 +41,18 @@ def scratch_project(root: Path, *, demo: str | int | None = "copy", seed: int = 
     return root
 
 
+def chart_cells(notebook: Path) -> dict[int, int]:
+    """Code-cell index -> number of charts, for a notebook's cells that draw: each
+    ``display(plots.…)`` and each ``plt.show()`` is one chart."""
+    import json
+
+    nb = json.loads(Path(notebook).read_text(encoding="utf-8"))
+    code = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
+    counts = {i: src.count("display(plots.") + src.count("plt.show()")
+              for i, src in enumerate(code)}
+    return {i: n for i, n in counts.items() if n}
+
+
 @contextmanager
 def use_project(root: Path) -> Iterator[Path]:
     """Resolve every helpers path (params, data, reports) inside ``root`` for the block."""

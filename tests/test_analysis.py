@@ -86,8 +86,24 @@ def test_variable_explorer_static_and_interactive():
     static = A.variable_explorer(table, tested, interactive=False)
     assert set(static["variable"]) == set(tested["variable"])
     widget = A.variable_explorer(table, tested, interactive=True)
-    dropdown, view = widget.children
+    bar, view = widget.children
+    picker = bar.children[0]
     first = view.value
-    assert "<table" in first and first.startswith("<p><b>")
-    dropdown.value = dropdown.options[-1]  # the view re-renders on change
-    assert dropdown.value == tested["variable"].iloc[-1] and view.value != first
+    assert "<table" in first and "<img" in first and "data:image/png;base64," in first
+    picker.value = picker.options[-1]  # the view re-renders on change
+    assert picker.value == tested["variable"].iloc[-1] and view.value != first
+    # not a Dropdown: a collapsed dropdown's arrow keys move JupyterLab's active cell
+    assert type(picker).__name__ == "SelectionSlider"
+
+
+def test_variable_explorer_uses_the_step4_score_groups():
+    from helpers.verdicts import planted_example
+
+    table, hyps = planted_example(400, seed=3)
+    tested = hyps.assign(lens="firmographic")
+    static = A.variable_explorer(table, tested, interactive=False, n_groups=10)
+    assert "decile" in static.columns and "quartile" not in static.columns
+    assert set(static["decile"].dropna().astype(str)) == {f"D{i}" for i in range(1, 11)}
+    widget = A.variable_explorer(table, tested, interactive=True, n_groups=10)
+    html = widget.children[1].value
+    assert ">D10<" in html and "decile" in html

@@ -108,6 +108,25 @@ def test_executed_notebooks_ran_in_batch_mode(demo_run):
     assert "application/vnd.jupyter.widget-view+json" not in text  # no dead widgets
 
 
+def test_executed_notebooks_hold_their_charts(demo_run):
+    """The analyst appendix shows every chart as an image, not "<Figure size ...>" (the kernel
+    ran with MPLBACKEND=Agg in its environment: the session switches it to inline)."""
+    from conftest import chart_cells
+
+    folder = demo_run["root"] / "reports/e2e-2026Q3/notebooks"
+    for name in ("01_setup", "04_analysis"):
+        nb = json.loads((folder / f"{name}.ipynb").read_text())
+        code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+        charts = chart_cells(folder / f"{name}.ipynb")
+        assert charts, name
+        for i, n in charts.items():
+            outs = code[i]["outputs"]
+            assert sum("image/png" in o.get("data", {}) for o in outs) == n, (name, i)
+            assert not any(o.get("data", {}).keys() == {"text/plain"}
+                           and "<Figure size" in "".join(o["data"]["text/plain"])
+                           for o in outs), (name, i)
+
+
 def test_rerun_of_a_complete_run_is_a_no_op(demo_run):
     proc = run_cli(demo_run["root"], "run", "--params", "params/demo.yaml", "--run-id", "e2e-2026Q3")
     assert proc.returncode == 0, proc.stderr

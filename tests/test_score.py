@@ -169,10 +169,72 @@ def test_static_panel_and_save(tmp_path):
 
 def test_interactive_panel_builds(tmp_path):
     pytest.importorskip("ipywidgets")
+    from helpers.widgets import find_widget
+
     s = quality_score(_accounts(), Score(), TICKETS)
     panel = score_weights_panel(s, Score(), interactive=True, save_to=tmp_path / "s.yaml")
-    controls = panel.children[0].children
-    controls[0].value = 3.0  # acv_weight box triggers a refresh
-    save = [c for c in controls if getattr(c, "description", "") == "save weights"][0]
+    # controls first, results after: the boxes can never be drawn under the tables
+    assert "wb-weights-controls" in panel.children[0]._dom_classes
+    assert "wb-weights-results" in panel.children[-1]._dom_classes
+    top = find_widget(panel, "wb-weights-top")
+    before = top.value
+    box = find_widget(panel, "wb-weight-acv_weight")
+    assert box.continuous_update and box.min <= box.value <= box.max
+    box.value = 3.0  # no event loop here: the refresh runs at once
+    assert top.value != before and "<table" in top.value and "Top 10" in top.value
+    save = [c for c in panel.children[1].children
+            if getattr(c, "description", "") == "save weights"][0]
     save.click()
     assert "acv_weight: 3.0" in (tmp_path / "s.yaml").read_text()
+
+
+def test_panel_rejects_bad_weights_in_one_sentence():
+    pytest.importorskip("ipywidgets")
+    from helpers.widgets import find_widget
+
+    s = quality_score(_accounts(), Score(), TICKETS)
+    panel = score_weights_panel(s, Score(), interactive=True)
+    top = find_widget(panel, "wb-weights-top")
+    before = top.value
+    find_widget(panel, "wb-weight-growth_cap").value = 0.0  # must be > 0
+    status = find_widget(panel, "wb-weights-status").value
+    assert "growth_cap must be greater than 0" in status
+    assert "pydantic" not in status and "http" not in status and "\n" not in status
+    assert top.value == before  # the tables keep the last valid weights
+
+
+def test_panel_names_the_groups_deciles_or_quartiles():
+    s = quality_score(_accounts(), Score(), TICKETS)
+    quart = score_weights_panel(s, Score(), interactive=False)
+    dec = score_weights_panel(s, Score(quantiles=10), interactive=False)
+    assert "quartile" in quart["quantile_sizes"].columns and "quartile" in quart["top"].columns
+    assert "decile" in dec["quantile_sizes"].columns and "decile" in dec["top"].columns
+    assert "quartile" not in dec["top"].columns
+
+
+def test_panel_debounces_typing_in_the_kernel_loop():
+    """In a kernel (a running event loop) a burst of edits recomputes once, after the pause."""
+    pytest.importorskip("ipywidgets")
+    import asyncio
+
+    from helpers import widgets as Wd
+
+    s = quality_score(_accounts(), Score(), TICKETS)
+    calls = []
+    real = Wd.weight_tables
+
+    async def scenario():
+        panel = Wd.score_weights_panel(s, Score(), interactive=True, debounce_s=0.05)
+        box = Wd.find_widget(panel, "wb-weight-churn_penalty")
+        Wd.weight_tables = lambda *a, **k: calls.append(1) or real(*a, **k)
+        try:
+            for v in (1.0, 10.0, 100.0, 1000.0):  # typing "1000"
+                box.value = v
+            assert not calls  # nothing yet: still typing
+            await asyncio.sleep(0.2)
+        finally:
+            Wd.weight_tables = real
+        return Wd.find_widget(panel, "wb-weights-top").value
+
+    asyncio.run(scenario())
+    assert len(calls) == 1

@@ -1,21 +1,31 @@
 """One-call charts shared by the notebooks and the report (seaborn/matplotlib, colour-blind
-palette). Each returns the matplotlib Figure; titles state the finding, axes are labelled."""
+palette). Each returns the matplotlib Figure; titles state the finding, axes are labelled.
+
+Figures are plain :class:`matplotlib.figure.Figure` objects, not pyplot figures: nothing here
+picks a backend, so a notebook shows them inline (``display(fig)``, once, never again at the end
+of the cell) and the report renders them to PNG bytes (``fig.savefig`` uses Agg for a figure
+without a pyplot window) whatever backend the kernel runs.
+"""
 
 from __future__ import annotations
 
-import matplotlib
+import pandas as pd
+import seaborn as sns
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 
-matplotlib.use("Agg", force=False)
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-import seaborn as sns  # noqa: E402
-
-from .report import PALETTE, fmt_money  # noqa: E402
+from .report import PALETTE, fmt_money
 
 
-def score_distribution(scored: pd.DataFrame, label_col: str = "quartile") -> plt.Figure:
+def new_figure(figsize: tuple[float, float]) -> tuple[Figure, object]:
+    """A Figure with one Axes, outside pyplot (no backend, no global figure list)."""
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots()
+
+
+def score_distribution(scored: pd.DataFrame, label_col: str = "quartile") -> Figure:
     """Histogram of the quality score coloured by quartile label (A best)."""
-    fig, ax = plt.subplots(figsize=(8, 4))
+    fig, ax = new_figure(figsize=(8, 4))
     labels = list(pd.Categorical(scored[label_col]).categories)
     palette = dict(zip(labels, (PALETTE * 3)[: len(labels)], strict=True))
     sns.histplot(data=scored.assign(**{label_col: scored[label_col].astype(str)}), x="score",
@@ -30,12 +40,13 @@ def score_distribution(scored: pd.DataFrame, label_col: str = "quartile") -> plt
     return fig
 
 
-def component_bars(summary: pd.DataFrame) -> plt.Figure:
+def component_bars(summary: pd.DataFrame) -> Figure:
     """Mean signed contribution of each score component (from score.component_summary)."""
-    fig, ax = plt.subplots(figsize=(8, 3.6))
+    fig, ax = new_figure(figsize=(8, 3.6))
     data = summary.copy()
     value_col = "mean" if "mean" in data.columns else data.select_dtypes("number").columns[0]
-    name_col = "component" if "component" in data.columns else data.columns[0]
+    name_col = next((c for c in ("description", "component") if c in data.columns),
+                    data.columns[0])
     colors = [PALETTE[0] if v >= 0 else PALETTE[5] for v in data[value_col]]
     ax.barh(data[name_col].astype(str), data[value_col], color=colors)
     ax.axvline(0, color="black", lw=0.8)
@@ -47,10 +58,10 @@ def component_bars(summary: pd.DataFrame) -> plt.Figure:
     return fig
 
 
-def reconciliation_bars(recon: pd.DataFrame) -> plt.Figure:
+def reconciliation_bars(recon: pd.DataFrame) -> Figure:
     """Accounts excluded per rule (from customers.reconciliation)."""
     rules = recon[~recon["rule"].isin(["raw", "excluded", "kept"])]
-    fig, ax = plt.subplots(figsize=(8, 3))
+    fig, ax = new_figure(figsize=(8, 3))
     ax.barh(rules["rule"].astype(str), rules["accounts"], color=PALETTE[1])
     raw = int(recon.loc[recon["rule"] == "raw", "accounts"].iloc[0])
     kept = int(recon.loc[recon["rule"] == "kept", "accounts"].iloc[0])
@@ -104,14 +115,14 @@ def _pct_axis(ax, axis: str = "x") -> None:
 
 
 def top_concentration(segs: pd.DataFrame, colours: dict[str, str], top_share: float = 0.25,
-                      title: str | None = None) -> plt.Figure:
+                      title: str | None = None) -> Figure:
     """Chart (a): two stacked bars, share of all accounts vs share of the top accounts, by
     segment (priority order, Rest of base last).
 
     ``segs`` columns: segment, label, share_of_base, top_capture (one row per segment).
     """
     n_leg_rows = -(-len(segs) // 2)
-    fig, ax = plt.subplots(figsize=(9, 2.4 + 0.42 * n_leg_rows))
+    fig, ax = new_figure(figsize=(9, 2.4 + 0.42 * n_leg_rows))
     rows = [("All accounts", "share_of_base"), (f"Top {top_share:.0%} accounts", "top_capture")]
     for y, (_lab, col) in enumerate(rows):
         left = 0.0
@@ -132,7 +143,7 @@ def top_concentration(segs: pd.DataFrame, colours: dict[str, str], top_share: fl
     ax.set_xlabel("share of accounts in each segment")
     ax.set_title(_wrap(title or "", 85), loc="left", fontsize=11)
     ax.grid(False)
-    handles = [plt.Rectangle((0, 0), 1, 1, color=colours.get(s, "#BBBBBB"))
+    handles = [Rectangle((0, 0), 1, 1, color=colours.get(s, "#BBBBBB"))
                for s in segs["segment"]]
     fig.legend(handles, [_wrap(lab, 48) for lab in segs["label"]], loc="lower center",
                ncol=2, frameon=False, fontsize=8.5)
@@ -142,10 +153,10 @@ def top_concentration(segs: pd.DataFrame, colours: dict[str, str], top_share: fl
 
 
 def segment_top_share(segs: pd.DataFrame, colours: dict[str, str], top_share: float = 0.25,
-                      title: str | None = None) -> plt.Figure:
+                      title: str | None = None) -> Figure:
     """Chart (b): each segment's share of accounts in the top ``top_share``, with the base
     rate as a dashed line. ``segs`` columns: segment, label, share_top."""
-    fig, ax = plt.subplots(figsize=(9, 0.62 * len(segs) + 1.5))
+    fig, ax = new_figure(figsize=(9, 0.62 * len(segs) + 1.5))
     y = list(range(len(segs)))
     vals = segs["share_top"].astype(float).to_numpy()
     ax.barh(y, vals, color=[colours.get(s, "#BBBBBB") for s in segs["segment"]], height=0.6)
@@ -165,11 +176,11 @@ def segment_top_share(segs: pd.DataFrame, colours: dict[str, str], top_share: fl
     return fig
 
 
-def gains_figure(lift_long: pd.DataFrame, title: str | None = None) -> plt.Figure:
+def gains_figure(lift_long: pd.DataFrame, title: str | None = None) -> Figure:
     """The gains chart of helpers.lift in its own figure (for the report)."""
     from .lift import plot_gains
 
-    fig, ax = plt.subplots(figsize=(7.5, 4.8))
+    fig, ax = new_figure(figsize=(7.5, 4.8))
     plot_gains(lift_long, ax=ax, title=title)
     text = ax.get_title()
     ax.set_title("")
@@ -199,14 +210,14 @@ def scheme_colours(lift_long: pd.DataFrame) -> dict[str, str]:
     return {s: PALETTE[k % len(PALETTE)] for k, s in enumerate(scheme_ranking(lift_long))}
 
 
-def scheme_gains(lift_long: pd.DataFrame, title: str | None = None) -> plt.Figure:
+def scheme_gains(lift_long: pd.DataFrame, title: str | None = None) -> Figure:
     """Gains chart for the report: one out-of-sample curve per scheme (one colour per scheme,
     :func:`scheme_colours`), the winner drawn thick with its repeat band, its in-sample curve
     (dashed, same colour) as the only in-sample line; random and perfect in grey. The legend
     lists the schemes best first."""
     from .lift import gains_finding
 
-    fig, ax = plt.subplots(figsize=(7.5, 4.8))
+    fig, ax = new_figure(figsize=(7.5, 4.8))
     colours = scheme_colours(lift_long)
     ranking = list(colours)
     data = lift_long[lift_long["sample"] != "reference"]

@@ -135,15 +135,22 @@ def nice_candidates(value: float, levels: int = 16) -> np.ndarray:
     return np.asarray(out, dtype=float)
 
 
-def fmt_num(x: float) -> str:
-    """A number for a sentence: thousands separators, no needless decimals."""
+def is_year(variable: str | None) -> bool:
+    """Whether a column holds calendar years (``founded_year``, ``year``): no separators."""
+    return bool(variable) and "year" in str(variable).lower().replace("-", "_").split("_")
+
+
+def fmt_num(x: float, variable: str | None = None) -> str:
+    """A number for a sentence: thousands separators, no needless decimals; a value of a year
+    column (:func:`is_year`) without separators ("founded year of 2013 or more")."""
     if x is None or not np.isfinite(x):
         return str(x)
+    sep = "" if is_year(variable) else ","
     if float(x).is_integer():
-        return f"{int(x):,}"
+        return f"{int(x):{sep}}"
     if abs(x) >= 100:
-        return f"{x:,.1f}".rstrip("0").rstrip(".")
-    return f"{x:,.4g}"
+        return f"{x:{sep}.1f}".rstrip("0").rstrip(".")
+    return f"{x:{sep}.4g}"
 
 
 def words(variable: str) -> str:
@@ -323,7 +330,7 @@ def threshold_finder(table: pd.DataFrame, variable: str, score_col: str = "score
     r_up, r_dn = float(rate_above[k]), float(rate_below[k])
     better, worse = (r_up, r_dn) if up else (r_dn, r_up)
     ratio = better / worse if worse > 0 else float("inf")
-    name, c_txt, pct = words(variable), fmt_num(cut), f"{top_share * 100:g} %"
+    name, c_txt, pct = words(variable), fmt_num(cut, variable), f"{top_share * 100:g} %"
     side_good = f"{name} of {c_txt} or more" if up else f"{name} below {c_txt}"
     side_bad = "every one below" if up else f"every one with {c_txt} or more"
     if clean:

@@ -123,7 +123,7 @@ def build_design(table: pd.DataFrame, variables: Sequence[str],
         x = raw[v][keep]
         if km[v] == "numeric":
             if v in thresholds:
-                name = f"{words(v)} ≥ {fmt_num(thresholds[v])}"
+                name = f"{words(v)} ≥ {fmt_num(thresholds[v], v)}"
                 cols[name] = (x >= thresholds[v]).astype(float)
             elif (params.log_skew is not None and len(x) > 2 and (x >= 0).all()
                   and float(x.skew()) > params.log_skew):
@@ -455,7 +455,7 @@ def split_regressions(table: pd.DataFrame, variables: Sequence[str],
         for v, cut in tg.items():
             if v in union and km.get(v) == "numeric" and g in results:
                 x = pd.to_numeric(table.loc[y.index, v], errors="coerce")
-                inter[f"{words(v)} ≥ {fmt_num(cut)} × {g}"] = ((x >= cut) & (lab_rows == g)).astype(float)
+                inter[f"{words(v)} ≥ {fmt_num(cut, v)} × {g}"] = ((x >= cut) & (lab_rows == g)).astype(float)
     Xi = pd.concat([Xp, pd.DataFrame(inter, index=Xp.index)], axis=1)
     for col, _ in _collinear(Xi):
         if col not in Xp.columns and col in Xi.columns:

@@ -159,12 +159,16 @@ def table(df: pd.DataFrame, caption: str = "", max_rows: int = 50,
 
 
 def figure(fig: Any, caption: str, alt: str, dpi: int = 110) -> dict:
-    """A matplotlib figure inlined as a PNG data URI (the figure is closed)."""
-    import matplotlib.pyplot as plt
+    """A matplotlib figure inlined as a PNG data URI (a pyplot figure is closed).
 
+    ``savefig`` renders with Agg into bytes: the kernel's backend (inline in a notebook) is
+    never switched."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None})
-    plt.close(fig)
+    if getattr(fig.canvas, "manager", None) is not None:  # made by pyplot: free its window
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
     src = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
     return {"kind": "figure", "src": src, "caption": caption, "alt": alt}
 

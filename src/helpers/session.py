@@ -48,6 +48,23 @@ class Session:
                 f"or `workbook run --params ... --run-id {self.run_id}`")
 
 
+def inline_charts() -> bool:
+    """In a Jupyter kernel, draw charts inline (``%matplotlib inline``) whatever $MPLBACKEND
+    says, so JupyterLab and the batch-executed notebooks both hold the images; outside a
+    kernel (scripts, tests) nothing changes. Returns whether inline was switched on."""
+    import sys
+
+    if "IPython" not in sys.modules:
+        return False
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    if shell is None or not hasattr(shell, "kernel"):
+        return False
+    shell.run_line_magic("matplotlib", "inline")
+    return True
+
+
 def start(run_id: str, params_path: str, step: str, interactive: bool = False,
           plots: bool = True) -> Session:
     """Validate parameters, open the run store and set display defaults; with ``plots`` also
@@ -69,6 +86,7 @@ def start(run_id: str, params_path: str, step: str, interactive: bool = False,
         import matplotlib
         import seaborn as sns
 
+        inline_charts()
         sns.set_theme(style="whitegrid", palette="colorblind")
         matplotlib.rcParams.update({"figure.dpi": 100, "savefig.dpi": 100,
                                     "figure.figsize": (8, 4.5)})

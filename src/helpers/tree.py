@@ -463,7 +463,7 @@ def fit_tree(table: pd.DataFrame, variables: Sequence[str],
 def _condition(split: Split, right: bool) -> str:
     name = words(split.variable)
     if split.kind == "numeric":
-        txt = f"{name} {'≥' if right else '<'} {fmt_num(split.threshold)}"
+        txt = f"{name} {'≥' if right else '<'} {fmt_num(split.threshold, split.variable)}"
     else:
         side = sorted(split.right or ()) if right else [c for c in split.categories
                                                          if c not in (split.right or ())]
@@ -512,11 +512,11 @@ def _rule(path: list[tuple[Split, bool]]) -> str:
         else:
             lo, hi, unk = parts[v]
             if np.isfinite(lo) and np.isfinite(hi):
-                t = f"{fmt_num(lo)} ≤ {name} < {fmt_num(hi)}"
+                t = f"{fmt_num(lo, v)} ≤ {name} < {fmt_num(hi, v)}"
             elif np.isfinite(lo):
-                t = f"{name} ≥ {fmt_num(lo)}"
+                t = f"{name} ≥ {fmt_num(lo, v)}"
             else:
-                t = f"{name} < {fmt_num(hi)}"
+                t = f"{name} < {fmt_num(hi, v)}"
             texts.append(t + (" (or unknown)" if unk else ""))
     return " and ".join(texts) if texts else "all accounts"
 
@@ -561,7 +561,7 @@ def _finish(table: pd.DataFrame, frame: pd.DataFrame, y: np.ndarray,
             "is_leaf": sv is None,
             "split_variable": sv[0].variable if sv else None,
             "threshold": sv[0].threshold if sv and sv[0].kind == "numeric" else np.nan,
-            "split_right": (None if not sv else f"≥ {fmt_num(sv[0].threshold)}"
+            "split_right": (None if not sv else f"≥ {fmt_num(sv[0].threshold, sv[0].variable)}"
                             if sv[0].kind == "numeric" else ", ".join(sorted(sv[0].right or ()))),
             "left": sv[1] if sv else -1, "right": sv[2] if sv else -1,
         })

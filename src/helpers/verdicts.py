@@ -181,19 +181,20 @@ def _infer_kind(values: pd.Series) -> str:
 
 def explore(table: pd.DataFrame, variable: str, kind: str | None = None,
             score_col: str = "score", group_col: str = "quartile", bins: int = 20,
-            top_share: float = Analysis().top_share) -> dict[str, Any]:
+            top_share: float = Analysis().top_share, n_groups: int = 4) -> dict[str, Any]:
     """What the variable-explorer widget shows, fast (no model refits).
 
     Returns ``variable, kind, n, n_missing``, ``profile`` (per score group: mean / median /
     count for numerics, share per category otherwise), ``distribution`` (histogram counts per
     group for numerics on ``bins`` equal-width bins; counts per category and group otherwise),
     and ``best_split`` (``threshold_finder`` for numerics; for categories the grouping by mean
-    score with the best separation, as a sentence).
+    score with the best separation, as a sentence). ``n_groups``: 4 (quartiles, ``group_col``
+    when the table has it) or 10 (deciles, computed as Step 4 does).
     """
     if variable not in table.columns:
         raise InputDataError("explore: no such column in the analysis table", column=variable)
     kind = kind or _infer_kind(table[variable])
-    g = _groups(table, score_col, group_col, 4)
+    g = _groups(table, score_col, group_col, n_groups)
     out: dict[str, Any] = {"variable": variable, "kind": kind}
     if kind == "numeric":
         x = pd.to_numeric(table[variable], errors="coerce")
@@ -206,7 +207,7 @@ def explore(table: pd.DataFrame, variable: str, kind: str | None = None,
         if ok.any():
             edges = np.histogram_bin_edges(xv[ok], bins=bins)
             b = np.clip(np.searchsorted(edges, xv[ok], side="right") - 1, 0, bins - 1)
-            codes = g.cat.codes.to_numpy()[ok]
+            codes = g.cat.codes.to_numpy().astype(np.int64)[ok]  # int8 * bins overflows
             keep = codes >= 0
             counts = np.bincount(codes[keep] * bins + b[keep],
                                  minlength=len(g.cat.categories) * bins
