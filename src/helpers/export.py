@@ -9,15 +9,19 @@ from pathlib import Path
 import pandas as pd
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_SIGNS = ("+", "-")  # a cell that is just a sign is a code (direction), never a formula
 
 
 def neutralise(value: object) -> object:
     """Prefix a text cell that a spreadsheet would read as a formula with a single quote.
 
     Numbers stay numbers; only strings starting with = + - @ TAB or CR are changed
-    (OWASP's CSV-injection guidance). A negative number stored as text ("-5") is left alone.
+    (OWASP's CSV-injection guidance). A signed number stored as text ("-5", "+3") and a lone
+    sign ("+" / "-", the workbook's direction codes) are not formulas and are left alone.
     """
     if isinstance(value, str) and value.startswith(_FORMULA_START):
+        if value in _SIGNS:
+            return value
         try:
             float(value)
             return value
