@@ -643,8 +643,10 @@ def _method_hypotheses(ctx: Context) -> R.Section:
     s.add(R.lead(", ".join(f"{R.fmt_num(int(counts.get(k, 0)))} {k}"
                            for k in ("validated", "rejected", "inconclusive"))
                  + f" of {R.fmt_num(len(v))} hypotheses."))
-    cols = [c for c in ("hypothesis_id", "statement", "direction", "effect_size",
-                        "p_value_adjusted", "evidence", "reason") if c in v.columns]
+    # the category a categorical / yes-no hypothesis is about: its sign is that category's
+    named = "category" in v.columns and v["category"].fillna("").astype(str).ne("").any()
+    cols = [c for c in ("hypothesis_id", "statement", "category" if named else "", "direction",
+                        "effect_size", "p_value_adjusted", "evidence", "reason") if c in v.columns]
     fm = {"effect_size": lambda x: f"{_num(x):+.2f}",
           "p_value_adjusted": lambda x: f"{_num(x):.3g}"}
     for verdict, blurb in (("validated", "significant, large enough to act on, in the expected "
@@ -656,7 +658,8 @@ def _method_hypotheses(ctx: Context) -> R.Section:
         if len(part):
             s.add(R.h3(f"{verdict.capitalize()} ({blurb})"), R.table(part[cols], formats=fm))
     s.add(R.note("Effect size: Cliff's delta of the score (top vs bottom quartile for numbers, the "
-                 "category vs the rest otherwise); p-values adjusted for testing many "
+                 "category the hypothesis names vs the rest otherwise: a + means accounts in "
+                 "that category score higher); p-values adjusted for testing many "
                  "hypotheses at once (Benjamini-Hochberg)."))
     s.add(R.note(_calibration_note(ctx, v)))
     th = _table(ctx.store, "thresholds")

@@ -22,7 +22,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from . import params as P
-from .errors import AnalysisError, ParameterError
+from .errors import AnalysisError, InputDataError, ParameterError
+from .labels import BOOL_FALSE, BOOL_TRUE, as_labels, positive_category_of, resolve_category
 from .paths import resolve
 
 LENSES = ("demographic", "firmographic", "geographic", "psychographic", "technographic",
@@ -95,6 +96,19 @@ class Entry(_Strict):
     data_quality: int = Field(ge=0, le=5)
     actionability: int = Field(ge=0, le=5)
     notes: str = ""
+
+    @model_validator(mode="after")
+    def _positive_category_fits_kind(self) -> Entry:
+        pc = (self.positive_category or "").strip()
+        if not pc:
+            return self
+        if self.kind == "numeric":
+            raise ValueError("positive_category is only used with a categorical or boolean "
+                             "measure (a numeric one has no category)")
+        if self.kind == "boolean" and pc.lower() not in BOOL_TRUE | BOOL_FALSE:
+            raise ValueError(f"a boolean's positive_category must be a yes/no word (yes, no, "
+                             f"true, false, 1, 0...), got {pc!r}")
+        return self
 
 
 def _entry_errors(path: str, index: int, raw: Any, exc: ValidationError) -> list[str]:
@@ -173,6 +187,57 @@ def load_register(path: str | Path) -> pd.DataFrame:
     except yaml.YAMLError as exc:
         raise ParameterError(f"{p} is not valid YAML: {exc}") from None
     return validate_register(data, str(p))
+
+
+def check_positive_categories(register: pd.DataFrame, table: pd.DataFrame, *,
+                              strict: bool = True) -> list[str]:
+    """Check every ``positive_category`` against the values of its measure in ``table``.
+
+    ``table`` is any account table: the analysis table (measure columns present) or an earlier
+    one (the customer export), from which the measure is derived when its source columns are
+    there (:func:`derive_measures`); a measure that cannot be computed from ``table`` is
+    skipped. Labels are compared as the analysis reads them (``labels.resolve_category``:
+    yes/no words for booleans, case-insensitive for categories). Returns one message per
+    problem; with ``strict`` (default) raises InputDataError naming every hypothesis, its
+    category and the values found — a category is never silently replaced by another.
+    """
+    if "positive_category" not in register.columns or not len(register):
+        return []
+    rows = [r for _, r in register.iterrows()
+            if positive_category_of(r) is not None and r.get("kind") in ("categorical", "boolean")]
+    if not rows:
+        return []
+    sub = pd.DataFrame(rows)
+    absent = sub.loc[~sub["variable"].isin(table.columns)]
+    derived = table
+    if len(absent) and {"measure_type", "measure"} <= set(absent.columns):
+        needed = set(measure_columns(absent)["source_column"])
+        derived, _ = derive_measures(table[[c for c in table.columns if c in needed]], absent)
+    problems: list[str] = []
+    bad: list[str] = []
+    for _, r in sub.iterrows():
+        var = str(r["variable"])
+        values = (table[var] if var in table.columns
+                  else derived[var] if var in derived.columns else None)
+        if values is None:
+            continue
+        found = sorted(map(str, as_labels(values, str(r["kind"])).dropna().unique()))
+        if not found:
+            continue  # no value at all: the quality report and Step 4 say so
+        pc = positive_category_of(r)
+        if resolve_category(pc, str(r["kind"]), found) is None:
+            shown = ", ".join(found[:12]) + (f" (+{len(found) - 12} more)" if len(found) > 12
+                                              else "")
+            problems.append(f"hypothesis {r.get('id', var)}: positive_category {pc!r} is not "
+                            f"among the values of '{var}' ({shown or 'no values'})")
+            bad.append(var)
+    if problems and strict:
+        raise InputDataError(
+            f"{len(problems)} positive_category value(s) match no value in the data:\n  - "
+            + "\n  - ".join(problems), column=bad[0],
+            hint="write positive_category as one of the values found (for a yes/no measure: "
+                 "yes or no) in the hypothesis register")
+    return problems
 
 
 # --------------------------------------------------------------------------- costs

@@ -7,12 +7,17 @@ that field's more frequent labels. A match needs ``collection.typo_similarity``
 (difflib ratio, case ignored). Nothing is changed: the suggestions go to Step 3's
 ``label_suggestions`` table, the quality report, the run's warnings and the report's
 data-gaps section, and the analyst adds the line to the industry map (or fixes the export).
+
+How the analysis reads category labels is also defined here: boolean-ish columns as "yes" /
+"no", other categories as stripped text (``as_labels``), and the category a hypothesis names
+(``positive_category``) matched to the labels found (``resolve_category``). pandas only, so
+Steps 2-3 can use it without loading Step 4's statistics libraries.
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
@@ -103,3 +108,66 @@ def annotate_quality(quality: pd.DataFrame, found: pd.DataFrame, register: pd.Da
     if "id" in out.columns:
         out["label_typos"] = out["id"].map(lambda i: "; ".join(per_id.get(i, []))).astype(str)
     return out
+
+
+# --------------------------------------------------------------------------- reading labels
+BOOL_TRUE = frozenset({"true", "yes", "y", "1", "1.0", "t"})
+BOOL_FALSE = frozenset({"false", "no", "n", "0", "0.0", "f"})
+
+
+def as_bool(values: pd.Series) -> pd.Series:
+    """A boolean-ish column as a nullable boolean (True/False/1/0/yes/no); others -> NA."""
+    if pd.api.types.is_bool_dtype(values):
+        return values.astype("boolean")
+    if pd.api.types.is_numeric_dtype(values):
+        v = pd.to_numeric(values, errors="coerce")
+        out = pd.Series(pd.NA, index=values.index, dtype="boolean")
+        out[v == 1] = True
+        out[v == 0] = False
+        return out
+    low = values.astype("string").str.strip().str.lower()
+    out = pd.Series(pd.NA, index=values.index, dtype="boolean")
+    out[low.isin(BOOL_TRUE).fillna(False).astype(bool)] = True
+    out[low.isin(BOOL_FALSE).fillna(False).astype(bool)] = False
+    return out
+
+
+def as_labels(values: pd.Series, kind: str) -> pd.Series:
+    """Categorical / boolean values as string labels ("yes"/"no" for booleans), NA kept."""
+    if kind == "boolean":
+        b = as_bool(values)
+        out = pd.Series(pd.NA, index=values.index, dtype="string")
+        out[b.fillna(False).astype(bool)] = "yes"
+        out[(~b).fillna(False).astype(bool)] = "no"
+        return out
+    out = values.astype("string").str.strip()
+    return out.mask(out == "")
+
+
+def resolve_category(positive: object, kind: str, labels: Iterable[str]) -> str | None:
+    """The label among ``labels`` (as :func:`as_labels` gives them) that ``positive`` names,
+    else None: for a boolean any yes/no word ("Yes", "TRUE", "1", "n"...) -> "yes" / "no";
+    for a category the label written the same after trimming, else the one label equal to it
+    ignoring case."""
+    found = [str(c) for c in labels]
+    text = str(positive).strip()
+    if kind == "boolean":
+        low = text.lower()
+        want = "yes" if low in BOOL_TRUE else "no" if low in BOOL_FALSE else None
+        return want if want in found else None
+    if text in found:
+        return text
+    same = [c for c in found if c.casefold() == text.casefold()]
+    return same[0] if len(same) == 1 else None
+
+
+def positive_category_of(hypothesis: object) -> str | None:
+    """The ``positive_category`` of one register / hypotheses row (a Series, dict or named
+    tuple); None when not given (blank or NA)."""
+    get = (hypothesis.get if hasattr(hypothesis, "get")
+           else lambda k, d=None: getattr(hypothesis, k, d))
+    value = get("positive_category", None)
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    text = str(value).strip()
+    return text or None

@@ -126,6 +126,11 @@ def step2_hypotheses(s: Session) -> dict[str, pd.DataFrame]:
     ranked = hypotheses.prioritise(costed, p.hypotheses,
                                    max_hypotheses=p.charter.scope.max_hypotheses)
     s.store.write("hypotheses", ranked, step=s.step)
+    # positive categories against the customer export: only a warning here (most measures
+    # arrive, and labels are standardised, in Step 3, which stops on a category not found)
+    s.warn([f"{m} in the customer export; checked again after Step 3 joins the sources"
+            for m in hypotheses.check_positive_categories(
+                register, s.store.read("scored_accounts"), strict=False)], "hypotheses")
     return {"register": register, "costed": costed, "shared": hypotheses.shared_sources(register),
             "ranked": ranked, "n_accounts": n_accounts}
 
@@ -162,6 +167,8 @@ def step3_collect(s: Session) -> dict[str, Any]:
             for r in joins.itertuples() if getattr(r, "unmatched_accounts", 0)], "joins")
     quality = reports["quality_report"]
     sent_back = quality[quality["send_back"].astype(bool)]
+    # every measure is now in the table: a positive_category matching no value stops here
+    hypotheses.check_positive_categories(reports["hypotheses"], table)
     s.warn([f"{r.id} ({r.variable}) sent back to Step 2: {r.reason}"
             for r in sent_back.itertuples()], "quality")
     return {"manifest": manifest, "table": table, "reports": reports, "sent_back": sent_back}

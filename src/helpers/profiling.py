@@ -27,6 +27,7 @@ from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
 from .errors import InputDataError
+from .labels import as_labels, positive_category_of, resolve_category
 from .parallel import ordered_map
 from .params import Analysis, Tree
 from .score import quantile_labels as group_labels  # A-D / D1-D10, defined once
@@ -34,8 +35,6 @@ from .score import quantile_labels as group_labels  # A-D / D1-D10, defined once
 QUARTILES = ("A", "B", "C", "D")
 MISSING_LABEL = "(missing)"
 OTHER_LABEL = "other"
-_BOOL_TRUE = {"true", "yes", "y", "1", "t"}
-_BOOL_FALSE = {"false", "no", "n", "0", "f"}
 
 
 # --------------------------------------------------------------------------- small utilities
@@ -156,35 +155,6 @@ def fmt_num(x: float, variable: str | None = None) -> str:
 def words(variable: str) -> str:
     """A column name as words: ``ad_budget_usd`` -> ``ad budget usd``."""
     return str(variable).replace("_", " ")
-
-
-def _as_bool(values: pd.Series) -> pd.Series:
-    """A boolean-ish column as a nullable boolean (True/False/1/0/yes/no); others -> NA."""
-    if pd.api.types.is_bool_dtype(values):
-        return values.astype("boolean")
-    if pd.api.types.is_numeric_dtype(values):
-        v = pd.to_numeric(values, errors="coerce")
-        out = pd.Series(pd.NA, index=values.index, dtype="boolean")
-        out[v == 1] = True
-        out[v == 0] = False
-        return out
-    low = values.astype("string").str.strip().str.lower()
-    out = pd.Series(pd.NA, index=values.index, dtype="boolean")
-    out[low.isin(_BOOL_TRUE).fillna(False).astype(bool)] = True
-    out[low.isin(_BOOL_FALSE).fillna(False).astype(bool)] = False
-    return out
-
-
-def as_labels(values: pd.Series, kind: str) -> pd.Series:
-    """Categorical / boolean values as string labels ("yes"/"no" for booleans), NA kept."""
-    if kind == "boolean":
-        b = _as_bool(values)
-        out = pd.Series(pd.NA, index=values.index, dtype="string")
-        out[b.fillna(False).astype(bool)] = "yes"
-        out[(~b).fillna(False).astype(bool)] = "no"
-        return out
-    out = values.astype("string").str.strip()
-    return out.mask(out == "")
 
 
 def merge_sparse(labels: pd.Series, min_size: int) -> tuple[pd.Series, list[str]]:
@@ -558,7 +528,10 @@ def test_variable(table: pd.DataFrame, variable: str, kind: str,
 
     ``kind`` is numeric | categorical | boolean (boolean = categorical with the category
     "yes" as the one the hypothesis names). ``category`` names the category the hypothesis is
-    about (else the category with the strongest category-vs-rest difference carries it).
+    about (the register's ``positive_category``, matched to the labels by
+    :func:`helpers.labels.resolve_category`: any yes/no word for a boolean, case-insensitive for
+    a category; one not among the values is untestable, never replaced by another); without
+    it the category with the strongest category-vs-rest difference carries the effect.
     Untestable cases return ``testable=False`` with the reason: missing column, all missing,
     fewer than ``min_accounts`` with data, constant column, a single category (after merging
     categories below ``params.tree.min_category_size`` into 'other', noted in ``note``), an
@@ -649,6 +622,14 @@ def test_variable(table: pd.DataFrame, variable: str, kind: str,
         return _row(variable, kind, reason=f"{why} ({', '.join(map(str, cats.index))})", **base)
     if kind == "boolean" and category is None:
         category = "yes"
+    if category is not None:
+        # the category the hypothesis names, matched to the labels (before merging rare ones)
+        found = sorted(map(str, pd.unique(v.astype(str))))
+        resolved = resolve_category(category, kind, found)
+        if resolved is None:
+            return _row(variable, kind, reason=f"category '{category}' is not among the values "
+                        f"({', '.join(found[:12])})", **base)
+        category = resolved
     if category is not None and str(category) not in set(cats.index):
         return _row(variable, kind, reason=f"category '{category}' has fewer than "
                     f"{params.tree.min_category_size} accounts (data too sparse)", **base)
@@ -726,14 +707,22 @@ test_variable.__test__ = False  # type: ignore[attr-defined]  # not a pytest tes
 def test_hypotheses(table: pd.DataFrame, hypotheses: pd.DataFrame,
                     params: Analysis | None = None, score_col: str = "score",
                     group_col: str = "quartile", seed: int = 0) -> pd.DataFrame:
-    """``test_variable`` for every selected hypothesis plus BH-adjusted p-values (one row each)."""
+    """``test_variable`` for every selected hypothesis plus BH-adjusted p-values (one row each).
+
+    A hypothesis's ``positive_category`` (categorical / boolean) is the category its direction
+    refers to: that category is tested against the rest and the sign is its own. One that is
+    not among the column's values raises InputDataError
+    (:func:`helpers.hypotheses.check_positive_categories`).
+    """
     params = params or Analysis()
     sel = _selected(hypotheses)
+    from .hypotheses import check_positive_categories
+
+    check_positive_categories(sel, table)  # a category not in the data: stop, never substitute
 
     def row(item: tuple[int, pd.Series]) -> dict:
         i, h = item
-        cat = h.get("category") if "category" in sel.columns else None
-        cat = None if cat is None or (isinstance(cat, float) and np.isnan(cat)) or cat == "" else cat
+        cat = positive_category_of(h)
         res = test_variable(table, str(h["variable"]), str(h["kind"]), params, category=cat,
                             score_col=score_col, group_col=group_col, seed=seed + i)
         return {"hypothesis_id": h.get("id", h["variable"]), **res}

@@ -15,7 +15,9 @@ The verdict rule (alpha = ``params.bh_alpha``, min_effect = ``params.min_effect`
 - **inconclusive** when not significant on a small base (power below ``min_power``: "data too
   sparse to rule out an effect").
 The effect is Cliff's delta (numeric: quartile A vs D; categorical / boolean: the score of the
-category that carries the effect vs the rest), so min_effect is on one scale for all kinds.
+hypothesis's ``positive_category`` vs the rest — "yes" for a boolean without one — else of the
+category that carries the effect), so min_effect is on one scale for all kinds; the sign, the
+evidence (tree side, regression coefficient) and ``category`` all refer to that category.
 ``direction`` is the observed sign for validated hypotheses, "" when rejected. Tree and
 regression results only add evidence (``in_tree``, ``in_regression``, collinearity notes);
 they never overturn the test.
@@ -46,24 +48,67 @@ VERDICT_COLUMNS = ["hypothesis_id", "variable", "kind", "statement", "expected_d
                    "reason", "n", "power", "test"]
 
 
-def _regression_parts(regression_result: Any) -> tuple[set[str], pd.DataFrame, dict[str, str]]:
-    """Kept variables, all recorded steps and a per-variable coefficient note."""
+def _coef_text(term: str, coef: float, p: float, variable: str, category: str,
+               terms: list[str], where: str) -> str:
+    """One coefficient as evidence; for a hypothesis about a category, the sign is that
+    category's (a reference-level category of a two-level variable gets the negated term,
+    else the others' terms are stated against it)."""
+    if category:
+        own = f"{words(variable)} = {category}"
+        if term == own:
+            return f"'{category}' vs rest {coef:+.3g} (p {p:.2g}){where}"
+        if own not in terms:
+            if len(terms) == 1:
+                other = term.split(" = ", 1)[-1]
+                return f"'{category}' vs '{other}' {-coef:+.3g} (p {p:.2g}){where}"
+            return f"{term} {coef:+.3g} vs '{category}' (p {p:.2g}){where}"
+    return f"{term} {coef:+.3g} (p {p:.2g}){where}"
+
+
+def _regression_parts(regression_result: Any) -> tuple[set[str], pd.DataFrame, list[Any]]:
+    """Kept variables, all recorded steps and the fits (pooled, then each sub-population)."""
     if regression_result is None:
-        return set(), pd.DataFrame(columns=["variable", "reason", "action"]), {}
+        return set(), pd.DataFrame(columns=["variable", "reason", "action"]), []
     fits = [regression_result]
     if hasattr(regression_result, "groups") and hasattr(regression_result, "pooled"):
         fits = [regression_result.pooled, *regression_result.groups.values()]
     kept: set[str] = set(regression_result.kept)
     steps = pd.concat([f.steps.assign(group=f.group or "pooled") for f in fits], ignore_index=True)
-    notes: dict[str, list[str]] = {}
+    return kept, steps, fits
+
+
+def _coef_note(fits: list[Any], variable: str, category: str) -> str:
+    """The variable's coefficients in the fits (at most 3), signs of ``category`` if named."""
+    notes: list[str] = []
     for f in fits:
         if f.coefs is None or f.coefs.empty:
             continue
-        for _, r in f.coefs[f.coefs["variable"] != ""].iterrows():
-            where = f" [{f.group}]" if f.group else ""
-            notes.setdefault(r["variable"], []).append(
-                f"{r['term']} {r['coef']:+.3g} (p {r['p']:.2g}){where}")
-    return kept, steps, {v: "; ".join(n[:3]) for v, n in notes.items()}
+        own = f.coefs[f.coefs["variable"] == variable]
+        terms = own["term"].astype(str).tolist()
+        where = f" [{f.group}]" if f.group else ""
+        notes += [_coef_text(str(r["term"]), float(r["coef"]), float(r["p"]), variable,
+                             category, terms, where) for _, r in own.iterrows()]
+    return "; ".join(notes[:3])
+
+
+def _tree_note(tree_result: Any, variable: str, category: str) -> str:
+    """The variable's first splits in words; for a hypothesis about a category, on which side
+    (better / worse mean score) that category falls."""
+    nd = tree_result.nodes.set_index("node_id")
+    parts = []
+    for node in nd.index[nd["split_variable"] == variable][:3]:
+        text = f"split {words(variable)} {nd.at[node, 'split_right']}"
+        split, left, right = tree_result.splits.get(node, (None, -1, -1))
+        if category and split is not None and split.kind != "numeric" \
+                and category in split.categories:
+            side = right if category in (split.right or ()) else left
+            other = left if side == right else right
+            better = nd.at[side, "mean_score"] >= nd.at[other, "mean_score"]
+            text += (f", '{category}' on the {'better' if better else 'worse'} side (mean "
+                     f"score {fmt_num(round(nd.at[side, 'mean_score']))} vs "
+                     f"{fmt_num(round(nd.at[other, 'mean_score']))})")
+        parts.append(text)
+    return "; ".join(parts)
 
 
 def verdicts(table: pd.DataFrame, hypotheses: pd.DataFrame, params: Analysis | None = None,
@@ -85,13 +130,7 @@ def verdicts(table: pd.DataFrame, hypotheses: pd.DataFrame, params: Analysis | N
         tests = test_hypotheses(table, hypotheses, params, score_col, group_col, seed)
     by_id = tests.set_index("hypothesis_id")
     tree_vars = set(tree_result.split_variables) if tree_result is not None else set()
-    kept, steps, coef_notes = _regression_parts(regression_result)
-    tree_notes: dict[str, str] = {}
-    if tree_result is not None:
-        nd = tree_result.nodes
-        for v in tree_vars:
-            r = nd[nd["split_variable"] == v]
-            tree_notes[v] = "; ".join(f"split {words(v)} {s}" for s in r["split_right"].head(3))
+    kept, steps, fits = _regression_parts(regression_result)
     rows = []
     for _, h in hypotheses.iterrows():
         hid, var = h["id"], str(h["variable"])
@@ -116,8 +155,9 @@ def verdicts(table: pd.DataFrame, hypotheses: pd.DataFrame, params: Analysis | N
             verdict, reason = "inconclusive", f"data too sparse / untestable: {t['reason']}"
         elif padj < params.bh_alpha:
             if expected in ("+", "-") and sign and sign != expected:
+                about = f" for '{t['category']}'" if t["category"] else ""
                 verdict, reason = "rejected", ("contradicts expected direction (significant "
-                                               f"effect {sign}, expected {expected})")
+                                               f"effect {sign}{about}, expected {expected})")
             elif abs(eff) < params.min_effect:
                 verdict, reason = "inconclusive", (f"effect too small to act on (|{eff:.3f}| < "
                                                    f"{params.min_effect})")
@@ -141,11 +181,14 @@ def verdicts(table: pd.DataFrame, hypotheses: pd.DataFrame, params: Analysis | N
             ev.append(f"Spearman rho {t['spearman_rho']:+.2f}")
         if pd.notna(t.get("cramers_v")):
             ev.append(f"Cramér's V {t['cramers_v']:.2f}")
+        # a hypothesis about a category: tree side and coefficient signs are that category's
+        cat = t["category"] if h["kind"] != "numeric" and isinstance(t["category"], str) else ""
         if tree_result is not None:
-            ev.append(f"tree: {tree_notes[var]}" if var in tree_vars else "tree: not used")
+            ev.append(f"tree: {_tree_note(tree_result, var, cat)}" if var in tree_vars
+                      else "tree: not used")
         if regression_result is not None:
             if var in kept:
-                ev.append(f"regression: kept ({coef_notes.get(var, '')})")
+                ev.append(f"regression: kept ({_coef_note(fits, var, cat)})")
             elif len(drop):
                 ev.append(f"regression: dropped ({drop['reason'].iloc[0]})")
             else:
@@ -304,6 +347,6 @@ def planted_example(n_accounts: int = 1500, seed: int = 7) -> tuple[pd.DataFrame
         ("H07", "hq_region", "categorical", "+", None, "Region matters"),
         ("H08", "founded_year", "numeric", "-", None, "Older companies make better customers"),
         ("H09", "glassdoor_rating", "numeric", "+", None, "Good employers make better customers"),
-    ], columns=["id", "variable", "kind", "direction", "category", "statement"])
+    ], columns=["id", "variable", "kind", "direction", "positive_category", "statement"])
     hyp["selected"] = True
     return t, hyp
