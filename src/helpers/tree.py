@@ -1,10 +1,11 @@
 """Step 4a: the segmentation tree ("tree cluster analysis" of the method).
 
-A ``DecisionTreeRegressor`` on the quality score, with ``max_depth`` and ``min_samples_leaf``
+A regression tree (CART, squared error) on the quality score, with ``max_depth`` and ``min_samples_leaf``
 from ``params.Tree``. Categories rarer than ``min_category_size`` are merged into 'other',
-missing categories become '(missing)', and the categories are ordered by their mean score in
-the training data (for a regression tree this ordering gives the best binary grouping), so a
-split reads "industry in {Retail, Software}". A forced root is a manual first split on the
+missing categories become '(missing)', and at every node the categories are ordered by their
+mean score among that node's accounts (for squared error this ordering contains the best binary
+grouping, Breiman's theorem), so each split is the node's best and reads "industry in {Retail,
+Software}". The tree is grown node by node (a depth-1 ``DecisionTreeRegressor`` per node). A forced root is a manual first split on the
 named variable (best threshold / best grouping), then one tree per branch.
 
 Rules are kept as words, not feature indices ("employees ≥ 500 and business model = B2B"), and
@@ -327,25 +328,34 @@ def _prepare_frame(frame: pd.DataFrame, variables: list[str], kinds: dict[str, s
     return pd.DataFrame(cols, index=frame.index), merged
 
 
-def _encode(prepared: pd.DataFrame, variables: list[str], kinds: dict[str, str], y: np.ndarray
-            ) -> tuple[pd.DataFrame, dict[str, list[str]]]:
-    """Numeric matrix for sklearn: numerics as is, categories as codes ordered by mean score."""
-    cols: dict[str, np.ndarray] = {}
-    info: dict[str, list[str]] = {}
+def _columns(prepared: pd.DataFrame, variables: list[str], kinds: dict[str, str]
+             ) -> dict[str, tuple[np.ndarray, np.ndarray | None]]:
+    """Every variable once as arrays: numerics as floats (labels None); categories as integer
+    codes with their labels (factorised once, sorted), re-ordered per node by :func:`_encode`."""
+    cols: dict[str, tuple[np.ndarray, np.ndarray | None]] = {}
     for v in variables:
         if kinds[v] == "numeric":
-            cols[v] = prepared[v].to_numpy(dtype=float)
-            continue
-        lab = prepared[v]
-        # labels factorised once (sorted, as a groupby on them would be); means by code
-        codes, uniques = pd.factorize(lab, sort=True)
-        means = pd.Series(y).groupby(codes).mean()
-        means.index = np.asarray(uniques, dtype=object)[means.index.to_numpy()]
-        order = list(means.sort_values(kind="stable").index.astype(str))
-        info[v] = order
-        rank = {c: float(i) for i, c in enumerate(order)}
-        cols[v] = np.array([rank[str(u)] for u in uniques], dtype=float)[codes]
-    return pd.DataFrame(cols, index=prepared.index), info
+            cols[v] = (prepared[v].to_numpy(dtype=float), None)
+        else:
+            codes, uniques = pd.factorize(prepared[v], sort=True)
+            cols[v] = (codes.astype(np.int64), np.asarray(uniques, dtype=object).astype(str))
+    return cols
+
+
+def _encode(codes: np.ndarray, labels: np.ndarray, y: np.ndarray
+            ) -> tuple[np.ndarray, list[str]]:
+    """A node's categories as numbers ordered by the node's own mean score (ties: label
+    order) and that order. For squared error, the best binary grouping of the categories is
+    a cut in this order (Breiman et al. 1984, CART 9.4), so a numeric split on the ranks finds
+    it; computed at every node, not once per tree."""
+    k = len(labels)
+    counts = np.bincount(codes, minlength=k)
+    sums = np.bincount(codes, weights=y, minlength=k)
+    present = np.flatnonzero(counts)
+    order = present[np.argsort(sums[present] / counts[present], kind="stable")]
+    rank = np.full(k, np.nan)
+    rank[order] = np.arange(len(order), dtype=float)
+    return rank[codes], [str(labels[i]) for i in order]
 
 
 def _varies(x: np.ndarray) -> bool:
@@ -354,43 +364,77 @@ def _varies(x: np.ndarray) -> bool:
     return bool(x.size > 1 and x.min() < x.max())
 
 
+def _best_split(cols: dict[str, tuple[np.ndarray, np.ndarray | None]], rows: np.ndarray,
+                y: np.ndarray, variables: list[str], params: Tree, seed: int
+                ) -> tuple[Split, np.ndarray] | None:
+    """The best split of one node (a depth-1 sklearn tree on the node's rows, categories
+    re-encoded by the node's mean scores) in words, with which of ``rows`` go right."""
+    X: dict[str, np.ndarray] = {}
+    orders: dict[str, list[str]] = {}
+    for v in variables:
+        values, labels = cols[v]
+        if labels is None:
+            X[v] = values[rows]
+        else:
+            X[v], orders[v] = _encode(values[rows], labels, y)
+    usable = [v for v in variables if _varies(X[v])]
+    if not usable:
+        return None
+    model = DecisionTreeRegressor(max_depth=1, min_samples_leaf=params.min_samples_leaf,
+                                  random_state=seed)
+    model.fit(np.column_stack([X[v] for v in usable]), y)
+    t = model.tree_
+    if t.node_count < 3:
+        return None
+    var = usable[int(t.feature[0])]
+    thr = float(t.threshold[0])
+    miss_right = not bool(t.missing_go_to_left[0])
+    if cols[var][1] is None:
+        x = X[var]
+        split = _numeric_split(var, x, y, params, thr=thr, missing_right=miss_right)
+        if split is None:
+            return None
+        go = x >= split.threshold
+        go[np.isnan(x)] = split.missing_right
+    else:
+        order = orders[var]
+        k = int(np.floor(thr)) + 1
+        split = Split(var, "categorical", right=frozenset(order[k:]), categories=tuple(order),
+                      missing_right=miss_right)
+        go = X[var] >= k
+    return split, go
+
+
 def _grow(prepared: pd.DataFrame, y: np.ndarray, variables: list[str], kinds: dict[str, str],
           params: Tree, depth: int, seed: int) -> list[tuple[int, Split, int, int]]:
-    """Fit sklearn on ``frame`` and return its splits in words as (node, split, left, right),
-    with node ids local to this subtree (0 = its root)."""
+    """Grow the tree node by node (greedy, as CART) and return its splits in words as
+    (node, split, left, right), parents before children, with node ids local to this subtree
+    (0 = its root). Each node's rows are those its parent's rule (as written, with the
+    readable threshold) sends there."""
     if depth < 1 or len(prepared) < 2 * params.min_samples_leaf:
         return []
-    X, info = _encode(prepared, variables, kinds, y)
-    usable = [v for v in variables if _varies(X[v].to_numpy())]
-    if not usable:
-        return []
-    X = X[usable]
-    model = DecisionTreeRegressor(max_depth=depth, min_samples_leaf=params.min_samples_leaf,
-                                  random_state=seed)
-    model.fit(X.to_numpy(), y)
-    t = model.tree_
-    path = model.decision_path(X.to_numpy()).tocsc()
-    out = []
-    for node in range(t.node_count):
-        left, right = int(t.children_left[node]), int(t.children_right[node])
-        if left == -1:
-            continue
-        var = usable[int(t.feature[node])]
-        rows = path[:, node].nonzero()[0]
-        thr = float(t.threshold[node])
-        miss_right = not bool(t.missing_go_to_left[node])
-        if kinds[var] == "numeric":
-            x = X[var].to_numpy()[rows]
-            split = _numeric_split(var, x, y[rows], params, thr=thr, missing_right=miss_right)
-            if split is None:
-                continue
-        else:
-            order = info[var]
-            k = int(np.floor(thr)) + 1
-            split = Split(var, "categorical", right=frozenset(order[k:]), categories=tuple(order),
-                          missing_right=miss_right)
-        out.append((node, split, left, right))
-    return out
+    cols = _columns(prepared, variables, kinds)
+    out: list[tuple[int, Split, int, int] | None] = []
+    next_id = [0]
+
+    def grow(rows: np.ndarray, d: int) -> int:
+        node = next_id[0]
+        next_id[0] += 1
+        if d < 1 or len(rows) < 2 * params.min_samples_leaf:
+            return node
+        found = _best_split(cols, rows, y[rows], variables, params, seed)
+        if found is None:
+            return node
+        split, go = found
+        slot = len(out)
+        out.append(None)                     # the parent is listed before its children
+        left = grow(rows[~go], d - 1)
+        right = grow(rows[go], d - 1)
+        out[slot] = (node, split, left, right)
+        return node
+
+    grow(np.arange(len(prepared)), depth)
+    return [o for o in out if o is not None]
 
 
 def fit_tree(table: pd.DataFrame, variables: Sequence[str],
