@@ -293,10 +293,41 @@ def _agenda(ctx: Context) -> R.Section:
     return s.add(R.bullets(items))
 
 
+def _null_result(findings: Any) -> Mapping[str, Any] | None:
+    """findings.json's ``null_result`` (no scheme beats random), when present."""
+    if isinstance(findings, Mapping) and isinstance(findings.get("null_result"), Mapping):
+        return findings["null_result"]
+    return None
+
+
+def _null_section(s: R.Section, null: Mapping[str, Any]) -> None:
+    """No scheme beats random: say so, list the hypotheses tried with their power, and what
+    to collect next."""
+    s.add(R.lead(str(null.get("sentence", ""))))
+    tried = pd.DataFrame(null.get("hypotheses") or [])
+    if len(tried):
+        cols = [c for c in ("hypothesis_id", "statement", "verdict", "n", "power",
+                            "accounts_needed", "next") if c in tried.columns]
+        s.add(R.h3("Hypotheses tried and the power each had"),
+              R.table(tried[cols], formats={
+                  "power": lambda x: R.fmt_pct(_num(x)) if np.isfinite(_num(x)) else "–",
+                  "accounts_needed": lambda x: (R.fmt_num(int(_num(x)))
+                                                if np.isfinite(_num(x)) else "–"),
+                  "n": lambda x: R.fmt_num(int(_num(x))) if np.isfinite(_num(x)) else "–"},
+                  caption=f"Power: the chance the test had to detect an effect of |Cliff's "
+                          f"delta| {null.get('min_effect', '')} or more; accounts needed: for "
+                          f"{R.fmt_pct(_num(null.get('min_power', float('nan'))))} power."))
+    if null.get("next_steps"):
+        s.add(R.h3("What to collect next"), R.bullets(_strings(null["next_steps"])))
+
+
 def _executive(ctx: Context, findings: Any) -> R.Section:
     s = R.Section("executive-summary", "Executive summary")
     h = headline(ctx)
-    if not h:
+    null = _null_result(findings)
+    if null is not None:
+        _null_section(s, null)
+    elif not h:
         _na(s, "Recommended segments")
     else:
         names = ", ".join(f"“{n}”" for n in h["names"])
@@ -812,7 +843,7 @@ def _method_models(ctx: Context) -> R.Section:
     else:
         colours = {}
         _na(s, "Gains chart")
-    if summ is not None and "accuracy_ratio" in summ.columns:
+    if summ is not None and "accuracy_ratio" in summ.columns and len(summ):
         cap = [c for c in summ.columns if re.fullmatch(r"capture_\d+", c)]
         cols = ["scheme", "sample", "accuracy_ratio", *cap]
         fm = {c: R.fmt_pct for c in cap} | {"accuracy_ratio": lambda x: f"{_num(x):.2f}"}
@@ -1002,8 +1033,12 @@ def _prospect_counts(ctx: Context) -> pd.DataFrame | None:
     return out.reset_index(drop=True)
 
 
-def _next_steps(ctx: Context) -> R.Section:
+def _next_steps(ctx: Context, findings: Any = None) -> R.Section:
     s = R.Section("next-steps", "Next steps")
+    null = _null_result(findings)
+    if null is not None and null.get("next_steps"):
+        s.add(R.h3("0. No segment beats random yet: collect what the tests lacked"),
+              R.bullets(_strings(null["next_steps"])))
     h = headline(ctx)
     names = ", ".join(f"“{n}”" for n in h["names"]) if h else "the recommended segments"
     ch = _doc(ctx.store, "charter") or {}
@@ -1093,7 +1128,7 @@ def build_sections(store: RunStore, params: Params,
         _chart_b(ctx), _tradeoff(ctx), _since_previous(ctx), _method_score(ctx), _method_best_worst(ctx),
         _method_reconciliation(ctx), _method_hypotheses(ctx), _method_data_gaps(ctx),
         _method_models(ctx), _method_robustness(ctx, findings), _customer_success(ctx),
-        _next_steps(ctx), _appendix(ctx, appendix_links),
+        _next_steps(ctx, findings), _appendix(ctx, appendix_links),
     ]
 
 

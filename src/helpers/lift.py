@@ -377,13 +377,20 @@ def group_mean_scheme(name: str, columns: Sequence[str], target: str = "score") 
 def model_scheme(name: str, fit_model: Callable[[pd.DataFrame], object],
                  description: str = "") -> Scheme:
     """Wrap any ``fit_model(train) -> obj`` whose ``obj.predict(frame)`` scores a frame
-    (e.g. helpers.tree.fit_tree, a regression fit)."""
+    (e.g. helpers.tree.fit_tree, a regression fit). A training set too small for the model
+    (AnalysisError, e.g. a small fold) gives every account the same score — the scheme then
+    ranks at random there — and the reason is kept in ``scheme.meta['not_fitted']``."""
+    meta: dict = {}
 
     def fit(train: pd.DataFrame) -> Scorer:
-        model = fit_model(train)
+        try:
+            model = fit_model(train)
+        except AnalysisError as exc:
+            meta.setdefault("not_fitted", []).append(str(exc))
+            return lambda df: pd.Series(0.0, index=df.index)
         return lambda df: model.predict(df)  # type: ignore[attr-defined]
 
-    return Scheme(name, fit, description)
+    return Scheme(name, fit, description, meta)
 
 
 def _run_scorer(scheme: Scheme, scorer: Scorer, frame: pd.DataFrame) -> np.ndarray:
@@ -515,8 +522,6 @@ def evaluate_schemes(table: pd.DataFrame, schemes: Sequence[Scheme], top_share: 
     ``table`` row order), so a caller can reuse the fits (e.g. a decile table) without
     refitting every scheme on every account.
     """
-    if not schemes:
-        raise AnalysisError("no schemes to evaluate")
     names = [s.name for s in schemes]
     if len(set(names)) != len(names):
         raise AnalysisError(f"scheme names must be unique: {names}")
@@ -556,7 +561,7 @@ def evaluate_schemes(table: pd.DataFrame, schemes: Sequence[Scheme], top_share: 
                 row[f"{m}_ci_low"] = row[f"{m}_ci_high"] = np.nan
             rows.append(row)
             boot_sets.append(preps)
-    if bootstrap:  # resample b is the same for every scheme and sample (paired): drawn once
+    if bootstrap and rows:  # resample b is the same for every scheme and sample (paired)
         boot = np.empty((len(rows), bootstrap, len(mnames)))
         # each ranking's tie blocks coded once; a draw is then one bincount per ranking (or
         # per pack of few-block rankings): the same resample counts as weights, without
@@ -586,7 +591,9 @@ def evaluate_schemes(table: pd.DataFrame, schemes: Sequence[Scheme], top_share: 
     ref = ref.assign(sample="reference", y_min=ref["y"], y_max=ref["y"])
     lift_long = pd.concat([*curves, ref[["scheme", "sample", "x", "y", "y_min", "y_max"]]],
                           ignore_index=True)
-    summary = pd.DataFrame(rows)
+    summary = pd.DataFrame(rows, columns=[
+        "scheme", "sample", "n_accounts", "n_top", "pi",
+        *(f"{m}{suffix}" for m in mnames for suffix in ("", "_sd", "_ci_low", "_ci_high"))])
     return lift_long, summary
 
 
@@ -622,8 +629,12 @@ def compare_schemes(score_a, score_b, is_top, bootstrap: int = 200, seed: int = 
 
 # --------------------------------------------------------------------------- chart
 def gains_finding(lift_long: pd.DataFrame) -> str:
-    """One sentence naming the best scheme (largest area, out-of-sample when available)."""
-    data = lift_long[lift_long["sample"] != "reference"]
+    """One sentence naming the best scheme (largest area, out-of-sample when available), or
+    saying that there is none to compare."""
+    data = lift_long[lift_long["sample"] != "reference"] if "sample" in lift_long.columns \
+        else lift_long.iloc[0:0]
+    if data.empty:
+        return "No scheme to compare: nothing was validated, so none beats random selection"
     sample = "out_of_sample" if (data["sample"] == "out_of_sample").any() else "in_sample"
     d = data[data["sample"] == sample]
     areas = {name: _area(grp["x"].to_numpy(), grp["y"].to_numpy())
@@ -647,6 +658,8 @@ def plot_gains(lift_long: pd.DataFrame, ax=None, samples: Sequence[str] = SAMPLE
 
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 5))
+    if "sample" not in lift_long.columns:  # no table at all: the reference lines only
+        lift_long = pd.DataFrame(columns=["scheme", "sample", "x", "y", "y_min", "y_max"])
     data = lift_long[lift_long["sample"].isin(samples)]
     palette = dict(zip(sorted(data["scheme"].unique()),
                        sns.color_palette("colorblind", data["scheme"].nunique()), strict=True))
@@ -669,6 +682,8 @@ def plot_gains(lift_long: pd.DataFrame, ax=None, samples: Sequence[str] = SAMPLE
     ax.yaxis.set_major_formatter(lambda v, _p: f"{v:.0%}")
     ax.set_xlabel("Share of accounts, best first by the scheme")
     ax.set_ylabel("Share of top accounts captured")
+    if ref.empty:  # no reference rows (no lift table): the diagonal still shows "random"
+        ax.plot([0, 1], [0, 1], ":", color="grey", label="Baseline (random)")
     ax.set_title(title or gains_finding(lift_long))
     ax.legend(loc="lower right", fontsize="small")
     return ax

@@ -322,10 +322,17 @@ def step4_regression(s: Session, ctx: Step4Context) -> dict[str, Any]:
     split = None
     by = a.regression.split_by
     if by and by in ctx.table.columns and by in ctx.seg_vars:
-        split_tree = _tree(s, ctx, by)
-        split = regression.split_regressions(
-            ctx.table, ctx.seg_vars, ctx.kinds, by=by, params=a.regression,
-            group_thresholds=regression.tree_thresholds(split_tree), min_accounts=a.min_accounts)
+        from .errors import AnalysisError
+
+        try:  # a small base may not support one regression per sub-population: pooled only
+            split_tree = _tree(s, ctx, by)
+            split = regression.split_regressions(
+                ctx.table, ctx.seg_vars, ctx.kinds, by=by, params=a.regression,
+                group_thresholds=regression.tree_thresholds(split_tree),
+                min_accounts=a.min_accounts)
+        except AnalysisError as exc:
+            s.warn([f"no regression per {by}: {exc}; the pooled regression stands alone"],
+                   "regression")
     s.store.write("regression_steps", A.regression_steps(reg, split), step=s.step)
     s.store.write("regression_coefs", A.regression_coefs(reg, split), step=s.step)
     s.store.write("regression_comparison",
@@ -357,9 +364,15 @@ def step4_schemes(s: Session, ctx: Step4Context, verdict_table: pd.DataFrame,
                             observable=ctx.observable)
     schemes = A.candidate_schemes(verdict_table, ctx.tested, p, core, ctx.seg_vars)
     if not schemes:
+        # a legitimate result: nothing to compare with random. The tables are written (the
+        # random and perfect curves only, no scheme rows) so the report can say so plainly
         s.warn(["no validated observable variable: no segmentation scheme to compare"], "lift")
-        return {"core": core, "schemes": [], "lift": pd.DataFrame(),
-                "summary": pd.DataFrame()}
+        lift_long, summary = lift.evaluate_schemes(ctx.table[["account_id", "score"]], [],
+                                                   top_share=a.top_share, seed=p.seed)
+        s.store.write("lift", lift_long, step=s.step)
+        s.store.write("scheme_summary", summary, step=s.step)
+        s.store.write("decile_lift", A.decile_lift(ctx.table, [], a.top_share), step=s.step)
+        return {"core": core, "schemes": [], "lift": lift_long, "summary": summary}
     # the schemes read only the id, the score and the segmentation variables: the folds copy
     # those columns, not the whole analysis table (5 folds x 3 repeats x every scheme)
     # (and the quartile, so that a fold's tree need not re-rank its accounts for share_A)
@@ -482,7 +495,7 @@ def step4_findings(s: Session, seg: dict[str, Any], schemes: dict[str, Any],
     summary = schemes["summary"] if len(schemes["summary"]) else pd.DataFrame(
         columns=["scheme", "sample", "accuracy_ratio"])
     found = A.findings(seg["segments"], seg["priorities"], summary, verdict_table,
-                       robust["sentences"], split)
+                       robust["sentences"], split, params=s.params)
     found["core_variables"] = schemes["core"]
     s.store.write_json("findings", found, step=s.step)
     return found
