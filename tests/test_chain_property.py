@@ -37,6 +37,7 @@ CATALOGUED = [
     r"without an exchange rate", r"unknown status labels", r"header is not on the first row",
     r"every account is excluded by the rules", r"only \d+ account\(s\) are kept",
     r"in scientific notation", r"duplicate column names",
+    r"positive_category value\(s\) match no value in the data",
 ]
 SETTINGS = settings(max_examples=12, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.too_slow,
