@@ -142,12 +142,13 @@ def test_only_noise_hypotheses_the_chain_completes_and_the_report_says_so(tmp_pa
 
 @pytest.mark.e2e
 def test_a_tiny_base_with_a_lowered_leaf_size_completes(tmp_path):
-    """About 40 kept accounts and min_samples_leaf 5 (the hint the tool gives): the split
-    regression has too few accounts per group and the folds are too small for the models;
-    the chain goes on (pooled regression, random-ranking folds) instead of stopping."""
+    """About 40 kept accounts, the full analysis (not the lightweight path a base this small
+    gets by default) and min_samples_leaf 5 (the hint the tool gives): the split regression
+    has too few accounts per group and the folds are too small for the models; the chain goes
+    on (pooled regression, random-ranking folds) instead of stopping."""
     root = scratch_project(tmp_path / "project", demo=50)
     (root / "params/small.yaml").write_text(
-        "extends: demo.yaml\nanalysis: {tree: {min_samples_leaf: 5}}\n")
+        "extends: demo.yaml\nanalysis: {mode: full, tree: {min_samples_leaf: 5}}\n")
     with use_project(root):
         from helpers import pipeline
 
