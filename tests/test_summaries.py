@@ -104,6 +104,11 @@ def test_dataset_inputs_directory_and_glob_equal_the_file(tmp_path):
     for path in (ds, ds / "year=*" / "*.parquet"):
         got = usage_summary(Source(path=str(path)), AS_OF, 12)
         pd.testing.assert_frame_equal(got, csv, check_exact=False, rtol=1e-12)
+    # a typed month (a date column, as in a lake) is cast, not parsed as text: same summary
+    typed = pd.read_parquet(ds).assign(month=lambda d: pd.to_datetime(d["month"]).dt.date)
+    typed.to_parquet(tmp_path / "typed.parquet", index=False)
+    got = usage_summary(str(tmp_path / "typed.parquet"), AS_OF, 12)
+    pd.testing.assert_frame_equal(got, csv, check_exact=False, rtol=1e-12)
     empty = tmp_path / "empty"
     empty.mkdir()
     with pytest.raises(InputDataError, match="no Parquet files in the dataset"):

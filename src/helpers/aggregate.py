@@ -411,14 +411,34 @@ def duckdb_connect(data: str | Path | pd.DataFrame, text_columns: Sequence[str],
     return con, str(path)
 
 
-def duckdb_columns(con, label: str) -> list[str]:
-    """The columns of the ``src`` view (InputDataError when it cannot be read)."""
+def duckdb_types(con, label: str) -> dict[str, str]:
+    """Column -> type of the ``src`` view (InputDataError when it cannot be read)."""
     import duckdb
 
     try:
-        return [r[0] for r in con.execute("DESCRIBE src").fetchall()]
+        return {r[0]: str(r[1]) for r in con.execute("DESCRIBE src").fetchall()}
     except duckdb.Error as exc:
         raise InputDataError(f"cannot read the table: {exc}", file=label) from None
+
+
+def duckdb_columns(con, label: str) -> list[str]:
+    """The columns of the ``src`` view."""
+    return list(duckdb_types(con, label))
+
+
+def _is_date_type(types: Mapping[str, str], quoted: str, dialect: str) -> bool:
+    """The quoted source column is a DATE / TIMESTAMP already."""
+    from sqlglot import exp, parse_one
+
+    name = parse_one(quoted, read=dialect).find(exp.Identifier).name
+    return str(types.get(name, "")).upper().split("(")[0].startswith(("DATE", "TIMESTAMP"))
+
+
+def _typed_month(rows_sql: str, dialect: str) -> str:
+    """The usage typing with a plain CAST of a month column that is a date or timestamp."""
+    head, _, rest = rows_sql.partition("CAST(COALESCE(")
+    _, _, tail = rest.partition(" AS DATE) AS month_date,")
+    return head + "CAST({month} AS DATE) AS month_date," + tail
 
 
 def run_duckdb(kind: Kind, data: str | Path | pd.DataFrame, window: Window, *,
@@ -431,10 +451,13 @@ def run_duckdb(kind: Kind, data: str | Path | pd.DataFrame, window: Window, *,
         text.append(mapping.get("month", "month"))
     con, label = duckdb_connect(data, text, config)
     try:
-        cols, warnings = _typed_columns(duckdb_columns(con, label), kind, mapping, label,
-                                        "duckdb")
+        types = duckdb_types(con, label)
+        cols, warnings = _typed_columns(list(types), kind, mapping, label, "duckdb")
+        rows = _ENGINE_ROWS["duckdb", kind]
+        if kind == "usage" and _is_date_type(types, cols["month"], "duckdb"):
+            rows = _typed_month(rows, "duckdb")  # a typed dataset: no text parsing per row
         name = "ticket_rows" if kind == "tickets" else "usage_rows"
-        con.execute(f"CREATE VIEW {name} AS " + _ENGINE_ROWS["duckdb", kind].format(**cols))
+        con.execute(f"CREATE VIEW {name} AS " + rows.format(**cols))
         frame = con.execute(shared_sql(kind, window, "duckdb")).df()
     finally:
         con.close()
@@ -478,10 +501,14 @@ def run_spark(spark, kind: Kind, path: str | Path, window: Window, *,
     """The ticket or usage summary computed by Spark (the same shared SQL, Spark dialect)."""
     frame = spark_read(spark, path)
     label = str(path)
-    cols, warnings = _typed_columns(frame.columns, kind, mapping, label, "spark")
+    types = {f.name: f.dataType.simpleString() for f in frame.schema.fields}
+    cols, warnings = _typed_columns(list(types), kind, mapping, label, "spark")
     frame.createOrReplaceTempView("src")
+    rows = _ENGINE_ROWS["spark", kind]
+    if kind == "usage" and _is_date_type(types, cols["month"], "spark"):
+        rows = _typed_month(rows, "spark")
     name = "ticket_rows" if kind == "tickets" else "usage_rows"
-    spark.sql(_ENGINE_ROWS["spark", kind].format(**cols)).createOrReplaceTempView(name)
+    spark.sql(rows.format(**cols)).createOrReplaceTempView(name)
     result = spark.sql(shared_sql(kind, window, "spark")).toArrow().to_pandas()
     return ticket_result(result, warnings) if kind == "tickets" else usage_result(result)
 
