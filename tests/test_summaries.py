@@ -167,3 +167,17 @@ def test_demo_run_fed_by_summaries_equals_the_run_fed_by_rows(tmp_path):
     html = Path(summ["report"]["html"]).read_text(encoding="utf-8")
     assert "Where the ticket and usage figures come from" in html
     assert "per-account summary file data/raw/summaries/usage.csv" in html
+
+
+def test_a_dataset_input_gets_a_manifest_row_and_a_fingerprint(tmp_path):
+    from helpers.collection import data_manifest
+
+    ds = _dataset(tmp_path)
+    man = data_manifest([str(ds), str(ds / "year=*" / "*.parquet")])
+    n = len(pd.read_csv(DEMO / "product_usage_monthly.csv"))
+    assert man["rows"].tolist() == [n, n]
+    assert man["sha256"].str.startswith("files:").all()
+    before = man["sha256"].iloc[0]
+    extra = pd.read_parquet(ds).head(1).drop(columns="year")
+    extra.to_parquet(ds / "year=2026" / "late.parquet", index=False)
+    assert data_manifest([str(ds)])["sha256"].iloc[0] != before  # a new file is a change

@@ -274,6 +274,26 @@ def dataset_files(path: str | Path) -> list[Path]:
     return sorted(files)
 
 
+def dataset_fingerprint(path: str | Path) -> dict[str, Any]:
+    """``size_bytes``, ``rows`` (from the Parquet footers) and ``sha256`` of a dataset input:
+    the SHA-256 of its file list (names relative to the dataset and sizes), since a dataset of
+    billions of rows is too large to hash whole at every run."""
+    import hashlib
+
+    import pyarrow.parquet as pq
+
+    files = dataset_files(path)
+    base = Path(str(path).split("*")[0])
+    digest = hashlib.sha256()
+    rows = 0
+    for f in files:
+        rel = f.relative_to(base) if f.is_relative_to(base) else f
+        digest.update(f"{rel.as_posix()}\t{f.stat().st_size}\n".encode())
+        rows += pq.ParquetFile(f).metadata.num_rows
+    return {"size_bytes": sum(f.stat().st_size for f in files), "rows": rows,
+            "sha256": "files:" + digest.hexdigest()}
+
+
 def parquet_glob(path: str | Path) -> str:
     """The glob DuckDB / Spark read for a dataset input."""
     p = str(path)

@@ -960,6 +960,11 @@ def data_manifest(paths) -> pd.DataFrame:
         if raw is None:
             continue
         p = resolve(raw)
+        from .aggregate import dataset_fingerprint, is_dataset
+
+        if is_dataset(p):  # a Parquet dataset (directory or glob) of row-level data
+            rows.append({"file": str(raw), **dataset_fingerprint(p)})
+            continue
         if not p.is_file():
             raise InputDataError("file listed for the data manifest does not exist", file=str(p))
         rows.append({"file": str(raw), "size_bytes": int(p.stat().st_size),
