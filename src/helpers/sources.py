@@ -1,9 +1,12 @@
 """Row-level internal sources (support tickets, monthly product usage) aggregated per account.
 
-The aggregation is plain SQL run by DuckDB straight over the CSV / Parquet file (or over a
-DataFrame), so tens of millions of ticket rows never pass through pandas, and the same SQL
-runs unchanged in a warehouse (replace the ``src`` view by the table). Method: Step 1 cost
-to serve (tickets) and Step 3 behavioural hypotheses (usage).
+The aggregation is defined once in :mod:`helpers.aggregate` (plain SQL over typed rows,
+written per engine by SQLGlot); here DuckDB runs it straight over the CSV / Parquet file, a
+hive-partitioned Parquet dataset (directory or glob, out of core) or a DataFrame, so tens of
+millions of ticket rows never pass through pandas. A warehouse or Spark runs the same
+definition (``workbook sql``, ``workbook aggregate``; docs/warehouse.md) and the run reads the
+per-account result (:func:`read_summary`). Method: Step 1 cost to serve (tickets) and Step 3
+behavioural hypotheses (usage).
 
 Windows are on calendar days: a ticket counts when ``date(created_at)`` is in
 ``(as_of - window_days, as_of]``, i.e. the as_of day is included in full. Usage counts the
