@@ -13,7 +13,7 @@ from .paths import project_root, resolve
 from .store import sha256_file
 
 PACKAGES = ("pandas", "numpy", "scipy", "statsmodels", "scikit-learn", "seaborn", "matplotlib",
-            "duckdb", "pyarrow", "papermill", "nbconvert", "ipywidgets", "pydantic",
+            "duckdb", "sqlglot", "pyarrow", "papermill", "nbconvert", "ipywidgets", "pydantic",
             "segmentation-workbook")
 
 
