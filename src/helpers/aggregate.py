@@ -110,35 +110,38 @@ FROM {table}""",
 }
 
 # the engines' typed rows over a view `src` of the file(s): text columns parsed, bad dates kept
-# as NULL and counted
-_ENGINE_ROWS = {
-    ("duckdb", "tickets"): """SELECT CAST({account_id} AS VARCHAR) AS account_id,
+# as NULL and counted; <TEXT> and <PARSE_MONTH> are the engine's text type and month parser
+_ENGINE_ROWS_TEMPLATE = {
+    "tickets": """SELECT CAST({account_id} AS <TEXT>) AS account_id,
        TRY_CAST({created_at} AS TIMESTAMP) AS created_at,
        TRY_CAST({minutes_spent} AS DOUBLE) AS minutes_spent,
        CASE WHEN {created_at} IS NOT NULL AND TRY_CAST({created_at} AS TIMESTAMP) IS NULL
             THEN 1 ELSE 0 END AS created_unreadable
 FROM src""",
-    ("duckdb", "usage"): """SELECT CAST({account_id} AS VARCHAR) AS account_id,
-       CAST(COALESCE(TRY_STRPTIME(CAST({month} AS VARCHAR), '%Y-%m'),
-                     TRY_CAST(CAST({month} AS VARCHAR) AS TIMESTAMP)) AS DATE) AS month_date,
-       TRY_CAST({active_users} AS DOUBLE) AS active_users,
-       TRY_CAST({sessions} AS DOUBLE) AS sessions,
-       TRY_CAST({feature_adoption} AS DOUBLE) AS feature_adoption
-FROM src""",
-    ("spark", "tickets"): """SELECT CAST({account_id} AS STRING) AS account_id,
-       TRY_CAST({created_at} AS TIMESTAMP) AS created_at,
-       TRY_CAST({minutes_spent} AS DOUBLE) AS minutes_spent,
-       CASE WHEN {created_at} IS NOT NULL AND TRY_CAST({created_at} AS TIMESTAMP) IS NULL
-            THEN 1 ELSE 0 END AS created_unreadable
-FROM src""",
-    ("spark", "usage"): """SELECT CAST({account_id} AS STRING) AS account_id,
-       CAST(COALESCE(try_to_timestamp(CAST({month} AS STRING), 'yyyy-MM'),
-                     TRY_CAST(CAST({month} AS STRING) AS TIMESTAMP)) AS DATE) AS month_date,
+    "usage": """SELECT CAST({account_id} AS <TEXT>) AS account_id,
+       CAST(COALESCE(<PARSE_MONTH>,
+                     TRY_CAST(CAST({month} AS <TEXT>) AS TIMESTAMP)) AS DATE) AS month_date,
        TRY_CAST({active_users} AS DOUBLE) AS active_users,
        TRY_CAST({sessions} AS DOUBLE) AS sessions,
        TRY_CAST({feature_adoption} AS DOUBLE) AS feature_adoption
 FROM src""",
 }
+_ENGINE_DIALECT = {
+    "duckdb": {"<TEXT>": "VARCHAR",
+               "<PARSE_MONTH>": "TRY_STRPTIME(CAST({month} AS VARCHAR), '%Y-%m')"},
+    "spark": {"<TEXT>": "STRING",
+              "<PARSE_MONTH>": "try_to_timestamp(CAST({month} AS STRING), 'yyyy-MM')"},
+}
+
+
+def _engine_rows(engine: str, kind: str) -> str:
+    sql = _ENGINE_ROWS_TEMPLATE[kind]
+    for marker, word in _ENGINE_DIALECT[engine].items():
+        sql = sql.replace(marker, word)
+    return sql
+
+
+_ENGINE_ROWS = {(e, k): _engine_rows(e, k) for e in _ENGINE_DIALECT for k in _ENGINE_ROWS_TEMPLATE}
 
 
 @dataclass(frozen=True)
