@@ -66,3 +66,14 @@ def use_project(root: Path) -> Iterator[Path]:
     finally:
         mp.undo()
         paths.project_root.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One local Spark (2 cores, UI off, 2 shuffle partitions) for the whole test session."""
+    from helpers.aggregate import spark_session
+
+    session = spark_session("local[2]", app="workbook-tests")
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()

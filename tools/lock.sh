@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerate requirements.lock from pyproject.toml (dependencies + the dev extra), every
+# Regenerate requirements.lock from pyproject.toml (dependencies + the dev and spark extras), every
 # package pinned with its PyPI hashes, then environment.yml from it (tools/sync_env.py).
 #
 #   make lock            # after adding or changing a dependency in pyproject.toml
@@ -25,7 +25,7 @@ grep -oE '^[A-Za-z0-9_.-]+==[^ \\;#]+' requirements.lock > "$PINS" || true
 cp requirements.lock requirements.lock.new
 compile() {  # from uv's default index (PyPI; uv does not read pip.conf)
   # shellcheck disable=SC2086  # UPGRADE holds several words on purpose
-  "$UV" pip compile pyproject.toml --extra dev --generate-hashes --python-version "$PYVER" \
+  "$UV" pip compile pyproject.toml --extra dev --extra spark --generate-hashes --python-version "$PYVER" \
     --python-platform x86_64-unknown-linux-gnu \
     --no-header --annotation-style split --quiet ${UPGRADE:-} -o requirements.lock.new "$@"
 }

@@ -8,6 +8,9 @@
     workbook kernel                              # register the workbook's Jupyter kernel
     workbook demo --out data/raw/demo            # regenerate the demo data room
     workbook calibrate [--rooms 200] [--sizes 300,1500,5000]   # the calibration study
+    workbook sql --params params/demo.yaml --dialect bigquery   # the aggregation for a warehouse
+    workbook aggregate --params params/demo.yaml --kind usage --engine spark \
+        --input data/usage_dataset --out usage_summary.parquet  # per-account summary file
     workbook --version
 
 -q shows only warnings and errors; -v adds debug detail. Messages go through `logging`
@@ -160,6 +163,61 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     return run_cli(args)
 
 
+def _mapping_args(pairs: list[str] | None) -> dict[str, str]:
+    out = {}
+    for pair in pairs or []:
+        canonical, sep, column = pair.partition("=")
+        if not sep:
+            raise SystemExit(f"--map expects canonical=column, got '{pair}'")
+        out[canonical.strip()] = column.strip()
+    return out
+
+
+def _cmd_sql(args: argparse.Namespace) -> int:
+    from . import aggregate as A
+    from .params import load
+
+    p = load(args.params)
+    window = A.Window(p.as_of, p.collection.ticket_window_days, p.collection.usage_window_months)
+    mappings = {kind: dict(src.mapping) for kind, src in (("tickets", p.inputs.tickets),
+                                                          ("usage", p.inputs.usage)) if src}
+    queries = A.warehouse_sql(window, args.dialect, mappings=mappings,
+                              tables={"tickets": args.tickets_table, "usage": args.usage_table})
+    print(A.render_queries(queries, args.dialect, args.params))
+    return 0
+
+
+def _cmd_aggregate(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from . import aggregate as A
+    from .errors import ParameterError
+    from .sources import duckdb_config
+
+    p = None
+    if args.params:
+        from .params import load
+
+        p = load(args.params)
+    src = getattr(p.inputs, args.kind) if p is not None else None
+    path = args.input or (src.path if src is not None else None)
+    as_of = dt.date.fromisoformat(args.as_of) if args.as_of else (p.as_of if p else None)
+    if path is None or as_of is None:
+        raise ParameterError("aggregate needs --input and --as-of (or --params with "
+                             f"inputs.{args.kind} and as_of)")
+    days = args.window_days or (p.collection.ticket_window_days if p else 365)
+    months = args.window_months or (p.collection.usage_window_months if p else 12)
+    mapping = {**(dict(src.mapping) if src is not None else {}), **_mapping_args(args.map)}
+    summary = A.aggregate(args.kind, path, A.Window(as_of, days, months), engine=args.engine,
+                          mapping=mapping, config=duckdb_config(p.aggregation if p else None),
+                          master=args.master)
+    for warning in summary.attrs.get("warnings", []):
+        log.warning(warning)
+    A.write_summary(summary, args.out)
+    print(f"{len(summary):,} account(s) -> {args.out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="workbook", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -224,6 +282,32 @@ def build_parser() -> argparse.ArgumentParser:
                                "data rooms with known truths (recall, wrong signs, nulls)")
     add_arguments(calibrate)
     calibrate.set_defaults(func=_cmd_calibrate)
+
+    sql = sub.add_parser("sql", help="print the ticket and usage aggregation as SQL for a "
+                         "warehouse dialect (the parameters' as_of, windows and column mapping)")
+    sql.add_argument("--params", required=True)
+    from .aggregate import DIALECTS
+
+    sql.add_argument("--dialect", choices=DIALECTS, required=True)
+    sql.add_argument("--tickets-table", default="tickets", help="table of ticket rows")
+    sql.add_argument("--usage-table", default="usage", help="table of monthly usage rows")
+    sql.set_defaults(func=_cmd_sql)
+
+    agg = sub.add_parser("aggregate", help="aggregate a row-level ticket or usage file / Parquet "
+                         "dataset into a per-account summary (Parquet) on DuckDB or Spark")
+    agg.add_argument("--kind", choices=["tickets", "usage"], required=True)
+    agg.add_argument("--engine", choices=["duckdb", "spark"], default="duckdb")
+    agg.add_argument("--input", default=None, help="file, directory or glob (default: the "
+                     "parameters' inputs.<kind>.path)")
+    agg.add_argument("--out", required=True, help="summary file to write (.parquet or .csv)")
+    agg.add_argument("--params", default=None, help="take as_of, windows, mapping from here")
+    agg.add_argument("--as-of", default=None, help="YYYY-MM-DD (default: the parameters')")
+    agg.add_argument("--window-days", type=int, default=None)
+    agg.add_argument("--window-months", type=int, default=None)
+    agg.add_argument("--map", action="append", metavar="CANONICAL=COLUMN",
+                     help="column mapping, e.g. --map created_at=Opened (repeatable)")
+    agg.add_argument("--master", default="local[2]", help="Spark master (engine spark)")
+    agg.set_defaults(func=_cmd_aggregate)
     return parser
 
 

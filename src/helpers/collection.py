@@ -615,10 +615,10 @@ def build_analysis_table(params: P.Params, scored_accounts: pd.DataFrame,
     # background while pandas joins the firmographics (helpers.parallel)
     from .parallel import in_background
 
-    tickets = (in_background(S.ticket_summary, inp.tickets, as_of, rules.ticket_window_days)
-               if inp.tickets is not None else None)
-    usage = (in_background(S.usage_summary, inp.usage, as_of, rules.usage_window_months)
-             if inp.usage is not None else None)
+    tickets = (in_background(S.ticket_input, inp, as_of, rules.ticket_window_days,
+                             params.aggregation) if S.has_tickets(inp) else None)
+    usage = (in_background(S.usage_input, inp, as_of, rules.usage_window_months,
+                           params.aggregation) if S.has_usage(inp) else None)
     if inp.firmographics is not None:
         add_source("firmographics", inp.firmographics, "record_updated")
         if "record_updated" in table.columns:
@@ -960,6 +960,11 @@ def data_manifest(paths) -> pd.DataFrame:
         if raw is None:
             continue
         p = resolve(raw)
+        from .aggregate import dataset_fingerprint, is_dataset
+
+        if is_dataset(p):  # a Parquet dataset (directory or glob) of row-level data
+            rows.append({"file": str(raw), **dataset_fingerprint(p)})
+            continue
         if not p.is_file():
             raise InputDataError("file listed for the data manifest does not exist", file=str(p))
         rows.append({"file": str(raw), "size_bytes": int(p.stat().st_size),

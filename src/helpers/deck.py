@@ -725,6 +725,12 @@ def _method_data_gaps(ctx: Context) -> R.Section:
               R.bullets([f"{r.source}: {R.fmt_pct(r.match_rate)} of accounts matched "
                          f"({R.fmt_num(int(r.unmatched_accounts))} without data)"
                          for r in jr.itertuples()]))
+    from .sources import source_paths
+
+    paths = source_paths(ctx.params.inputs, ctx.params.aggregation)
+    if paths:  # row-level files aggregated here, or per-account summaries made elsewhere
+        any_ = True
+        s.add(R.h3("Where the ticket and usage figures come from"), R.bullets(paths))
     qr = _table(ctx.store, "quality_report")
     if qr is not None and "completeness" in qr.columns:
         any_ = True

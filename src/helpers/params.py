@@ -128,8 +128,16 @@ class Inputs(_Strict):
     subscriptions: SubscriptionsSource | None = None
     previous_accounts: Source | None = None
     firmographics: JoinSource | None = None
-    tickets: Source | None = None
-    usage: Source | None = None
+    tickets: Source | None = Field(None, description="row-level tickets: a CSV / Parquet file, "
+                                   "or a directory / glob of Parquet files (hive-partitioned)")
+    usage: Source | None = Field(None, description="row-level monthly usage (file, directory "
+                                 "or glob, as tickets)")
+    ticket_summary: Source | None = Field(None, description="instead of tickets: one row per "
+                                          "account (account_id, tickets, ticket_minutes), e.g. "
+                                          "from `workbook sql` run in the warehouse")
+    usage_summary: Source | None = Field(None, description="instead of usage: one row per account "
+                                         "(account_id, months_active, avg_active_users, "
+                                         "avg_sessions, avg_feature_adoption, usage_trend)")
     survey: JoinSource | None = None
     prospects: Source | None = None
     worksheet: Source | None = None
@@ -142,6 +150,10 @@ class Inputs(_Strict):
                              "inputs.subscriptions")
         if self.deals is not None and self.subscriptions is not None:
             raise ValueError("use inputs.deals or inputs.subscriptions, not both")
+        for rows, summary in (("tickets", "ticket_summary"), ("usage", "usage_summary")):
+            if getattr(self, rows) is not None and getattr(self, summary) is not None:
+                raise ValueError(f"give inputs.{rows} (row-level) or inputs.{summary} "
+                                 "(per-account summary), not both")
         return self
 
 
@@ -149,6 +161,18 @@ class Currency(_Strict):
     base: str = "USD"
     rates: dict[str, float] = Field(default_factory=lambda: {"USD": 1.0},
                                     description="units of base currency per unit of currency")
+
+
+class Aggregation(_Strict):
+    """How the row-level ticket / usage files are aggregated on this machine (DuckDB)."""
+
+    duckdb_memory_limit: str | None = Field(None, description="DuckDB memory_limit, e.g. '3GB'; "
+                                            "a larger scan spills to duckdb_temp_directory; "
+                                            "null = DuckDB's default (80 % of RAM)")
+    duckdb_temp_directory: str | None = Field(None, description="where DuckDB spills; null = "
+                                              "DuckDB's default")
+    duckdb_threads: int = Field(1, ge=1, description="1 = the same sums in the same order on "
+                                "every run (bit-identical averages); more = faster scans")
 
 
 # --------------------------------------------------------------------------- Step 1: list
@@ -393,6 +417,7 @@ class Params(_Strict):
     charter: Charter = Field(default_factory=Charter)
     inputs: Inputs
     currency: Currency = Field(default_factory=Currency)
+    aggregation: Aggregation = Field(default_factory=Aggregation)
     exclusions: Exclusions = Field(default_factory=Exclusions)
     score: Score = Field(default_factory=Score)
     hypotheses: Hypotheses = Field(default_factory=Hypotheses)

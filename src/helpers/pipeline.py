@@ -56,12 +56,12 @@ def step1_customer_list(s: Session) -> dict[str, Any]:
     """Load the export, apply the exclusion rules, reconcile; writes accounts_raw,
     account_type_labels, exclusions and reconciliation."""
     p = s.params
-    if p.inputs.tickets is not None and "tickets" not in s.pending:
+    if SRC.has_tickets(p.inputs) and "tickets" not in s.pending:
         # the ticket file is scanned (DuckDB) while pandas reads the export; the score needs it
         from .parallel import in_background
 
-        s.pending["tickets"] = in_background(SRC.ticket_counts, p.inputs.tickets, p.as_of,
-                                             p.collection.ticket_window_days)
+        s.pending["tickets"] = in_background(SRC.ticket_input, p.inputs, p.as_of,
+                                             p.collection.ticket_window_days, p.aggregation)
     accounts, load_warnings = _load_account_list(s)
     s.warn(load_warnings, "accounts")
     flagged = customers.apply_exclusions(accounts, p.exclusions, p.as_of)
@@ -102,10 +102,10 @@ def step1_score(s: Session, flagged: pd.DataFrame) -> pd.DataFrame:
     kept = flagged.loc[~flagged["excluded"]].drop(
         columns=["excluded", "exclusion_rule", "exclusion_reason", "rules_fired"])
     tickets = None
-    if p.inputs.tickets is not None:
+    if SRC.has_tickets(p.inputs):
         pending = s.pending.pop("tickets", None)  # started by step1_customer_list
-        counts = pending.result() if pending is not None else SRC.ticket_counts(
-            p.inputs.tickets, p.as_of, p.collection.ticket_window_days)
+        counts = pending.result() if pending is not None else SRC.ticket_input(
+            p.inputs, p.as_of, p.collection.ticket_window_days, p.aggregation)
         tickets = SRC.ticket_attach(counts, kept["account_id"])
         s.warn(tickets.attrs.get("warnings", []), "tickets")
     scored = score.quality_score(kept, p.score, tickets)

@@ -13,7 +13,7 @@ from .paths import project_root, resolve
 from .store import sha256_file
 
 PACKAGES = ("pandas", "numpy", "scipy", "statsmodels", "scikit-learn", "seaborn", "matplotlib",
-            "duckdb", "pyarrow", "papermill", "nbconvert", "ipywidgets", "pydantic",
+            "duckdb", "sqlglot", "pyarrow", "papermill", "nbconvert", "ipywidgets", "pydantic",
             "segmentation-workbook")
 
 
@@ -42,7 +42,12 @@ def input_hashes(params: Params) -> dict[str, dict[str, Any]]:
             shown = str(p.relative_to(root))
         except ValueError:
             shown = str(p)
-        if p.is_file():
+        from .aggregate import dataset_fingerprint, is_dataset
+
+        if is_dataset(p):  # a Parquet dataset: its file list is hashed
+            fp = dataset_fingerprint(p)
+            res[role] = {"path": shown, "size_bytes": fp["size_bytes"], "sha256": fp["sha256"]}
+        elif p.is_file():
             res[role] = {"path": shown, "size_bytes": p.stat().st_size, "sha256": sha256_file(p)}
         else:
             res[role] = {"path": shown, "size_bytes": None, "sha256": None}

@@ -1,9 +1,12 @@
 """Row-level internal sources (support tickets, monthly product usage) aggregated per account.
 
-The aggregation is plain SQL run by DuckDB straight over the CSV / Parquet file (or over a
-DataFrame), so tens of millions of ticket rows never pass through pandas, and the same SQL
-runs unchanged in a warehouse (replace the ``src`` view by the table). Method: Step 1 cost
-to serve (tickets) and Step 3 behavioural hypotheses (usage).
+The aggregation is defined once in :mod:`helpers.aggregate` (plain SQL over typed rows,
+written per engine by SQLGlot); here DuckDB runs it straight over the CSV / Parquet file, a
+hive-partitioned Parquet dataset (directory or glob, out of core) or a DataFrame, so tens of
+millions of ticket rows never pass through pandas. A warehouse or Spark runs the same
+definition (``workbook sql``, ``workbook aggregate``; docs/warehouse.md) and the run reads the
+per-account result (:func:`read_summary`). Method: Step 1 cost to serve (tickets) and Step 3
+behavioural hypotheses (usage).
 
 Windows are on calendar days: a ticket counts when ``date(created_at)`` is in
 ``(as_of - window_days, as_of]``, i.e. the as_of day is included in full. Usage counts the
@@ -18,210 +21,59 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 
+from . import aggregate as A
 from .errors import InputDataError
 from .io import isin_text
-from .params import Source
-from .paths import resolve
+from .params import Aggregation, Inputs, Source
 
-TICKET_COLUMNS = ("account_id", "created_at", "minutes_spent")
-USAGE_COLUMNS = ("account_id", "month", "active_users", "sessions", "feature_adoption")
+TICKET_COLUMNS = A.TICKET_COLUMNS
+USAGE_COLUMNS = A.USAGE_COLUMNS
 
-# One row per ticket, typed (the part every ticket query shares).
-TICKET_ROWS_CTE = """WITH t AS (
-    SELECT CAST({account_id} AS VARCHAR)                    AS account_id,
-           {created_at}                                     AS created_raw,
-           TRY_CAST({created_at} AS TIMESTAMP)              AS created_at,
-           TRY_CAST({minutes_spent} AS DOUBLE)              AS minutes_spent
-    FROM src
-)"""
-
-TICKET_SQL = TICKET_ROWS_CTE + """
-SELECT account_id,
-       COUNT(*)                                             AS tickets,
-       COALESCE(SUM(minutes_spent), 0)                      AS ticket_minutes
-FROM t
-WHERE CAST(created_at AS DATE) >  CAST($start AS DATE)
-  AND CAST(created_at AS DATE) <= CAST($as_of AS DATE)
-  AND account_id IS NOT NULL
-GROUP BY account_id
-ORDER BY account_id
-"""
-
-TICKET_BAD_SQL = """
-SELECT COUNT(*) FILTER (WHERE {created_at} IS NOT NULL
-                          AND TRY_CAST({created_at} AS TIMESTAMP) IS NULL) AS bad_dates,
-       COUNT(*) FILTER (WHERE {account_id} IS NULL)                          AS no_account
-FROM src
-"""
-
-# TICKET_SQL and TICKET_BAD_SQL in one scan of the file (what ticket_summary runs): every
-# account_id group carries its in-window count and minutes and its bad-row counts; groups with
-# no in-window ticket and the NULL account are dropped after the totals are taken
-TICKET_ONE_SCAN_SQL = TICKET_ROWS_CTE + """, f AS (
-    SELECT *,
-           (CAST(created_at AS DATE) >  CAST($start AS DATE)
-            AND CAST(created_at AS DATE) <= CAST($as_of AS DATE)
-            AND account_id IS NOT NULL)                     AS in_window
-    FROM t
-)
-SELECT account_id,
-       COUNT(*) FILTER (WHERE in_window)                    AS tickets,
-       COALESCE(SUM(minutes_spent) FILTER (WHERE in_window), 0) AS ticket_minutes,
-       COUNT(*) FILTER (WHERE created_raw IS NOT NULL AND created_at IS NULL) AS bad_dates,
-       COUNT(*) FILTER (WHERE account_id IS NULL)           AS no_account
-FROM f
-GROUP BY account_id
-"""
-
-USAGE_SQL = """
-WITH u AS (
-    SELECT CAST({account_id} AS VARCHAR) AS account_id,
-           COALESCE(TRY_STRPTIME(CAST({month} AS VARCHAR), '%Y-%m'),
-                    TRY_CAST(CAST({month} AS VARCHAR) AS TIMESTAMP)) AS month_ts,
-           TRY_CAST({active_users} AS DOUBLE)     AS active_users,
-           TRY_CAST({sessions} AS DOUBLE)         AS sessions,
-           TRY_CAST({feature_adoption} AS DOUBLE) AS feature_adoption
-    FROM src
-), w AS (
-    SELECT *,
-           (YEAR(month_ts) * 12 + MONTH(month_ts)) - (YEAR(CAST($as_of AS DATE)) * 12
-             + MONTH(CAST($as_of AS DATE))) + $months AS month_index
-    FROM u
-    WHERE month_ts IS NOT NULL AND account_id IS NOT NULL
-)
-SELECT account_id,
-       COUNT(DISTINCT month_index) FILTER (WHERE active_users > 0) AS months_active,
-       AVG(active_users)                                          AS avg_active_users,
-       AVG(sessions)                                              AS avg_sessions,
-       AVG(feature_adoption)                                      AS avg_feature_adoption,
-       REGR_SLOPE(active_users, month_index) / NULLIF(AVG(active_users), 0) AS usage_trend
-FROM w
-WHERE month_index >= 1 AND month_index <= $months
-GROUP BY account_id
-ORDER BY account_id
-"""
+SourceLike = str | Path | Source | pd.DataFrame
 
 
-def _connect(data: str | Path | Source | pd.DataFrame, text_columns: Sequence[str]
-             ) -> tuple[duckdb.DuckDBPyConnection, str]:
-    """A DuckDB connection with a view ``src`` over the file or DataFrame; its label.
-
-    One DuckDB thread: a parallel aggregate adds each account's partial sums in whatever
-    order the threads finish, so AVG / REGR_SLOPE of decimals could differ in the last bit
-    between two runs of the same input. The scans run in the background of pandas work
-    (helpers.parallel), where the second core is busy anyway."""
-    con = duckdb.connect(config={"threads": 1})
-    if isinstance(data, pd.DataFrame):
-        con.register("src_df", data)
-        con.execute("CREATE VIEW src AS SELECT * FROM src_df")
-        return con, "DataFrame"
-    path = resolve(data.path if isinstance(data, Source) else data)
-    if not path.is_file():
-        raise InputDataError("input file not found", file=str(path),
-                             hint="check the path in the parameter file")
-    suffix = path.suffix.lower()
-    p = str(path).replace("'", "''")
-    if suffix in (".parquet", ".pq"):
-        con.execute(f"CREATE VIEW src AS SELECT * FROM read_parquet('{p}')")
-    elif suffix in (".csv", ".txt", ".tsv", ".gz"):
-        types = ", ".join(f"'{c}': 'VARCHAR'" for c in text_columns)
-        try:  # ids as text (leading zeros survive); without the typing if a column is absent
-            con.execute(f"CREATE VIEW src AS SELECT * FROM read_csv('{p}', header = true, "
-                        f"types = {{{types}}})")
-            con.execute("DESCRIBE src")
-        except duckdb.Error:
-            con.execute("DROP VIEW IF EXISTS src")
-            con.execute(f"CREATE VIEW src AS SELECT * FROM read_csv('{p}', header = true)")
-    else:
-        raise InputDataError(f"row-level sources must be CSV or Parquet, not '{suffix}'",
-                             file=str(path), hint="export the table as CSV or Parquet")
-    return con, str(path)
+def _split(data: SourceLike, mapping: Mapping[str, str] | None
+           ) -> tuple[str | Path | pd.DataFrame, dict[str, str]]:
+    """The path (or DataFrame) and the column mapping of an input."""
+    if isinstance(data, Source):
+        return data.path, dict(data.mapping if mapping is None else mapping)
+    return data, dict(mapping or {})
 
 
-def _columns(con: duckdb.DuckDBPyConnection, label: str, needed: Sequence[str],
-             mapping: Mapping[str, str] | None) -> dict[str, str]:
-    """canonical -> quoted SQL column, checking every needed column exists."""
-    try:
-        have = [r[0] for r in con.execute("DESCRIBE src").fetchall()]
-    except duckdb.Error as exc:
-        raise InputDataError(f"cannot read the table: {exc}", file=label) from None
-    mapping = dict(mapping or {})
-    out = {}
-    lower = {h.casefold(): h for h in have}
-    for canonical in needed:
-        col = mapping.get(canonical, canonical)
-        found = col if col in have else lower.get(col.casefold())
-        if found is None:
-            import difflib
-
-            close = difflib.get_close_matches(col, have, n=1, cutoff=0.5)
-            raise InputDataError(
-                f"no column '{col}' for '{canonical}'"
-                + (f"; closest column: '{close[0]}'" if close else ""),
-                file=label, column=canonical,
-                hint=f"map it (mapping: {{{canonical}: '<column>'}}); columns: {have[:30]}")
-        out[canonical] = '"' + found.replace('"', '""') + '"'
-    return out
+def duckdb_config(engine: Aggregation | None) -> A.DuckDBConfig:
+    """The DuckDB settings of the ``aggregation`` parameters (defaults without them)."""
+    if engine is None:
+        return A.DuckDBConfig()
+    return A.DuckDBConfig(memory_limit=engine.duckdb_memory_limit,
+                          temp_directory=engine.duckdb_temp_directory,
+                          threads=engine.duckdb_threads)
 
 
-def _text_ids(mapping: Mapping[str, str] | None) -> list[str]:
-    return [dict(mapping or {}).get("account_id", "account_id")]
-
-
-def ticket_summary(path_or_df: str | Path | Source | pd.DataFrame, as_of: dt.date,
-                   window_days: int, account_ids: Sequence[str] | pd.Series | None = None,
-                   *, mapping: Mapping[str, str] | None = None) -> pd.DataFrame:
+def ticket_summary(path_or_df: SourceLike, as_of: dt.date, window_days: int,
+                   account_ids: Sequence[str] | pd.Series | None = None, *,
+                   mapping: Mapping[str, str] | None = None,
+                   engine: Aggregation | None = None) -> pd.DataFrame:
     """Tickets per account: ``account_id, tickets, ticket_minutes`` over
     ``date(created_at)`` in ``(as_of - window_days, as_of]``.
 
     With ``account_ids`` the result has exactly those accounts (0 where none). Unreadable
     timestamps are not counted and are reported in ``attrs["warnings"]``.
     """
-    out = ticket_counts(path_or_df, as_of, window_days, mapping=mapping)
+    out = ticket_counts(path_or_df, as_of, window_days, mapping=mapping, engine=engine)
     return out if account_ids is None else ticket_attach(out, account_ids)
 
 
-def ticket_counts(path_or_df: str | Path | Source | pd.DataFrame, as_of: dt.date,
-                  window_days: int, *, mapping: Mapping[str, str] | None = None
-                  ) -> pd.DataFrame:
+def ticket_counts(path_or_df: SourceLike, as_of: dt.date, window_days: int, *,
+                  mapping: Mapping[str, str] | None = None,
+                  engine: Aggregation | None = None) -> pd.DataFrame:
     """:func:`ticket_summary` of the accounts with tickets in the window (one scan of the
     file, no account list): ``account_id, tickets, ticket_minutes`` sorted by id, warnings
-    in ``attrs["warnings"]``."""
-    if isinstance(path_or_df, Source) and mapping is None:
-        mapping = path_or_df.mapping
-    con, label = _connect(path_or_df, _text_ids(mapping))
-    try:
-        cols = _columns(con, label, ("account_id", "created_at"), mapping)
-        has_minutes = True
-        try:
-            cols.update(_columns(con, label, ("minutes_spent",), mapping))
-        except InputDataError:
-            has_minutes = False
-            cols["minutes_spent"] = "NULL"
-        as_of = pd.Timestamp(as_of).date()
-        start = as_of - dt.timedelta(days=int(window_days))
-        both = con.execute(TICKET_ONE_SCAN_SQL.format(**cols),
-                           {"start": start, "as_of": as_of}).df()
-    finally:
-        con.close()
-    bad_dates, no_account = int(both["bad_dates"].sum()), int(both["no_account"].sum())
-    keep = (both["tickets"].to_numpy() > 0) & both["account_id"].notna().to_numpy()
-    out = both.loc[keep, ["account_id", "tickets", "ticket_minutes"]] \
-        .sort_values("account_id", kind="stable").reset_index(drop=True)
-    out = out.astype({"account_id": str, "tickets": "int64", "ticket_minutes": "float64"})
-    warnings = []
-    if bad_dates:
-        warnings.append(f"tickets: {bad_dates} row(s) with an unreadable created_at not counted")
-    if no_account:
-        warnings.append(f"tickets: {no_account} row(s) without account_id not counted")
-    if not has_minutes:
-        warnings.append("tickets: no minutes_spent column; ticket_minutes = 0")
-    out = out.reset_index(drop=True)
-    out.attrs["warnings"] = warnings
-    return out
+    in ``attrs["warnings"]``. The shared aggregation (``helpers.aggregate``) on DuckDB."""
+    data, mapping = _split(path_or_df, mapping)
+    return A.run_duckdb("tickets", data, A.Window(pd.Timestamp(as_of).date(), days=window_days),
+                        mapping=mapping, config=duckdb_config(engine))
 
 
 def ticket_attach(counts: pd.DataFrame, account_ids: Sequence[str] | pd.Series) -> pd.DataFrame:
@@ -240,9 +92,9 @@ def ticket_attach(counts: pd.DataFrame, account_ids: Sequence[str] | pd.Series) 
     return out
 
 
-def usage_summary(path_or_df: str | Path | Source | pd.DataFrame, as_of: dt.date,
-                  window_months: int, *, mapping: Mapping[str, str] | None = None
-                  ) -> pd.DataFrame:
+def usage_summary(path_or_df: SourceLike, as_of: dt.date, window_months: int, *,
+                  mapping: Mapping[str, str] | None = None,
+                  engine: Aggregation | None = None) -> pd.DataFrame:
     """Monthly usage per account over the ``window_months`` months ending with as_of's month.
 
     Columns: ``account_id, months_active`` (months with active users > 0),
@@ -250,20 +102,124 @@ def usage_summary(path_or_df: str | Path | Source | pd.DataFrame, as_of: dt.date
     row), ``usage_trend`` (least-squares slope of active users per month divided by their
     mean: relative change per month; NaN with one month or zero users).
     """
-    if isinstance(path_or_df, Source) and mapping is None:
-        mapping = path_or_df.mapping
-    con, label = _connect(path_or_df, [*_text_ids(mapping), dict(mapping or {}).get(
-        "month", "month")])
+    data, mapping = _split(path_or_df, mapping)
+    return A.run_duckdb("usage", data,
+                        A.Window(pd.Timestamp(as_of).date(), months=window_months),
+                        mapping=mapping, config=duckdb_config(engine))
+
+
+# ----------------------------------------------------------------- per-account summaries as input
+#: summary column -> (whole number, may be missing); every summary column must be >= 0 but the
+#: trend (a relative change per month)
+_SUMMARY_RULES = {
+    "tickets": {"tickets": (True, False), "ticket_minutes": (False, False)},
+    "usage": {"months_active": (True, False), "avg_active_users": (False, True),
+              "avg_sessions": (False, True), "avg_feature_adoption": (False, True),
+              "usage_trend": (False, True)},
+}
+
+
+def read_summary(src: Source | str | Path, kind: A.Kind) -> pd.DataFrame:
+    """A per-account summary file (CSV / Parquet / Parquet dataset; e.g. what ``workbook sql``
+    computes in the warehouse, or ``workbook aggregate``) validated like any input: every
+    column present (mapping applied), one row per account, numbers that are numbers, counts
+    whole and >= 0. Same columns and dtypes as the summary computed from the rows; a ticket
+    summary keeps the accounts with at least one ticket (0 is what an absent account gets)."""
+    path, mapping = _split(src, None)
+    needed = A.TICKET_SUMMARY_COLUMNS if kind == "tickets" else A.USAGE_SUMMARY_COLUMNS
+    con, label = A.duckdb_connect(path, [mapping.get("account_id", "account_id")])
     try:
-        cols = _columns(con, label, USAGE_COLUMNS, mapping)
-        out = con.execute(USAGE_SQL.format(**cols),
-                          {"as_of": pd.Timestamp(as_of).date(),
-                           "months": int(window_months)}).df()
+        cols = A.match_columns(A.duckdb_columns(con, label), needed, mapping, label, "duckdb")
+        raw = con.execute("SELECT " + ", ".join(f"{q} AS {c}" for c, q in cols.items())
+                          + " FROM src").df()
     finally:
         con.close()
-    return out.astype({"account_id": str, "months_active": "int64",
-                       "avg_active_users": "float64", "avg_sessions": "float64",
-                       "avg_feature_adoption": "float64", "usage_trend": "float64"})
+    file_rows = (raw.index + 2).tolist()  # row 1 = header
+    ids = raw["account_id"]
+    bad = ids.isna() | (ids.astype("string").str.strip() == "")
+    if bad.any():
+        raise InputDataError(f"{kind} summary: rows without an account_id", file=label,
+                             column="account_id", rows=[file_rows[i] for i in
+                                                         bad.to_numpy().nonzero()[0]],
+                             hint="every row must name the account it summarises")
+    ids = ids.astype(str)
+    dup = ids.duplicated(keep=False)
+    if dup.any():
+        raise InputDataError(f"{kind} summary has several rows per account", file=label,
+                             column="account_id",
+                             rows=[file_rows[i] for i in dup.to_numpy().nonzero()[0]],
+                             hint="aggregate to one row per account_id (GROUP BY account_id)")
+    out = pd.DataFrame({"account_id": ids})
+    for col, (whole, nullable) in _SUMMARY_RULES[kind].items():
+        values = pd.to_numeric(raw[col], errors="coerce").astype("float64")
+        problems = [
+            (values.isna() & raw[col].notna(), "is not a number"),
+            (values.isna() & raw[col].isna() & (not nullable), "is missing"),
+            ((values < 0) & (col != "usage_trend"), "is negative"),
+            ((values % 1 != 0) & values.notna() & whole, "is not a whole number"),
+        ]
+        for mask, what in problems:
+            mask = mask.to_numpy(dtype=bool)
+            if mask.any():
+                raise InputDataError(f"{kind} summary: {col} {what}", file=label, column=col,
+                                     rows=[file_rows[i] for i in mask.nonzero()[0]],
+                                     hint=f"{col} must hold the query's number for the account")
+        out[col] = values.astype("int64") if whole else values
+    if kind == "tickets":
+        out = out.loc[out["tickets"].to_numpy() > 0].sort_values("account_id", kind="stable")
+        out = out.reset_index(drop=True)
+        out.attrs["warnings"] = []
+        return out
+    return A.usage_result(out)
+
+
+def ticket_input(inputs: Inputs, as_of: dt.date, window_days: int,
+                 engine: Aggregation | None = None) -> pd.DataFrame | None:
+    """The ticket counts of a run: from the per-account summary when one is given, else
+    aggregated from the rows (None without either)."""
+    if inputs.ticket_summary is not None:
+        return read_summary(inputs.ticket_summary, "tickets")
+    if inputs.tickets is None:
+        return None
+    return ticket_counts(inputs.tickets, as_of, window_days, engine=engine)
+
+
+def usage_input(inputs: Inputs, as_of: dt.date, window_months: int,
+                engine: Aggregation | None = None) -> pd.DataFrame | None:
+    """The usage summary of a run: the summary input, or aggregated from the rows."""
+    if inputs.usage_summary is not None:
+        return read_summary(inputs.usage_summary, "usage")
+    if inputs.usage is None:
+        return None
+    return usage_summary(inputs.usage, as_of, window_months, engine=engine)
+
+
+def has_tickets(inputs: Inputs) -> bool:
+    """A ticket source (rows or summary) is given."""
+    return inputs.tickets is not None or inputs.ticket_summary is not None
+
+
+def has_usage(inputs: Inputs) -> bool:
+    """A usage source (rows or summary) is given."""
+    return inputs.usage is not None or inputs.usage_summary is not None
+
+
+def source_paths(inputs: Inputs, engine: Aggregation | None = None) -> list[str]:
+    """One sentence per row-level source of a run: which path its per-account numbers took
+    (summary file, or rows aggregated here, dataset or file)."""
+    out = []
+    for label, rows, summary in (("Support tickets", inputs.tickets, inputs.ticket_summary),
+                                 ("Product usage", inputs.usage, inputs.usage_summary)):
+        if summary is not None:
+            out.append(f"{label}: per-account summary file {summary.path} (aggregated outside "
+                       "the workbook, e.g. in the warehouse), read as given.")
+        elif rows is not None:
+            what = "Parquet dataset" if A.is_dataset(rows.path) else "file"
+            limit = (f", memory limit {engine.duckdb_memory_limit}"
+                     if engine is not None and engine.duckdb_memory_limit else "")
+            out.append(f"{label}: row-level {what} {rows.path}, aggregated per account by "
+                       f"DuckDB on this machine{limit}.")
+    return out
 
 
 def attach(accounts: pd.DataFrame, summary: pd.DataFrame,
