@@ -6,7 +6,7 @@ Generates (once, reused) ``--rows`` monthly usage rows as a hive-partitioned Par
 under ``benchmarks/data/usage-<rows>/`` (git-ignored), written chunk by chunk so the rows are
 never all in memory: ``--accounts`` accounts x consecutive months ending with the as-of month
 (typed columns: text id, date month, three doubles), partitioned by year. Then runs the shared
-usage aggregation (``helpers.aggregate``) on each engine in a fresh child process and samples
+usage aggregation (``helpers.collect.aggregate``) on each engine in a fresh child process and samples
 the resident memory of the child and every process under it (Spark's JVM included) every
 0.1 s: wall time and peak memory. DuckDB runs with ``--memory-limit`` and spills to
 ``--temp-dir``; Spark runs ``local[<cores>]``. Writes ``benchmarks/results/aggregate-<date>.json``.
@@ -74,7 +74,7 @@ def generate(out: Path, rows: int, accounts: int, chunk_accounts: int = 200_000,
 
 def child(args: argparse.Namespace) -> None:
     """Run one engine (in this fresh process) and print its result as JSON."""
-    from helpers import aggregate as A
+    from helpers.collect import aggregate as A
 
     window = A.Window(AS_OF, months=12)
     t0 = time.perf_counter()

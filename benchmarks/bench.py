@@ -17,7 +17,7 @@ linked in as ``data/raw/demo``), and then measures:
   (``widgets.weight_tables``) and the variable-explorer update (``verdicts.explore``), median
   of repeated calls.
 
-Data rooms: up to ``TILE`` accounts they come straight from ``helpers.demo.write_demo``. The
+Data rooms: up to ``TILE`` accounts they come straight from ``helpers.synthetic.demo.write_demo``. The
 demo's company-name lists hold about 67k companies, so bigger rooms are tiles of ``TILE``
 accounts, each generated with its own seed and made disjoint by tagging account ids, ticket
 ids, company names and domains with the tile number (same distributions, planted truths and
@@ -104,7 +104,7 @@ def build_data_room(out: Path, n_accounts: int, seed: int = SEED) -> dict:
         info = json.loads(marker.read_text())
         if info.get("n_accounts") == n_accounts and info.get("seed") == seed:
             return info
-    from helpers.demo import FILES, generate, write_demo
+    from helpers.synthetic.demo import FILES, generate, write_demo
 
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
@@ -269,11 +269,11 @@ def inprocess_main(root: Path, repeats: int) -> dict:
     import statsmodels.api  # noqa: F401
 
     # warm: everything the notebooks and helpers import, before the clock starts
-    import helpers.analysis  # noqa: F401
-    import helpers.deck  # noqa: F401
+    import helpers.analyse.analysis  # noqa: F401
     import helpers.pipeline  # noqa: F401
-    import helpers.plots  # noqa: F401
-    import helpers.widgets  # noqa: F401
+    import helpers.present.deck  # noqa: F401
+    import helpers.present.plots  # noqa: F401
+    import helpers.setup.widgets  # noqa: F401
 
     IPython.display.display = lambda *a, **k: None  # the notebook's display, minus rendering
     plt.show = lambda *a, **k: None
@@ -299,8 +299,9 @@ def inprocess_main(root: Path, repeats: int) -> dict:
 
 def time_interactive(ns: dict, repeats: int) -> dict:
     """Median time of the score-weights widget update and the variable-explorer update."""
-    from helpers import verdicts, widgets
-    from helpers.analysis import kinds_of
+    from helpers.analyse import verdicts
+    from helpers.analyse.analysis import kinds_of
+    from helpers.setup import widgets
 
     s = ns["s"]
     scored = s.store.read("scored_accounts")

@@ -2,7 +2,7 @@
 
     python benchmarks/root_picker.py [--accounts 20000] [--repeats 5]
 
-On the planted synthetic analysis table (``helpers.verdicts.planted_example``), with the
+On the planted synthetic analysis table (``helpers.analyse.verdicts.planted_example``), with the
 Step 4 tree parameters of ``params/base.yaml``'s defaults, it measures for every root:
 
 * ``first view``: the first time a root is picked in a session whose root comparison has
@@ -21,9 +21,9 @@ import argparse
 import statistics
 import time
 
-from helpers import verdicts
-from helpers.params import Tree
-from helpers.rootpicker import AUTO, root_options, root_picker
+from helpers.analyse import verdicts
+from helpers.analyse.rootpicker import AUTO, root_options, root_picker
+from helpers.core.params import Tree
 
 
 def main() -> None:

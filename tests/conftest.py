@@ -29,7 +29,7 @@ def demo_dir() -> Path:
 def scratch_project(root: Path, *, demo: str | int | None = "copy", seed: int = 20260930) -> Path:
     """A project folder with the repository's params/ and notebooks/ and a demo data room:
     ``demo="copy"`` copies the committed one, an int generates that many accounts, None none."""
-    from helpers.demo import write_demo
+    from helpers.synthetic.demo import write_demo
 
     shutil.copytree(ROOT / "params", root / "params")
     shutil.copytree(ROOT / "notebooks", root / "notebooks")
@@ -56,7 +56,7 @@ def chart_cells(notebook: Path) -> dict[int, int]:
 @contextmanager
 def use_project(root: Path) -> Iterator[Path]:
     """Resolve every helpers path (params, data, reports) inside ``root`` for the block."""
-    from helpers import paths
+    from helpers.core import paths
 
     mp = pytest.MonkeyPatch()
     mp.setenv("WORKBOOK_ROOT", str(root))
@@ -71,7 +71,7 @@ def use_project(root: Path) -> Iterator[Path]:
 @pytest.fixture(scope="session")
 def spark():
     """One local Spark (2 cores, UI off, 2 shuffle partitions) for the whole test session."""
-    from helpers.aggregate import spark_session
+    from helpers.collect.aggregate import spark_session
 
     session = spark_session("local[2]", app="workbook-tests")
     session.sparkContext.setLogLevel("ERROR")

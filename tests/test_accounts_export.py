@@ -17,8 +17,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import paths
-from helpers.customers import (
+from helpers.core import paths
+from helpers.core.errors import InputDataError
+from helpers.core.io import parse_number
+from helpers.core.params import Params
+from helpers.setup.customers import (
     account_type_labels,
     apply_exclusions,
     load_accounts,
@@ -26,9 +29,6 @@ from helpers.customers import (
     reconciliation,
     status_mix_warnings,
 )
-from helpers.errors import InputDataError
-from helpers.io import parse_number
-from helpers.params import Params
 
 AS_OF = dt.date(2026, 9, 30)
 HEADER = ["Account ID", "Account Name", "Type", "Customer Since", "Churn Date", "MRR"]
@@ -448,7 +448,7 @@ def test_a_few_unusable_rows_are_excluded_with_their_reason(tmp_path):
 
 
 def test_prospects_and_trials_are_not_customers_in_the_migration(tmp_path):
-    from helpers.quarterly import account_states
+    from helpers.analyse.quarterly import account_states
 
     rows = _rows(4)
     rows[0][2], rows[1][2] = "Prospect", "Free Trial"

@@ -1,10 +1,10 @@
-"""Step 4 glue (helpers.analysis): what is tested, on which variables, and the core set."""
+"""Step 4 glue (helpers.analyse.analysis): what is tested, on which variables, and the core set."""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from helpers import analysis as A
+from helpers.analyse import analysis as A
 
 
 def _hyps():
@@ -43,10 +43,10 @@ def test_observable_fields_are_the_prospect_columns_with_values():
 
 
 def test_prepared_prospects_carry_derived_measures(root):
-    from helpers.params import load
+    from helpers.core.params import load
 
     p = load(root / "params" / "demo.yaml")
-    from helpers.hypotheses import load_register
+    from helpers.collect.hypotheses import load_register
 
     prepared = A.prepare_prospects(p, load_register(p.hypotheses.register_file))
     fields = A.observable_fields(prepared)
@@ -79,7 +79,7 @@ def test_profile_wide_orders_groups_best_first():
 
 
 def test_variable_explorer_static_and_interactive():
-    from helpers.verdicts import planted_example
+    from helpers.analyse.verdicts import planted_example
 
     table, hyps = planted_example(400, seed=3)
     tested = hyps.assign(lens="firmographic")
@@ -97,7 +97,7 @@ def test_variable_explorer_static_and_interactive():
 
 
 def test_variable_explorer_uses_the_step4_score_groups():
-    from helpers.verdicts import planted_example
+    from helpers.analyse.verdicts import planted_example
 
     table, hyps = planted_example(400, seed=3)
     tested = hyps.assign(lens="firmographic")

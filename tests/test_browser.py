@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from test_deck import load_params, make_run
 
-from helpers import deck
+from helpers.present import deck
 
 pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
@@ -44,8 +44,8 @@ def test_report_renders_in_chromium(tmp_path):
         assert f'id="{sid}"' in rendered, sid
     assert rendered.count("<img") >= 3
     # the gains chart: drawn, titled with the winner, its legend in the chart's scheme order
-    from helpers.lift import gains_finding
-    from helpers.plots import scheme_colours
+    from helpers.analyse.lift import gains_finding
+    from helpers.present.plots import scheme_colours
 
     lift_long = store.read("lift")
     part = rendered[rendered.index('id="method-models"'):]

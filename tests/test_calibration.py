@@ -1,5 +1,5 @@
-"""Issue 14: the calibration study (helpers.calibrate) on a small fixed sample of factory rooms,
-its summary figures, and the report's sentence on the detectable effect (helpers.calibration)."""
+"""Issue 14: the calibration study (helpers.synthetic.calibrate) on a small fixed sample of factory rooms,
+its summary figures, and the report's sentence on the detectable effect (helpers.synthetic.calibration)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from helpers import calibrate as CAL
-from helpers import calibration
-from helpers.factory import HypothesisTruth
+from helpers.synthetic import calibrate as CAL
+from helpers.synthetic import calibration
+from helpers.synthetic.factory import HypothesisTruth
 
 ROOT = Path(__file__).resolve().parents[1]
 SUMMARY = {"date": "2026-12-03", "rooms": 200, "sizes": {
@@ -191,7 +191,7 @@ def test_shipped_summary_matches_the_newest_committed_results():
 def test_report_states_the_detectable_effect_escaped(tmp_path, monkeypatch):
     from test_deck import N_ACCOUNTS, load_params, make_run
 
-    from helpers import deck
+    from helpers.present import deck
 
     hostile = dict(SUMMARY, date="<script>alert(1)</script>")
     path = tmp_path / "calibration.json"

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from helpers import chain
-from helpers.chain import _notebook_index, check_injectable_path, check_run_id
-from helpers.cli import main
-from helpers.errors import RunError
-from helpers.export import neutralise, neutralise_frame
-from helpers.store import RunStore
+from helpers.core.errors import RunError
+from helpers.core.export import neutralise, neutralise_frame
+from helpers.core.store import RunStore
+from helpers.run import chain
+from helpers.run.chain import _notebook_index, check_injectable_path, check_run_id
+from helpers.run.cli import main
 
 
 @pytest.mark.parametrize("good", ["2026Q3", "2026Q3-v2", "demo_2026.Q3"])
@@ -79,14 +79,14 @@ def _record(params_hash="p1", accounts_sha="a1"):
 
 
 def _done(upto: int, **record):
-    from helpers.paths import NOTEBOOKS
+    from helpers.core.paths import NOTEBOOKS
 
     rec = _record(**record)
     return {"notebooks": {nb: {"seconds": 1.0, **rec} for nb in NOTEBOOKS[:upto]}}
 
 
 def test_resume_is_allowed_only_with_unchanged_parameters_and_inputs():
-    from helpers.chain import _check_resumable
+    from helpers.run.chain import _check_resumable
 
     _check_resumable(_done(3), _record(), 3, "r")  # unchanged: fine
     with pytest.raises(RunError, match="parameters changed since 01_setup"):
@@ -115,14 +115,14 @@ def test_kernel_queue_hands_out_kernels_in_order_and_falls_back_to_papermill(tmp
 def test_cli_version_and_quiet(capsys, monkeypatch):
     import pytest
 
-    from helpers import cli
+    from helpers.run import cli
 
     with pytest.raises(SystemExit) as exc:
         main(["--version"])
     assert exc.value.code == 0
     assert capsys.readouterr().out.strip() == f"workbook {cli.version()}"
     assert cli.version() != "unknown"  # installed by make env
-    monkeypatch.setattr("helpers.chain.ensure_kernel", lambda: "k")
+    monkeypatch.setattr("helpers.run.chain.ensure_kernel", lambda: "k")
     assert main(["kernel"]) == 0
     assert "kernel 'k' registered" in capsys.readouterr().out
     assert main(["-q", "kernel"]) == 0

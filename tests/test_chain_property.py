@@ -21,9 +21,9 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from helpers import paths
-from helpers.errors import AnalysisError, InputDataError, WorkbookError
-from helpers.store import STAGING_ENV
+from helpers.core import paths
+from helpers.core.errors import AnalysisError, InputDataError, WorkbookError
+from helpers.core.store import STAGING_ENV
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_bad_input import scratch_project  # noqa: E402

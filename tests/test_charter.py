@@ -1,5 +1,5 @@
-from helpers.charter import charter_record, charter_tables
-from helpers.params import Charter
+from helpers.core.params import Charter
+from helpers.setup.charter import charter_record, charter_tables
 
 
 def test_charter_tables_carry_every_field():

@@ -15,14 +15,14 @@ import pytest
 import yaml
 from conftest import use_project
 
-from helpers import collection as C
-from helpers import deck
-from helpers import params as P
-from helpers import quarterly as Q
-from helpers import report as R
-from helpers.cli import main
-from helpers.errors import ParameterError
-from helpers.store import RunStore
+from helpers.analyse import quarterly as Q
+from helpers.collect import collection as C
+from helpers.core import params as P
+from helpers.core.errors import ParameterError
+from helpers.core.store import RunStore
+from helpers.present import deck
+from helpers.present import report as R
+from helpers.run.cli import main
 
 ENTRY = {"statement": "s", "direction": "+", "lens": "firmographic", "source": "CRM",
          "collection": "internal system", "cost": {"minutes_per_point": 0, "hourly_rate": 0},
@@ -273,7 +273,7 @@ def test_unrelated_run_is_not_compared_in_the_report(tmp_path):
     """Before: a new export's report showed a migration matrix against an unrelated project's
     run (0 accounts in common, every one of its customers 'churned')."""
     from helpers.pipeline import step4_since_previous
-    from helpers.session import Session
+    from helpers.run.session import Session
 
     root = _project(tmp_path, GOOD + "charter: {project: New export}\n", [], {})
     with use_project(root):

@@ -12,11 +12,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
-from helpers import collection as C
-from helpers import hypotheses as H
-from helpers import params as P
-from helpers.errors import InputDataError
-from helpers.paths import project_root
+from helpers.collect import collection as C
+from helpers.collect import hypotheses as H
+from helpers.core import params as P
+from helpers.core.errors import InputDataError
+from helpers.core.paths import project_root
 
 
 def accounts() -> pd.DataFrame:
@@ -388,7 +388,7 @@ def test_build_analysis_table_tiny(tmp_path):
 @pytest.mark.skipif(not (project_root() / "data/raw/demo/firmographics_vendor.csv").exists(),
                     reason="demo data not generated")
 def test_build_on_demo_data():
-    from helpers import io as wio
+    from helpers.core import io as wio
 
     prm = P.load(project_root() / "params/demo.yaml")
     acc = wio.read_table(prm.inputs.accounts, what="accounts")

@@ -1,4 +1,4 @@
-"""helpers.customers: loading the customer list, exclusion rules, reconciliation."""
+"""helpers.setup.customers: loading the customer list, exclusion rules, reconciliation."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers.customers import RULES, apply_exclusions, load_accounts, reconciliation
-from helpers.errors import InputDataError
-from helpers.params import Exclusions, Params
+from helpers.core.errors import InputDataError
+from helpers.core.params import Exclusions, Params
+from helpers.setup.customers import RULES, apply_exclusions, load_accounts, reconciliation
 
 AS_OF = dt.date(2026, 9, 30)
 HEADER = ["Account ID", "Account Name", "Website", "Type", "Customer Since", "Churn Date", "MRR",

@@ -1,5 +1,5 @@
 """Issue 18: account lists built from deals (Salesforce opportunities, HubSpot deals) and
-Stripe subscriptions (helpers.deals): values, churn, growth, and the reconciliation of every
+Stripe subscriptions (helpers.setup.deals): values, churn, growth, and the reconciliation of every
 input row."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from helpers import deals as D
-from helpers.errors import InputDataError
-from helpers.params import Params
+from helpers.core.errors import InputDataError
+from helpers.core.params import Params
+from helpers.setup import deals as D
 
 AS_OF = "2026-09-30"
 

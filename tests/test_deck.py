@@ -1,4 +1,4 @@
-"""The stakeholder deck (helpers.deck) built from fixture run tables.
+"""The stakeholder deck (helpers.present.deck) built from fixture run tables.
 
 ``make_run`` writes a small, plausible run into a RunStore under tmp_path, using the real
 helpers (segments, lift, verdicts) on the planted synthetic table; other test files import it.
@@ -13,10 +13,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import deck, lift, params, segments, verdicts
-from helpers import report as R
-from helpers.anonymise import pseudonym
-from helpers.store import RunStore
+from helpers.analyse import lift, segments, verdicts
+from helpers.core import params
+from helpers.core.store import RunStore
+from helpers.present import deck
+from helpers.present import report as R
+from helpers.present.anonymise import pseudonym
 
 HOSTILE_NAME = "<script>alert(1)</script>"
 FORMULA_NAME = '=HYPERLINK("http://x")'
@@ -185,7 +187,7 @@ def test_segment_colours_consistent(run):
     segs = [s for s in ctx.segs["segment"] if s != "Rest of base"]
     assert ctx.colours["Rest of base"] == R.REST_COLOUR
     assert [ctx.colours[s] for s in segs] == R.PALETTE[:len(segs)]
-    from helpers.plots import segment_colours
+    from helpers.present.plots import segment_colours
 
     assert segment_colours(["S2", "Rest of base", "S1"]) == {
         "S2": R.PALETTE[0], "Rest of base": R.REST_COLOUR, "S1": R.PALETTE[1]}
@@ -261,7 +263,7 @@ def test_links_must_be_relative():
 
 
 def test_over_phrase():
-    from helpers.plots import over_phrase
+    from helpers.present.plots import over_phrase
 
     assert over_phrase(0.47) == "over 40 %"
     assert over_phrase(0.40) == "40 %"
@@ -302,7 +304,7 @@ def _segments_rows(run):
 
 
 def test_column_kind_by_name_and_dtype():
-    from helpers.export import column_kind
+    from helpers.core.export import column_kind
 
     assert column_kind("share_top", "float64") == "percent"
     assert column_kind("mean_acv", "float64") == "money"
@@ -315,7 +317,7 @@ def test_column_kind_by_name_and_dtype():
 
 
 def test_report_gains_chart_and_scheme_table_share_the_order(html_path, run):
-    from helpers import plots
+    from helpers.present import plots
 
     html = html_path.read_text(encoding="utf-8")
     part = html[html.index('<section id="method-models">'):]

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from helpers import demo
+from helpers.synthetic import demo
 
 COMMITTED = Path(__file__).resolve().parents[1] / "data" / "raw" / "demo"
 Q3 = pd.Timestamp("2026-09-30")
@@ -26,7 +26,7 @@ RATES = {"USD": 1.0, "EUR": 1.08, "GBP": 1.27}
 REAL = ["Customer", "Former Customer"]
 
 # wart counts of the committed data room (1,500 accounts, seed 20260930); the module docstring
-# of helpers.demo states the same numbers
+# of helpers.synthetic.demo states the same numbers
 EXPECTED = {
     "rows_q3": 1500, "rows_q2": 1410, "test": 9, "poc": 6, "former_q3": 455,
     "too_new_q3": 90, "too_new_q2": 71, "only_q3": 90, "churned_in_q3": 20, "mrr_changed": 218,

@@ -17,9 +17,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from helpers.demo import write_demo
-from helpers.paths import NOTEBOOKS
-from helpers.store import sha256_file
+from helpers.core.paths import NOTEBOOKS
+from helpers.core.store import sha256_file
+from helpers.synthetic.demo import write_demo
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[1]

@@ -123,7 +123,7 @@ def test_everything_the_code_imports_is_declared(root):
     """Runtime code (package, notebooks, tools, benchmarks) imports only declared
     dependencies; tests may also use the dev extra. psutil used to come in through ipython."""
     project = _project(root)["project"]
-    # optional features (extra `spark`: helpers.aggregate imports pyspark only when asked)
+    # optional features (extra `spark`: helpers.collect.aggregate imports pyspark only when asked)
     optional = [d for extra, deps in project["optional-dependencies"].items() if extra != "dev"
                 for d in deps]
     runtime = {_norm(Requirement(d).name) for d in project["dependencies"] + optional}

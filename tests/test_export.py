@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from helpers.export import neutralise, neutralise_frame, safe_csv
+from helpers.core.export import neutralise, neutralise_frame, safe_csv
 
 KEPT = ["+", "-", "-12.5", "+3", "-0.001", "+1e5", "Acme", "", "a=b", "x-y"]
 NEUTRALISED = ["=1+1", "+A1", "-A1", "-cmd|' /C calc'!A0", "@SUM(A1:A9)", "\t=1+1", "\r=1+1",

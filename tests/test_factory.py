@@ -1,4 +1,4 @@
-"""Issue 14: the random data-room factory (helpers.factory) — determinism, truth consistent
+"""Issue 14: the random data-room factory (helpers.synthetic.factory) — determinism, truth consistent
 with the written files, every label convention, the warts, and rooms the workbook loads."""
 
 from __future__ import annotations
@@ -9,10 +9,11 @@ import pytest
 import yaml
 from conftest import use_project
 
-from helpers import customers, hypotheses
-from helpers.cli import main as cli_main
-from helpers.factory import AS_OF, BOOL_CONVENTIONS, RATES, generate_room, write_room
-from helpers.params import Score, load
+from helpers.collect import hypotheses
+from helpers.core.params import Score, load
+from helpers.run.cli import main as cli_main
+from helpers.setup import customers
+from helpers.synthetic.factory import AS_OF, BOOL_CONVENTIONS, RATES, generate_room, write_room
 
 SEEDS = range(12)
 
@@ -41,7 +42,7 @@ def _read_back(room, tmp_path):
     df = pd.read_csv(tmp_path / "data" / "raw" / room.name / "accounts.csv", dtype=str,
                      keep_default_na=False)
     src = room.params["inputs"]["accounts"]
-    from helpers.factory import _PRESET_NAMES
+    from helpers.synthetic.factory import _PRESET_NAMES
 
     names = {**_PRESET_NAMES[src["preset"]], **src.get("mapping", {})}
     return df, names
@@ -131,7 +132,7 @@ def test_warts_are_present(rooms):
     for room in rooms:
         w, acc = room.truth.warts, room.accounts
         src = room.params["inputs"]["accounts"]
-        from helpers.factory import _PRESET_NAMES
+        from helpers.synthetic.factory import _PRESET_NAMES
 
         names = {**_PRESET_NAMES[src["preset"]], **src.get("mapping", {})}
         by_id = acc.set_index(names["account_id"])
@@ -175,7 +176,7 @@ def test_an_export_with_only_categorical_and_boolean_hypotheses_reaches_the_tabl
     """Found by the calibration study: with nothing to standardise (no numeric measure, no
     enrichment file) Step 3 raised "ValueError: No objects to concatenate"."""
     from helpers.pipeline import step1_customer_list, step1_score, step2_hypotheses, step3_collect
-    from helpers.session import start
+    from helpers.run.session import start
 
     room = generate_room(3064570708, 300)
     assert {h.kind for h in room.truth.hypotheses} == {"categorical", "boolean"}

@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from helpers import hypotheses as H
-from helpers import params as P
-from helpers.errors import ParameterError
-from helpers.paths import project_root
+from helpers.collect import hypotheses as H
+from helpers.core import params as P
+from helpers.core.errors import ParameterError
+from helpers.core.paths import project_root
 
 
 def entry(**kw) -> dict:

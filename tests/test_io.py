@@ -1,4 +1,4 @@
-"""helpers.io: readers, encodings, delimiters, presets, mapping, parsing, normalisation."""
+"""helpers.core.io: readers, encodings, delimiters, presets, mapping, parsing, normalisation."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers.errors import InputDataError
-from helpers.io import (
+from helpers.core.errors import InputDataError
+from helpers.core.io import (
     column_mapping,
     normalise_domain,
     normalise_name,
@@ -19,7 +19,7 @@ from helpers.io import (
     parse_number,
     read_table,
 )
-from helpers.params import Source
+from helpers.core.params import Source
 
 SF_HEADER = ["Account ID", "Account Name", "Website", "Type", "Customer Since", "MRR"]
 SF_ROWS = [["A1", "Zürich Maschinen AG", "https://www.zm.ch/", "Customer", "2024-01-05", "1,200"],

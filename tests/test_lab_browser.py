@@ -405,7 +405,7 @@ def test_04_explorer_changes_view(session):
     nb.screenshot("04-explorer-before", panel)
     check_widget_changes_view(driver, picker, explorer, choose_other_variable, "explorer")
     nb.screenshot("04-explorer-after", panel)
-    # issue 17's tree-root picker (helpers.rootpicker): a dropdown labelled "tree root" above
+    # issue 17's tree-root picker (helpers.analyse.rootpicker): a dropdown labelled "tree root" above
     # the tree drawn as HTML; pick another root with the mouse, the tree must change
     roots = driver.find_elements(By.XPATH, "//div[contains(@class, 'widget-dropdown')]"
                                            "[.//label[normalize-space()='tree root']]")

@@ -1,4 +1,4 @@
-"""Gains curves, accuracy ratio, decile table, out-of-sample evaluation (helpers.lift)."""
+"""Gains curves, accuracy ratio, decile table, out-of-sample evaluation (helpers.analyse.lift)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import roc_auc_score
 
-from helpers import lift
-from helpers.errors import AnalysisError
+from helpers.analyse import lift
+from helpers.core.errors import AnalysisError
 
 TOP = np.array([1, 1, 0, 0, 0, 0, 0, 0], dtype=bool)  # 2 top of 8: pi = 0.25
 
@@ -136,7 +136,7 @@ def test_kfold_isolation_scheme_never_sees_held_out():
 
 @pytest.mark.parametrize("jobs", ["1", "2", "3"])
 def test_parallel_folds_and_bootstrap_match_serial(monkeypatch, jobs):
-    """helpers.parallel: the same numbers whatever the number of workers."""
+    """helpers.core.parallel: the same numbers whatever the number of workers."""
     table = _table(400)
     schemes = [lift.column_scheme("Employees", "employees"),
                lift.group_mean_scheme("Business model", ["business_model"])]
@@ -236,7 +236,7 @@ def test_scheme_gains_one_colour_per_scheme_winner_first():
     import matplotlib
 
     matplotlib.use("Agg")
-    from helpers import plots
+    from helpers.present import plots
 
     table = _table()
     schemes = [lift.column_scheme("Noise", "noise"),

@@ -21,12 +21,12 @@ from hypothesis import strategies as st
 from scipy.stats import false_discovery_control
 from sklearn.metrics import roc_auc_score
 
-from helpers import lift
-from helpers import profiling as pf
-from helpers.params import Analysis, Regression, Tree
-from helpers.regression import backward_eliminate
-from helpers.tree import fit_tree
-from helpers.verdicts import verdicts
+from helpers.analyse import lift
+from helpers.analyse import profiling as pf
+from helpers.analyse.regression import backward_eliminate
+from helpers.analyse.tree import fit_tree
+from helpers.analyse.verdicts import verdicts
+from helpers.core.params import Analysis, Regression, Tree
 
 SETTINGS = settings(max_examples=5, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.too_slow])

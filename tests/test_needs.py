@@ -1,4 +1,4 @@
-"""Gower distance, needs clusters, diamonds in the rough (helpers.needs)."""
+"""Gower distance, needs clusters, diamonds in the rough (helpers.analyse.needs)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import needs
+from helpers.analyse import needs
 
 
 def test_gower_hand_computed():

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from helpers.paths import NOTEBOOKS
+from helpers.core.paths import NOTEBOOKS
 
 PARAMETER_NAMES = {"run_id", "params_path", "interactive"}
 
@@ -42,7 +42,7 @@ def test_one_parameters_cell_of_literals(root, name):
 def test_no_relative_parent_paths_and_kernel_named(root, name):
     nb = _nb(root, name)
     text = "".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
-    assert "../" not in text, f"{name}: paths come from helpers.paths, not '../'"
+    assert "../" not in text, f"{name}: paths come from helpers.core.paths, not '../'"
     assert nb["metadata"]["kernelspec"]["name"] == "segmentation-workbook"
 
 

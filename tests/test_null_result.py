@@ -17,11 +17,11 @@ import pytest  # noqa: E402
 import yaml  # noqa: E402
 from conftest import scratch_project, use_project  # noqa: E402
 
-from helpers import analysis as A  # noqa: E402
-from helpers import lift  # noqa: E402
-from helpers.errors import AnalysisError  # noqa: E402
-from helpers.params import load  # noqa: E402
-from helpers.profiling import delta_power  # noqa: E402
+from helpers.analyse import analysis as A  # noqa: E402
+from helpers.analyse import lift  # noqa: E402
+from helpers.analyse.profiling import delta_power  # noqa: E402
+from helpers.core.errors import AnalysisError  # noqa: E402
+from helpers.core.params import load  # noqa: E402
 
 
 def _table(n: int = 60, seed: int = 0) -> pd.DataFrame:
@@ -128,7 +128,7 @@ def test_only_noise_hypotheses_the_chain_completes_and_the_report_says_so(tmp_pa
         assert found["beats_random"] is False and found["null_result"] is not None
         html = out["report"]["html"].read_text(encoding="utf-8")
         # the gains chart of notebook 04 draws from the stored table (was KeyError: 'sample')
-        from helpers.store import RunStore
+        from helpers.core.store import RunStore
 
         lift.plot_gains(RunStore("noise").read("lift"))
     text = _text(html)
@@ -154,7 +154,7 @@ def test_a_tiny_base_with_a_lowered_leaf_size_completes(tmp_path):
 
         out = pipeline.run_in_process("small", "params/small.yaml", report=False)
         assert len(out["step3"]["table"]) < 50
-        from helpers.store import RunStore
+        from helpers.core.store import RunStore
 
         warnings = RunStore("small").read_json("warnings")
     assert any("no regression per business_model" in w

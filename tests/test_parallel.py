@@ -1,4 +1,4 @@
-"""helpers.parallel and the Step-4 work it spreads over cores: same numbers whatever the
+"""helpers.core.parallel and the Step-4 work it spreads over cores: same numbers whatever the
 number of workers ($WORKBOOK_JOBS)."""
 
 from __future__ import annotations
@@ -10,9 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import parallel, robustness
-from helpers.analysis import segmenter
-from helpers.errors import ParameterError
+from helpers.analyse import robustness
+from helpers.analyse.analysis import segmenter
+from helpers.core import parallel
+from helpers.core.errors import ParameterError
 
 
 def test_ordered_map_keeps_input_order_and_runs_side_by_side():

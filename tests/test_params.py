@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from helpers.errors import ParameterError
-from helpers.params import Params, load, params_hash
+from helpers.core.errors import ParameterError
+from helpers.core.params import Params, load, params_hash
 
 
 def _write(tmp_path, text, name="p.yaml"):

@@ -82,8 +82,8 @@ def test_the_b2b_b2c_interaction_is_found_by_tree_and_split_regression(size, req
     rules = " | ".join(nodes["rule"].astype(str))
     assert "business model" in rules and "employees" in rules
     # forced-root tree per branch: B2B needs a higher employee cut than B2C
-    from helpers.regression import tree_thresholds
-    from helpers.tree import fit_tree
+    from helpers.analyse.regression import tree_thresholds
+    from helpers.analyse.tree import fit_tree
 
     ctx = step4["ctx"]
     forced = fit_tree(ctx.table, ctx.seg_vars, ctx.kinds, forced_root="business_model")

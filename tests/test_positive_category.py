@@ -8,14 +8,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import hypotheses as H
-from helpers import profiling as pf
-from helpers.errors import InputDataError, ParameterError
-from helpers.labels import resolve_category
-from helpers.params import Analysis, Tree
-from helpers.regression import backward_eliminate
-from helpers.tree import fit_tree
-from helpers.verdicts import verdicts
+from helpers.analyse import profiling as pf
+from helpers.analyse.regression import backward_eliminate
+from helpers.analyse.tree import fit_tree
+from helpers.analyse.verdicts import verdicts
+from helpers.collect import hypotheses as H
+from helpers.collect.labels import resolve_category
+from helpers.core.errors import InputDataError, ParameterError
+from helpers.core.params import Analysis, Tree
 
 
 def billing_table(n: int = 400, seed: int = 3, labels: tuple[str, str] = ("Yes", "No")

@@ -1,4 +1,4 @@
-"""Tests for helpers.profiling: groups, sorted table, threshold finder, profiles, tests, BH."""
+"""Tests for helpers.analyse.profiling: groups, sorted table, threshold finder, profiles, tests, BH."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers import profiling as pf
-from helpers.params import Analysis
-from helpers.verdicts import explore, planted_example
+from helpers.analyse import profiling as pf
+from helpers.analyse.verdicts import explore, planted_example
+from helpers.core.params import Analysis
 
 
 def _table(n: int, seed: int = 0) -> pd.DataFrame:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from helpers import parallel, progress
+from helpers.core import parallel, progress
 
 
 class _Tty(io.StringIO):

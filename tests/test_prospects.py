@@ -1,4 +1,4 @@
-"""Prospect scoring with the segment rules (helpers.prospects)."""
+"""Prospect scoring with the segment rules (helpers.analyse.prospects)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import segments as sg
-from helpers.errors import InputDataError
-from helpers.prospects import score_prospects
+from helpers.analyse import segments as sg
+from helpers.analyse.prospects import score_prospects
+from helpers.core.errors import InputDataError
 
 DEFS = [
     {"id": "S1", "name": "Big B2B", "conditions": [

@@ -1,4 +1,4 @@
-"""helpers.quarterly on tiny hand-made frames: run discovery, diffs, migration, retention, CRM."""
+"""helpers.analyse.quarterly on tiny hand-made frames: run discovery, diffs, migration, retention, CRM."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers import quarterly as Q
-from helpers.errors import RunError
-from helpers.io import read_table
-from helpers.params import Source
+from helpers.analyse import quarterly as Q
+from helpers.core.errors import RunError
+from helpers.core.io import read_table
+from helpers.core.params import Source
 
 
 def _runs(rows):
@@ -225,7 +225,7 @@ ASSIGN = pd.DataFrame({"account_id": ["0015B", "0015A", "0015C"], "segment": ["S
 @pytest.mark.parametrize("fmt,preset,id_col", [("salesforce", "salesforce", "Id"),
                                                ("hubspot", "hubspot", "Record ID")])
 def test_crm_export_shape_and_reimport(tmp_path, fmt, preset, id_col):
-    from helpers.export import safe_csv
+    from helpers.core.export import safe_csv
 
     out = Q.crm_export(ASSIGN, "2026Q3", fmt)
     assert list(out.columns) == [id_col, "Segment", "Segment Name", "Quartile", "Quality Score",

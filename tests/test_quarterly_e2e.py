@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 from conftest import scratch_project, use_project
 
-from helpers.io import read_table
-from helpers.params import Source
+from helpers.core.io import read_table
+from helpers.core.params import Source
+from helpers.core.store import RunStore
 from helpers.pipeline import run_in_process
-from helpers.store import RunStore
 
 FAST = "analysis: {bootstrap: 20, cv_repeats: 1}\nrobustness: {draws: 20, segment_bootstrap: 5}\n"
 
@@ -98,7 +98,7 @@ def test_crm_export_reimports_through_the_step3_reader(project):
 
 
 def test_runs_list_and_index(project):
-    from helpers.runs import list_runs, write_index
+    from helpers.run.runs import list_runs, write_index
 
     df = list_runs(project["root"] / "data/processed")
     assert df["run_id"].tolist() == ["2026Q3-v2", "2026Q3", "2026Q2"]

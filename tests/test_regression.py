@@ -1,4 +1,4 @@
-"""Tests for helpers.regression: VIF, backward elimination path, collinearity, split fits."""
+"""Tests for helpers.analyse.regression: VIF, backward elimination path, collinearity, split fits."""
 
 from __future__ import annotations
 
@@ -6,17 +6,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers.errors import AnalysisError
-from helpers.params import Regression, Tree
-from helpers.regression import (
+from helpers.analyse.regression import (
     backward_eliminate,
     build_design,
     split_regressions,
     tree_thresholds,
     vif,
 )
-from helpers.tree import fit_tree
-from helpers.verdicts import planted_example
+from helpers.analyse.tree import fit_tree
+from helpers.analyse.verdicts import planted_example
+from helpers.core.errors import AnalysisError
+from helpers.core.params import Regression, Tree
 
 SCORE = Regression(target="score", log_skew=None)
 

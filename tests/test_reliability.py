@@ -23,10 +23,18 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from helpers import chain, paths
-from helpers.errors import RunError
-from helpers.paths import NOTEBOOKS
-from helpers.store import STAGING_ENV, RunStore, report_path, run_path, sha256_file, staging_dir
+from helpers.core import paths
+from helpers.core.errors import RunError
+from helpers.core.paths import NOTEBOOKS
+from helpers.core.store import (
+    STAGING_ENV,
+    RunStore,
+    report_path,
+    run_path,
+    sha256_file,
+    staging_dir,
+)
+from helpers.run import chain
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).parent))
@@ -249,7 +257,7 @@ def test_gitignore_keeps_run_outputs_out_of_version_control():
                  "reports/2026Q4/report.html", "reports/2026Q4/notebooks/01_setup.ipynb"):
         assert ignored(path), path
     for path in ("data/raw/demo/crm_accounts_2026Q3.csv", "notebooks/01_setup.ipynb",
-                 "src/helpers/chain.py"):
+                 "src/helpers/run/chain.py"):
         assert not ignored(path), path
 
 
@@ -306,7 +314,7 @@ def _raw_hashes(root: Path) -> dict[str, str]:
 
 @pytest.mark.e2e
 def test_killed_chain_leaves_earlier_runs_intact_and_recovers(tmp_path):
-    from helpers.demo import write_demo
+    from helpers.synthetic.demo import write_demo
 
     root = tmp_path / "project"
     root.mkdir()

@@ -1,4 +1,4 @@
-"""The report framework (helpers.report): escaping, CSP, blocks, formatting."""
+"""The report framework (helpers.present.report): escaping, CSP, blocks, formatting."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 
-from helpers import report as R
+from helpers.present import report as R
 
 EVIL = '<script>alert(1)</script>"\'&'
 

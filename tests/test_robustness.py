@@ -1,4 +1,4 @@
-"""Score-weight perturbation and segment stability (helpers.robustness)."""
+"""Score-weight perturbation and segment stability (helpers.analyse.robustness)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from scipy.stats import spearmanr
 
-from helpers import robustness as rb
+from helpers.analyse import robustness as rb
 
 
 def _components(n: int = 500, seed: int = 0) -> pd.DataFrame:

@@ -1,4 +1,4 @@
-"""Notebook 04's tree-root picker (helpers.rootpicker)."""
+"""Notebook 04's tree-root picker (helpers.analyse.rootpicker)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import yaml
 
-from helpers import rootpicker as rp
-from helpers import verdicts
-from helpers.params import Tree
+from helpers.analyse import rootpicker as rp
+from helpers.analyse import verdicts
+from helpers.core.params import Tree
 
 
 @pytest.fixture(scope="module")

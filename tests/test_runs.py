@@ -1,11 +1,11 @@
-"""helpers.runs: the list of runs and reports/index.html, from fake run folders."""
+"""helpers.run.runs: the list of runs and reports/index.html, from fake run folders."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from helpers import runs
+from helpers.run import runs
 
 
 def _run(root: Path, run_id: str, as_of: str, status: str, *, failed: str | None = None,

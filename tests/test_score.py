@@ -1,4 +1,4 @@
-"""helpers.score: each component by hand, ranking, quantiles under ties, rescore, widgets."""
+"""helpers.setup.score: each component by hand, ranking, quantiles under ties, rescore, widgets."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers.params import Score
-from helpers.score import (
+from helpers.core.params import Score
+from helpers.setup.score import (
     COMPONENTS,
     component_summary,
     quality_score,
@@ -17,7 +17,7 @@ from helpers.score import (
     score_formula,
     top_bottom,
 )
-from helpers.widgets import save_weights, score_weights_panel
+from helpers.setup.widgets import save_weights, score_weights_panel
 
 
 def _accounts() -> pd.DataFrame:
@@ -169,7 +169,7 @@ def test_static_panel_and_save(tmp_path):
 
 def test_interactive_panel_builds(tmp_path):
     pytest.importorskip("ipywidgets")
-    from helpers.widgets import find_widget
+    from helpers.setup.widgets import find_widget
 
     s = quality_score(_accounts(), Score(), TICKETS)
     panel = score_weights_panel(s, Score(), interactive=True, save_to=tmp_path / "s.yaml")
@@ -190,7 +190,7 @@ def test_interactive_panel_builds(tmp_path):
 
 def test_panel_rejects_bad_weights_in_one_sentence():
     pytest.importorskip("ipywidgets")
-    from helpers.widgets import find_widget
+    from helpers.setup.widgets import find_widget
 
     s = quality_score(_accounts(), Score(), TICKETS)
     panel = score_weights_panel(s, Score(), interactive=True)
@@ -217,7 +217,7 @@ def test_panel_debounces_typing_in_the_kernel_loop():
     pytest.importorskip("ipywidgets")
     import asyncio
 
-    from helpers import widgets as Wd
+    from helpers.setup import widgets as Wd
 
     s = quality_score(_accounts(), Score(), TICKETS)
     calls = []

@@ -1,4 +1,4 @@
-"""Segment rules, synthesis, segment table, prioritisation, coverage model (helpers.segments)."""
+"""Segment rules, synthesis, segment table, prioritisation, coverage model (helpers.analyse.segments)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import lift
-from helpers import segments as sg
-from helpers.errors import InputDataError
-from helpers.params import Coverage, Segments
+from helpers.analyse import lift
+from helpers.analyse import segments as sg
+from helpers.core.errors import InputDataError
+from helpers.core.params import Coverage, Segments
 
 
 def _table(n: int = 2000, seed: int = 1) -> pd.DataFrame:
@@ -254,8 +254,8 @@ def test_contradicting_conditions(a, b, apart):
 def test_stakeholder_names_reach_the_crm_export_and_categories_keep_their_variable():
     """segments.names (by rule text) flows into segment_assignments and the CRM 'Segment
     Name'; a generated name never shows a bare category value ('No')."""
-    from helpers.analysis import assignment_table
-    from helpers.quarterly import crm_export
+    from helpers.analyse.analysis import assignment_table
+    from helpers.analyse.quarterly import crm_export
 
     table = pd.DataFrame({"account_id": ["a1", "a2", "a3", "a4"],
                           "uses_competitor": ["No", "Yes", "No", "Yes"],

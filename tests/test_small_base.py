@@ -1,5 +1,5 @@
-"""Issue 18: the lightweight analysis for small bases (helpers.lightweight), label typo
-suggestions (helpers.labels) and expr measures on an export's own column names."""
+"""Issue 18: the lightweight analysis for small bases (helpers.analyse.lightweight), label typo
+suggestions (helpers.collect.labels) and expr measures on an export's own column names."""
 
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ import pandas as pd
 import pytest
 from conftest import ROOT, use_project
 
-from helpers import customers
-from helpers import lightweight as LW
-from helpers.errors import AnalysisError
-from helpers.hypotheses import derive_measures, resolve_column
-from helpers.labels import field_suggestions, industry_suggestions
-from helpers.params import Analysis, Params
+from helpers.analyse import lightweight as LW
+from helpers.collect.hypotheses import derive_measures, resolve_column
+from helpers.collect.labels import field_suggestions, industry_suggestions
+from helpers.core.errors import AnalysisError
+from helpers.core.params import Analysis, Params
+from helpers.setup import customers
 
 
 def _params(**analysis) -> Params:

@@ -1,4 +1,4 @@
-"""helpers.sources: DuckDB ticket and usage summaries, window edges, attach."""
+"""helpers.collect.sources: DuckDB ticket and usage summaries, window edges, attach."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers.errors import InputDataError
-from helpers.params import Source
-from helpers.sources import attach, ticket_summary, usage_summary
+from helpers.collect.sources import attach, ticket_summary, usage_summary
+from helpers.core.errors import InputDataError
+from helpers.core.params import Source
 
 AS_OF = dt.date(2026, 9, 30)
 

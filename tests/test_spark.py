@@ -10,8 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from helpers import aggregate as A
-from helpers.cli import main
+from helpers.collect import aggregate as A
+from helpers.run.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "data" / "raw" / "demo"
@@ -88,8 +88,8 @@ def test_spark_runs_the_printed_spark_sql(spark, datasets):
 
 def test_cli_aggregate_on_spark_writes_the_summary_the_workbook_reads(spark, datasets, tmp_path,
                                                                       capsys):
-    from helpers.params import Source
-    from helpers.sources import read_summary
+    from helpers.collect.sources import read_summary
+    from helpers.core.params import Source
 
     out = tmp_path / "usage_summary.parquet"
     assert main(["aggregate", "--engine", "spark", "--kind", "usage", "--input",

@@ -1,4 +1,4 @@
-"""helpers.aggregate: the one aggregation written for five dialects by SQLGlot. Golden files per
+"""helpers.collect.aggregate: the one aggregation written for five dialects by SQLGlot. Golden files per
 dialect (``UPDATE_GOLDEN=1`` rewrites them); DuckDB's executed, the others parsed back, and
 parsed back *and* run: each dialect's text, read by SQLGlot and written as DuckDB, gives the
 same summaries as the workbook's own scan of the demo files."""
@@ -15,8 +15,8 @@ import pytest
 import sqlglot
 from sqlglot.errors import UnsupportedError
 
-from helpers import aggregate as A
-from helpers.cli import main
+from helpers.collect import aggregate as A
+from helpers.run.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "tests" / "golden" / "sql"

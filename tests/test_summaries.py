@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 from conftest import scratch_project, use_project
 
-from helpers import aggregate as A
-from helpers.errors import InputDataError, ParameterError
-from helpers.params import Aggregation, Source
-from helpers.sources import duckdb_config, read_summary, ticket_counts, usage_summary
+from helpers.collect import aggregate as A
+from helpers.collect.sources import duckdb_config, read_summary, ticket_counts, usage_summary
+from helpers.core.errors import InputDataError, ParameterError
+from helpers.core.params import Aggregation, Source
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "data" / "raw" / "demo"
@@ -80,7 +80,7 @@ def test_summary_input_bad_numbers(tmp_path):
 
 
 def test_rows_and_summary_for_one_source_is_a_parameter_error(tmp_path):
-    from helpers.params import load
+    from helpers.core.params import load
 
     p = tmp_path / "p.yaml"
     p.write_text(f"extends: {ROOT / 'params' / 'demo.yaml'}\n"
@@ -141,9 +141,9 @@ def test_demo_run_fed_by_summaries_equals_the_run_fed_by_rows(tmp_path):
     """A user who runs the aggregation elsewhere (here `workbook aggregate`; in the warehouse,
     `workbook sql`) and hands the workbook the two small summary files gets the same analysis
     table, verdicts and segments; the report says which path the figures took."""
-    from helpers.cli import main
+    from helpers.core.store import RunStore
     from helpers.pipeline import run_in_process
-    from helpers.store import RunStore
+    from helpers.run.cli import main
 
     root = scratch_project(tmp_path / "project")
     (root / "params" / "fast.yaml").write_text(FAST)
@@ -170,7 +170,7 @@ def test_demo_run_fed_by_summaries_equals_the_run_fed_by_rows(tmp_path):
 
 
 def test_a_dataset_input_gets_a_manifest_row_and_a_fingerprint(tmp_path):
-    from helpers.collection import data_manifest
+    from helpers.collect.collection import data_manifest
 
     ds = _dataset(tmp_path)
     man = data_manifest([str(ds), str(ds / "year=*" / "*.parquet")])

@@ -1,4 +1,4 @@
-"""Tests for helpers.tree: rules in words, readable thresholds, forced root, planted interaction."""
+"""Tests for helpers.analyse.tree: rules in words, readable thresholds, forced root, planted interaction."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from helpers.errors import AnalysisError, InputDataError  # noqa: E402
-from helpers.params import Tree  # noqa: E402
-from helpers.tree import fit_tree  # noqa: E402
-from helpers.verdicts import planted_example  # noqa: E402
+from helpers.analyse.tree import fit_tree  # noqa: E402
+from helpers.analyse.verdicts import planted_example  # noqa: E402
+from helpers.core.errors import AnalysisError, InputDataError  # noqa: E402
+from helpers.core.params import Tree  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,8 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers.params import Tree
-from helpers.tree import fit_tree
+from helpers.analyse.tree import fit_tree
+from helpers.core.params import Tree
 
 SETTINGS = settings(max_examples=40, deadline=None, derandomize=True, database=None)
 

@@ -1,4 +1,4 @@
-"""Tests for helpers.verdicts: the verdict rule, the planted-truth run, the explorer."""
+"""Tests for helpers.analyse.verdicts: the verdict rule, the planted-truth run, the explorer."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers.params import Analysis, Tree
-from helpers.regression import split_regressions, tree_thresholds
-from helpers.tree import fit_tree
-from helpers.verdicts import VERDICT_COLUMNS, explore, planted_example, verdicts
+from helpers.analyse.regression import split_regressions, tree_thresholds
+from helpers.analyse.tree import fit_tree
+from helpers.analyse.verdicts import VERDICT_COLUMNS, explore, planted_example, verdicts
+from helpers.core.params import Analysis, Tree
 
 PLANTED = {"employees": "+", "industry": "-", "multinational": "-", "ad_budget_usd": "+",
            "it_team_size": "-"}
@@ -96,7 +96,7 @@ def test_untestable_and_collinear_hypotheses_get_reasons():
                           "category": None})
     hyp = pd.concat([hyp, extra], ignore_index=True)
     variables = ["employees", "emp_copy", "ad_budget_usd"]
-    from helpers.regression import backward_eliminate
+    from helpers.analyse.regression import backward_eliminate
 
     reg = backward_eliminate(t, variables, ["numeric"] * 3)
     v = verdicts(t, hyp, Analysis(), None, reg).set_index("variable")

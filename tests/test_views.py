@@ -6,8 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from helpers import views
-from helpers.profiling import fmt_num, threshold_finder
+from helpers.analyse.profiling import fmt_num, threshold_finder
+from helpers.present import views
 
 
 def test_compact_puts_the_columns_that_matter_first_and_cuts_the_rest():
@@ -70,7 +70,7 @@ def test_charts_are_plain_figures_outside_pyplot():
     import matplotlib
     import matplotlib.pyplot as plt
 
-    from helpers import plots
+    from helpers.present import plots
 
     backend = matplotlib.get_backend()
     before = plt.get_fignums()
@@ -78,22 +78,22 @@ def test_charts_are_plain_figures_outside_pyplot():
                           "accounts": [10, 2, 2, 8]})
     fig = plots.reconciliation_bars(recon)
     assert plt.get_fignums() == before and fig.canvas.manager is None
-    assert matplotlib.get_backend() == backend  # importing helpers.plots picked no backend
-    from helpers.report import figure
+    assert matplotlib.get_backend() == backend  # importing helpers.present.plots picked no backend
+    from helpers.present.report import figure
 
     assert figure(fig, caption="c", alt="a")["src"].startswith("data:image/png;base64,")
 
 
 def test_inline_charts_only_inside_a_kernel():
-    from helpers.session import inline_charts
+    from helpers.run.session import inline_charts
 
     assert inline_charts() is False  # plain Python (pytest): nothing switched
 
 
 @pytest.mark.parametrize("n_groups,label", [(4, "quartile"), (10, "decile")])
 def test_explorer_view_names_its_groups(n_groups, label):
-    from helpers import analysis as A
-    from helpers.verdicts import explore, planted_example
+    from helpers.analyse import analysis as A
+    from helpers.analyse.verdicts import explore, planted_example
 
     table, hyps = planted_example(400, seed=3)
     var = hyps["variable"].iloc[0]

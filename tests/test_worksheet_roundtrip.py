@@ -7,7 +7,7 @@ import pandas as pd
 from conftest import scratch_project, use_project
 
 from helpers import pipeline
-from helpers.session import start
+from helpers.run.session import start
 
 
 def _steps_1_to_3(run_id: str, params: str) -> dict:

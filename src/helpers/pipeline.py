@@ -14,11 +14,12 @@ from typing import Any
 
 import pandas as pd
 
-from . import charter as CH
-from . import collection as C
-from . import customers, hypotheses, score
-from . import sources as SRC
-from .session import Session
+from helpers.collect import collection as C
+from helpers.collect import hypotheses
+from helpers.collect import sources as SRC
+from helpers.run.session import Session
+from helpers.setup import charter as CH
+from helpers.setup import customers, score
 
 
 class _OnFirstUse:
@@ -33,15 +34,15 @@ class _OnFirstUse:
         return getattr(module, attr)
 
 
-A = _OnFirstUse("analysis")
-LW = _OnFirstUse("lightweight")
-lift = _OnFirstUse("lift")
-profiling = _OnFirstUse("profiling")
-regression = _OnFirstUse("regression")
-robustness = _OnFirstUse("robustness")
-segments = _OnFirstUse("segments")
-T = _OnFirstUse("tree")
-V = _OnFirstUse("verdicts")
+A = _OnFirstUse("analyse.analysis")
+LW = _OnFirstUse("analyse.lightweight")
+lift = _OnFirstUse("analyse.lift")
+profiling = _OnFirstUse("analyse.profiling")
+regression = _OnFirstUse("analyse.regression")
+robustness = _OnFirstUse("analyse.robustness")
+segments = _OnFirstUse("analyse.segments")
+T = _OnFirstUse("analyse.tree")
+V = _OnFirstUse("analyse.verdicts")
 
 # ----------------------------------------------------------------------------- Step 1
 
@@ -58,7 +59,7 @@ def step1_customer_list(s: Session) -> dict[str, Any]:
     p = s.params
     if SRC.has_tickets(p.inputs) and "tickets" not in s.pending:
         # the ticket file is scanned (DuckDB) while pandas reads the export; the score needs it
-        from .parallel import in_background
+        from helpers.core.parallel import in_background
 
         s.pending["tickets"] = in_background(SRC.ticket_input, p.inputs, p.as_of,
                                              p.collection.ticket_window_days, p.aggregation)
@@ -82,12 +83,12 @@ def step1_customer_list(s: Session) -> dict[str, Any]:
 
 def _load_account_list(s: Session) -> tuple[pd.DataFrame, list[str]]:
     """The account export, or the account list built from deals / subscriptions
-    (helpers.deals; writes account_list_rows, account_list_reconciliation and, with an export
+    (helpers.setup.deals; writes account_list_rows, account_list_reconciliation and, with an export
     beside them, account_list_match)."""
     p = s.params
     if p.inputs.deals is None and p.inputs.subscriptions is None:
         return customers.load_accounts(p)
-    from . import deals
+    from helpers.setup import deals
 
     built = deals.build_account_list(p)
     for name, frame in built.tables.items():
@@ -143,7 +144,7 @@ STEP3_REPORTS = ("join_report", "quality_report", "standardisation_log", "measur
 
 def step3_collect(s: Session) -> dict[str, Any]:
     """Data manifest, joins, standardisation, QA; writes analysis_table and the reports."""
-    from .parallel import in_background
+    from helpers.core.parallel import in_background
 
     p = s.params
     # the input manifest (SHA-256 and row count of every file) is read in the background
@@ -153,7 +154,7 @@ def step3_collect(s: Session) -> dict[str, Any]:
     manifest = pending_manifest.result()
     s.store.write("data_manifest", manifest, step=s.step)
     if len(table) != len(scored):
-        from .errors import AnalysisError
+        from helpers.core.errors import AnalysisError
 
         raise AnalysisError(f"the analysis table has {len(table)} rows for {len(scored)} "
                             "scored accounts: a join dropped or duplicated accounts")
@@ -175,9 +176,9 @@ def step3_collect(s: Session) -> dict[str, Any]:
 
 
 def _label_typos(s: Session, table: pd.DataFrame, reports: dict[str, pd.DataFrame]) -> None:
-    """Category labels that look like typos of a known one (helpers.labels): writes
+    """Category labels that look like typos of a known one (helpers.collect.labels): writes
     label_suggestions, adds them to the quality report and the run's warnings."""
-    from . import labels
+    from helpers.collect import labels
 
     p = s.params
     found = labels.suggestions(table, reports["hypotheses"], reports["unmapped_industries"],
@@ -235,7 +236,7 @@ def step4_context(s: Session) -> Step4Context:
 
 
 def step4_path(s: Session, ctx: Step4Context) -> dict[str, Any]:
-    """Full or lightweight analysis (``analysis.mode``; see helpers.lightweight): on the
+    """Full or lightweight analysis (``analysis.mode``; see helpers.analyse.lightweight): on the
     lightweight path, merges rare categories on the base's scale and keeps the scaled Step 4
     parameters in ``ctx.extra["analysis"]``; writes analysis_path.json (and
     lightweight_merges)."""
@@ -322,7 +323,7 @@ def step4_regression(s: Session, ctx: Step4Context) -> dict[str, Any]:
     split = None
     by = a.regression.split_by
     if by and by in ctx.table.columns and by in ctx.seg_vars:
-        from .errors import AnalysisError
+        from helpers.core.errors import AnalysisError
 
         try:  # a small base may not support one regression per sub-population: pooled only
             split_tree = _tree(s, ctx, by)
@@ -466,7 +467,7 @@ def step4_robustness(s: Session, ctx: Step4Context, core: list[str],
 
 def step4_needs(s: Session, ctx: Step4Context, assignment: pd.Series) -> dict[str, pd.DataFrame]:
     """Needs clusters from the survey, crossed with the value segments."""
-    from .io import read_table
+    from helpers.core.io import read_table
 
     p = s.params
     survey = read_table(p.inputs.survey, what="needs survey") if p.inputs.survey else None
@@ -478,7 +479,7 @@ def step4_needs(s: Session, ctx: Step4Context, assignment: pd.Series) -> dict[st
 
 def step4_prospects(s: Session, ctx: Step4Context, seg: dict[str, Any]) -> pd.DataFrame | None:
     """The segment rules applied to the prospect list; writes prospects_scored."""
-    from .prospects import score_prospects
+    from helpers.analyse.prospects import score_prospects
 
     prospect_list = ctx.extra.get("prospects")
     if prospect_list is None or not seg["defs"]:
@@ -527,9 +528,9 @@ def step4_since_previous(s: Session) -> dict[str, Any]:
     """Compare with the previous run (parameter, input, ranking and segment changes) and
     migrate accounts from the previous quarter (matrix, retention, movers); writes
     comparison.json and, when there is something to compare with, change_* and migration_*
-    tables, retention and target_movers (see helpers.quarterly)."""
-    from . import quarterly as Q
-    from .runs import list_runs
+    tables, retention and target_movers (see helpers.analyse.quarterly)."""
+    from helpers.analyse import quarterly as Q
+    from helpers.run.runs import list_runs
 
     p = s.params
     ids = pd.read_parquet(s.store.table_path("accounts_raw"), columns=["account_id"])[
@@ -567,7 +568,7 @@ def step4_since_previous(s: Session) -> dict[str, Any]:
 
 def run_in_process(run_id: str, params_path: str, *, report: bool = True) -> dict[str, Any]:
     """The whole chain in one Python process, without notebooks (tests, benchmark)."""
-    from .session import start
+    from helpers.run.session import start
 
     out: dict[str, Any] = {}
     s = start(run_id, params_path, step="01_setup")
@@ -585,7 +586,7 @@ def run_in_process(run_id: str, params_path: str, *, report: bool = True) -> dic
 
 def step5_report(s: Session) -> dict[str, Any]:
     """The stakeholder report and its data file (reports/<run>/report.html, report.xlsx)."""
-    from . import deck
+    from helpers.present import deck
 
     html = deck.build_report(s.store, s.params, s.report_dir / "report.html")
     xlsx = deck.build_xlsx(s.store, s.params, s.report_dir / "report.xlsx")
@@ -595,9 +596,9 @@ def step5_report(s: Session) -> dict[str, Any]:
 def step5_crm_export(s: Session) -> dict[str, Any]:
     """The CRM hand-back files reports/<run>/crm_<format>.csv (quarterly.crm_formats; only
     changed accounts with quarterly.crm_changed_only, against comparison.json's previous run)."""
-    from . import quarterly as Q
-    from .export import safe_csv
-    from .store import RunStore
+    from helpers.analyse import quarterly as Q
+    from helpers.core.export import safe_csv
+    from helpers.core.store import RunStore
 
     q = s.params.quarterly
     assign = s.store.read("segment_assignments")

@@ -1,0 +1,1 @@
+"""Steps 2 and 3 - hypotheses and data collection: the register, row-level sources, the analysis table."""

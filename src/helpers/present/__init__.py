@@ -1,0 +1,1 @@
+"""Step 5 - present: the report's sections, rendering, charts, anonymising."""
