@@ -77,7 +77,7 @@ class RegressionResult:
 
     def summary(self) -> str:
         head = (f"OLS of {self.target}" + (f" ({self.group})" if self.group else "")
-                + f", HC3 errors, n = {self.n:,}"
+                + f", {getattr(self.fit, 'cov_type', 'HC3')} errors, n = {self.n:,}"
                 + (f" ({self.n_dropped:,} rows dropped for missing values)" if self.n_dropped else ""))
         if self.fit is None:
             return head + ": no variable left"
@@ -220,7 +220,17 @@ def _collinear(X: pd.DataFrame, tol: float = 1e-9) -> list[tuple[str, list[str]]
 
 
 def _ols(y: pd.Series, X: pd.DataFrame) -> Any:
-    return sm.OLS(y, X).fit(cov_type="HC3")
+    """OLS with HC3 errors; HC1 where HC3 is undefined.
+
+    HC3 divides each residual by ``1 - h`` (its leverage): an account that alone carries a
+    dummy column (a category of one account) has ``h = 1`` and makes the covariance NaN, and
+    statsmodels' Wald test then raises. HC1 needs no leverage and stays robust to
+    heteroscedasticity, so the fit falls back to it for that design.
+    """
+    fit = sm.OLS(y, X).fit(cov_type="HC3")
+    if not np.isfinite(np.asarray(fit.cov_params())).all():
+        fit = sm.OLS(y, X).fit(cov_type="HC1")
+    return fit
 
 
 def _joint_p(fit: Any, cols: list[str]) -> float:
