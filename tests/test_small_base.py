@@ -165,3 +165,6 @@ def test_85_account_salesforce_example_runs_the_lightweight_path_to_a_report(tmp
     assert "The lightweight analysis ran" in html and "What a larger base" not in html
     assert "With a larger base" in html and "Labels that look like typos" in html
     assert "The account list from the deals / subscriptions" in html
+    # the recap describes the path that ran: no regression, no out-of-sample lift
+    assert "tested against the score the lightweight way" in html
+    assert "(in- and out-of-sample)" not in html

@@ -366,6 +366,24 @@ def _executive(ctx: Context, findings: Any) -> R.Section:
     return s
 
 
+def _method_bullets(ctx: Context) -> list[str]:
+    """How hypotheses were tested and schemes compared, as the path that ran did it: the
+    lightweight path (a small base) has no regression and no cross-validated lift."""
+    from helpers.analyse.lightweight import LIGHTWEIGHT
+
+    if (_doc(ctx.store, "analysis_path") or {}).get("path") == LIGHTWEIGHT:
+        return ["Hypotheses about what makes a good customer were listed, costed, collected and "
+                "tested against the score the lightweight way for a small base: accounts sorted "
+                "by score and by each field, thresholds in words, exact or permutation tests "
+                "and a small decision tree (no regression).",
+                "Segments built from the validated thresholds and compared by in-sample gains "
+                "(too few accounts for out-of-sample lift)."]
+    return ["Hypotheses about what makes a good customer were listed, costed, collected and "
+            "tested against the score (significance, effect size, decision tree and regression).",
+            "Segments built from the validated variables and compared by lift and gains charts "
+            "(in- and out-of-sample)."]
+
+
 def _recap(ctx: Context) -> R.Section:
     s = R.Section("recap", "Goals, agreed method and milestones")
     ch = _doc(ctx.store, "charter")
@@ -387,10 +405,8 @@ def _recap(ctx: Context) -> R.Section:
         "Quality score: an objective proxy for lifetime profit per account (formula in the "
         "methodology section); top accounts = the best "
         f"{R.fmt_pct(p.analysis.top_share)} by score.",
-        "Hypotheses about what makes a good customer were listed, costed, collected and tested "
-        "against the score (significance, effect size, decision tree and regression).",
-        "Segments built from the validated variables, compared by lift and gains charts "
-        "(in- and out-of-sample), and prioritised within a "
+        *_method_bullets(ctx),
+        "Segments prioritised within a "
         f"{R.fmt_pct(p.segments.coverage_min)}–{R.fmt_pct(p.segments.coverage_max)} "
         "coverage band.",
     ]))
