@@ -272,7 +272,7 @@ def _fake_run(root, run_id: str, as_of: str, project: str, ids: list[str]) -> No
 def test_unrelated_run_is_not_compared_in_the_report(tmp_path):
     """Before: a new export's report showed a migration matrix against an unrelated project's
     run (0 accounts in common, every one of its customers 'churned')."""
-    from helpers.pipeline import step4_since_previous
+    from helpers.pipeline import step4
     from helpers.run.session import Session
 
     root = _project(tmp_path, GOOD + "charter: {project: New export}\n", [], {})
@@ -286,7 +286,7 @@ def test_unrelated_run_is_not_compared_in_the_report(tmp_path):
         store.write("accounts_raw", pd.DataFrame({"account_id": ["A1", "A2"]}))
         s = Session(run_id="new-2026Q3", params=params, store=store, interactive=False,
                     step="04_analysis")
-        out = step4_since_previous(s)
+        out = step4.since_previous(s)
         doc = out["doc"]
         assert doc["previous_run"] is None and doc["previous_quarter_run"] is None
         assert not store.has("migration_matrix")

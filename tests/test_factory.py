@@ -175,16 +175,16 @@ def test_a_room_loads_through_the_workbook_check_path(tmp_path, capsys):
 def test_an_export_with_only_categorical_and_boolean_hypotheses_reaches_the_table(tmp_path):
     """Found by the calibration study: with nothing to standardise (no numeric measure, no
     enrichment file) Step 3 raised "ValueError: No objects to concatenate"."""
-    from helpers.pipeline import step1_customer_list, step1_score, step2_hypotheses, step3_collect
+    from helpers.pipeline import step1, step2, step3
     from helpers.run.session import start
 
     room = generate_room(3064570708, 300)
     assert {h.kind for h in room.truth.hypotheses} == {"categorical", "boolean"}
     rel = str(write_room(room, tmp_path))
     with use_project(tmp_path):
-        lst = step1_customer_list(start("r", rel, step="01_setup"))
-        step1_score(start("r", rel, step="01_setup"), lst["flagged"])
-        step2_hypotheses(start("r", rel, step="02_hypotheses"))
-        out = step3_collect(start("r", rel, step="03_data_collection"))
+        lst = step1.customer_list(start("r", rel, step="01_setup"))
+        step1.scored_accounts(start("r", rel, step="01_setup"), lst["flagged"])
+        step2.hypotheses(start("r", rel, step="02_hypotheses"))
+        out = step3.collect(start("r", rel, step="03_data_collection"))
     assert len(out["table"]) == room.truth.warts["kept"]
     assert set(room.truth.by_variable()) <= set(out["table"].columns)

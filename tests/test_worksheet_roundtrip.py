@@ -6,17 +6,17 @@ from __future__ import annotations
 import pandas as pd
 from conftest import scratch_project, use_project
 
-from helpers import pipeline
+from helpers.pipeline import step1, step2, step3
 from helpers.run.session import start
 
 
 def _steps_1_to_3(run_id: str, params: str) -> dict:
     s1 = start(run_id, params, step="01_setup")
-    pipeline.step1_score(s1, pipeline.step1_customer_list(s1)["flagged"])
-    pipeline.step2_hypotheses(start(run_id, params, step="02_hypotheses"))
+    step1.scored_accounts(s1, step1.customer_list(s1)["flagged"])
+    step2.hypotheses(start(run_id, params, step="02_hypotheses"))
     s3 = start(run_id, params, step="03_data_collection")
-    out = pipeline.step3_collect(s3)
-    out["missing"] = pipeline.step3_worksheet(s3, out["table"], out["reports"]["hypotheses"])
+    out = step3.collect(s3)
+    out["missing"] = step3.worksheet(s3, out["table"], out["reports"]["hypotheses"])
     out["session"] = s3
     return out
 

@@ -904,7 +904,7 @@ def _method_robustness(ctx: Context, findings: Any) -> R.Section:
 
 def _since_previous(ctx: Context) -> R.Section:
     """Run-to-run diff and quarter-to-quarter migration, from the tables of
-    pipeline.step4_since_previous (comparison.json, change_*, migration_*, retention...)."""
+    step4.since_previous (comparison.json, change_*, migration_*, retention...)."""
     from helpers.analyse.quarterly import matrix_wide
 
     s = R.Section("since-previous", "What changed since the previous run")

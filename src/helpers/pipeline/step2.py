@@ -1,0 +1,35 @@
+"""Step 2, hypotheses (notebook 02_hypotheses): the register, its collection costs and shared
+sources, and the prioritised list within the charter's budget.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from helpers.collect.hypotheses import (
+    check_positive_categories,
+    collection_cost,
+    load_register,
+    prioritise,
+    shared_sources,
+)
+from helpers.run.session import Session
+
+
+def hypotheses(s: Session) -> dict[str, pd.DataFrame]:
+    """Register, collection costs, shared sources, prioritisation; writes hypotheses."""
+    p = s.params
+    n_accounts = len(s.store.read("scored_accounts"))
+    register = load_register(p.hypotheses.register_file)
+    costed = collection_cost(register, n_accounts)
+    ranked = prioritise(costed, p.hypotheses,
+                                   max_hypotheses=p.charter.scope.max_hypotheses)
+    s.store.write("hypotheses", ranked, step=s.step)
+    # positive categories against the customer export: only a warning here (most measures
+    # arrive, and labels are standardised, in Step 3, which stops on a category not found)
+    s.warn([f"{m} in the customer export; checked again after Step 3 joins the sources"
+            for m in check_positive_categories(
+                register, s.store.read("scored_accounts"), strict=False)], "hypotheses")
+    return {"register": register, "costed": costed, "shared": shared_sources(register),
+            "ranked": ranked, "n_accounts": n_accounts}
+

@@ -1,0 +1,72 @@
+"""Step 3, data collection (notebook 03_data_collection): the data manifest, the joins,
+standardisation and quality checks that build the analysis table, and the collection
+worksheet of missing values.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from helpers.collect import collection
+from helpers.collect.hypotheses import check_positive_categories
+from helpers.run.session import Session
+
+STEP3_REPORTS = ("join_report", "quality_report", "standardisation_log", "measure_log",
+                 "unmatched_source_rows", "unmapped_industries", "worksheet_provenance")
+
+
+def collect(s: Session) -> dict[str, Any]:
+    """Data manifest, joins, standardisation, QA; writes analysis_table and the reports."""
+    from helpers.core.parallel import in_background
+
+    p = s.params
+    # the input manifest (SHA-256 and row count of every file) is read in the background
+    pending_manifest = in_background(collection.data_manifest, collection.input_paths(p))
+    scored = s.store.read("scored_accounts")
+    table, reports = collection.build_analysis_table(p, scored, register=s.store.read("hypotheses"))
+    manifest = pending_manifest.result()
+    s.store.write("data_manifest", manifest, step=s.step)
+    if len(table) != len(scored):
+        from helpers.core.errors import AnalysisError
+
+        raise AnalysisError(f"the analysis table has {len(table)} rows for {len(scored)} "
+                            "scored accounts: a join dropped or duplicated accounts")
+    s.store.write("analysis_table", table, step=s.step)
+    _label_typos(s, table, reports)
+    for name in STEP3_REPORTS:
+        if name in reports:
+            s.store.write(name, reports[name], step=s.step)
+    joins = reports["join_report"]
+    s.warn([f"{r.source}: {r.unmatched_accounts} account(s) not matched"
+            for r in joins.itertuples() if getattr(r, "unmatched_accounts", 0)], "joins")
+    quality = reports["quality_report"]
+    sent_back = quality[quality["send_back"].astype(bool)]
+    # every measure is now in the table: a positive_category matching no value stops here
+    check_positive_categories(reports["hypotheses"], table)
+    s.warn([f"{r.id} ({r.variable}) sent back to Step 2: {r.reason}"
+            for r in sent_back.itertuples()], "quality")
+    return {"manifest": manifest, "table": table, "reports": reports, "sent_back": sent_back}
+
+
+def _label_typos(s: Session, table: pd.DataFrame, reports: dict[str, pd.DataFrame]) -> None:
+    """Category labels that look like typos of a known one (helpers.collect.labels): writes
+    label_suggestions, adds them to the quality report and the run's warnings."""
+    from helpers.collect import labels
+
+    p = s.params
+    found = labels.suggestions(table, reports["hypotheses"], reports["unmapped_industries"],
+                               collection.load_industry_map(p.inputs.industry_map),
+                               p.collection.typo_similarity, p.inputs.industry_map)
+    reports["quality_report"] = labels.annotate_quality(reports["quality_report"], found,
+                                                        reports["hypotheses"])
+    s.store.write("label_suggestions", found, step=s.step)
+    s.warn([f"{r.field} label '{r.label}' ({r.rows} rows) looks like '{r.suggestion}': {r.fix}"
+            for r in found.itertuples()], "labels")
+
+
+def worksheet(s: Session, table: pd.DataFrame, register: pd.DataFrame) -> pd.DataFrame:
+    """The collection worksheet of missing values (reports/<run>/collection_worksheet.xlsx)."""
+    return collection.make_worksheet(table, register, s.report_dir / "collection_worksheet.xlsx")
+
