@@ -11,8 +11,8 @@ Step 4 tree parameters of ``params/base.yaml``'s defaults, it measures for every
 * ``cold``: the same with the tree fitted too (a root the comparison did not try);
 * ``switch back``: picking a root already shown (the widget update from the kept rendering);
 
-each the median of ``--repeats`` calls, driving the real ipywidgets picker (the dropdown's
-value is set, as a click would).
+each the median of ``--repeats`` calls, driving the real ipywidgets picker (the slider's
+value is set, as a drag or an arrow key would).
 """
 
 from __future__ import annotations

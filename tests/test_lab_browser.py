@@ -4,9 +4,11 @@ The test starts JupyterLab itself (a free loopback port, a random token, a scrat
 project as its root, its own Jupyter config/data/runtime/settings folders, so nothing is written
 into the repository), then does what an analyst does: open 01, Run All, check there is no error
 and every chart cell holds an image, change one score weight by typing into its box and check the
-top-10 table changes; run 02 and 03 (papermill, as `workbook run` would); open 04, Run All, pick
-another variable in the explorer and check the view changes. Screenshots go to a folder under the
-test's tmp dir and are copied to ``reports/browser-test/`` (git-ignored) for a human look.
+top-10 table changes; run 02 and 03 (papermill, as `workbook run` would); open 04, Run All,
+step the explorer to another variable and the tree-root picker to another root with the arrow
+key, and check each view changes while JupyterLab's active cell stays put. Screenshots go to a
+folder under the test's tmp dir and are copied to ``reports/browser-test/`` (git-ignored) for a
+human look.
 
 Skipped only when the browser or its driver (``chromium``, ``chromium-driver``) or selenium is
 not installed: `.ci/run` installs them on a fresh CI machine.
@@ -403,16 +405,18 @@ def test_04_explorer_changes_view(session):
     picker = driver.find_element(By.CSS_SELECTOR, ".wb-explorer-picker")
     panel = picker.find_element(By.XPATH, "../..")
     nb.screenshot("04-explorer-before", panel)
-    check_widget_changes_view(driver, picker, explorer, choose_other_variable, "explorer")
+    check_widget_changes_view(driver, picker, explorer, step_with_arrow_key, "explorer")
     nb.screenshot("04-explorer-after", panel)
-    # issue 17's tree-root picker (helpers.analyse.rootpicker): a dropdown labelled "tree root" above
-    # the tree drawn as HTML; pick another root with the mouse, the tree must change
-    roots = driver.find_elements(By.XPATH, "//div[contains(@class, 'widget-dropdown')]"
-                                           "[.//label[normalize-space()='tree root']]")
-    assert roots, "the tree-root picker of 04 is missing"
-    box = roots[0].find_element(By.XPATH, "./ancestor::div[contains(@class, 'widget-vbox')][1]")
+    # the tree-root picker (helpers.analyse.rootpicker): a slider labelled "tree root" above the
+    # tree drawn as HTML; step to the next root with the arrow key, the tree must change
+    root_picker = driver.find_elements(By.CSS_SELECTOR, ".wb-root-picker")
+    assert root_picker, "the tree-root picker of 04 is missing"
+    assert "tree root" in root_picker[0].text
+    box = root_picker[0].find_element(
+        By.XPATH, "./ancestor::div[contains(@class, 'widget-vbox')][1]")
     tree_view = box.find_element(By.XPATH, "./*[2]")
-    check_widget_changes_view(driver, roots[0], tree_view, choose_other_root, "tree root")
+    check_widget_changes_view(driver, root_picker[0], tree_view, step_with_arrow_key,
+                              "tree root")
     nb.screenshot("04-tree-root-after", box)
 
 
@@ -430,31 +434,20 @@ return Array.from(document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidde
   .findIndex(c => c.classList.contains('jp-mod-active'));"""
 
 
-def choose_other_variable(driver, picker) -> None:
-    """Step to the next variable with the keyboard, as a person does after clicking the
-    picker: the arrow key must change the variable and leave the notebook's active cell where
-    it is (a dropdown's arrow keys move the active cell in JupyterLab 4)."""
+def step_with_arrow_key(driver, slider) -> None:
+    """Step a selection slider to its next option (the previous one at the end) with the
+    keyboard, as a person does after clicking it: the arrow key must change the value and
+    leave the notebook's active cell where it is (on a dropdown the arrow keys also move the
+    active cell in JupyterLab 4)."""
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
-    handle = picker.find_element(By.CSS_SELECTOR, ".noUi-handle")
-    readout = picker.find_element(By.CSS_SELECTOR, ".widget-readout")
+    handle = slider.find_element(By.CSS_SELECTOR, ".noUi-handle")
+    readout = slider.find_element(By.CSS_SELECTOR, ".widget-readout")
     handle.click()
     before, cell = readout.text, driver.execute_script(ACTIVE_CELL_JS)
-    ActionChains(driver).send_keys(Keys.ARROW_RIGHT).perform()
-    wait_for(driver, lambda: readout.text != before, what="the arrow key to pick a variable")
+    at_end = handle.get_attribute("aria-valuenow") == handle.get_attribute("aria-valuemax")
+    ActionChains(driver).send_keys(Keys.ARROW_LEFT if at_end else Keys.ARROW_RIGHT).perform()
+    wait_for(driver, lambda: readout.text != before, what="the arrow key to step the slider")
     assert driver.execute_script(ACTIVE_CELL_JS) == cell, "the arrow key moved the active cell"
-
-
-def choose_other_root(driver, dropdown) -> None:
-    """Pick the dropdown's next option with the mouse (its arrow keys would move the
-    notebook's active cell in JupyterLab 4)."""
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import Select
-
-    sel = Select(dropdown.find_element(By.CSS_SELECTOR, "select"))
-    current = sel.first_selected_option.text
-    other = [o.text for o in sel.options if o.text != current]
-    assert other, "the tree-root picker offers a single root"
-    sel.select_by_visible_text(other[0])

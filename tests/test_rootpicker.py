@@ -64,9 +64,10 @@ def test_interactive_picker_redraws_and_saves(planted, tmp_path):
     table, variables, kinds = planted
     target = tmp_path / "params" / "tree-root-r1.yaml"
     panel = rp.root_picker(table, variables, kinds, Tree(), True, save_to=target)
-    (pick, save, status), tree_view, (gains_view, leaves) = (
+    (pick, hint, save, status), tree_view, (gains_view, leaves) = (
         panel.children[0].children, panel.children[1], panel.children[2].children)
     assert pick.value == rp.AUTO and pick.options == tuple(rp.root_options(variables, kinds))
+    assert f"{len(pick.options)} roots" in hint.value
     before = (tree_view.value, gains_view.value, leaves.value)
     pick.value = "multinational"
     assert tree_view.value != before[0] and "multinational" in gains_view.value
@@ -79,3 +80,22 @@ def test_interactive_picker_redraws_and_saves(planted, tmp_path):
     assert (tree_view.value, gains_view.value, leaves.value) == before  # kept drawing
     save.click()
     assert yaml.safe_load(target.read_text())["analysis"]["tree"]["forced_root"] is None
+
+
+def test_interactive_picker_is_a_slider_starting_at_the_parameters_root(planted):
+    """A slider, not a dropdown: in JupyterLab the arrow keys on a focused dropdown also move
+    the notebook's active cell (the browser half of this is in tests/test_lab_browser.py)."""
+    pytest.importorskip("ipywidgets")
+    table, variables, kinds = planted
+    fitted: dict = {}
+    panel = rp.root_picker(table, variables, kinds, Tree(forced_root="industry"), True,
+                           fitted=fitted)
+    pick, *_, save, _status = panel.children[0].children
+    assert type(pick).__name__ == "SelectionSlider"
+    assert "wb-root-picker" in pick._dom_classes and pick.continuous_update
+    assert pick.value == "industry" and list(fitted) == ["industry"]
+    assert save.disabled  # nowhere to save to
+    numeric = next(v for v in variables if kinds[v] == "numeric")
+    panel = rp.root_picker(table, variables, kinds, Tree(forced_root=numeric), True,
+                           fitted=fitted)
+    assert panel.children[0].children[0].value == rp.AUTO  # a root the slider cannot show

@@ -1,7 +1,8 @@
 """Notebook 04's tree-root picker. Method Step 4: the first split shapes the whole tree, so try
-several. Pick a root variable (or let the tree choose) and see that tree, its leaves and its
-gains curve at once; "save as parameters" writes the choice as an ``analysis.tree.forced_root``
-snippet for the run's parameter file (like the score-weights panel of notebook 01).
+several. Pick a root variable (or let the tree choose) on a slider, by mouse or with the arrow
+keys, and see that tree, its leaves and its gains curve at once; "save as parameters" writes the
+choice as an ``analysis.tree.forced_root`` snippet for the run's parameter file (like the
+score-weights panel of notebook 01).
 
 Speed: each root's tree is fitted once (the root comparison of Step 4 already fits them all,
 ``fitted``); the tree and the gains curve are drawn as inline SVG text (no plotting library:
@@ -18,7 +19,7 @@ same in JupyterLab, exported notebooks and under any kernel client).
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,12 +34,36 @@ LEAF_COLUMNS = ["node_id", "rule", "n", "mean_score", "share_A"]
 
 
 def root_yaml(root: str | None) -> str:
-    """A parameter-file snippet holding the chosen root (null = the tree's own choice)."""
+    """A parameter-file snippet holding the chosen root.
+
+    Parameters
+    ----------
+    root : str or None
+        The root variable; None (written as null) = the tree's own choice.
+
+    Returns
+    -------
+    str
+        YAML setting ``analysis.tree.forced_root``.
+    """
     return yaml.safe_dump({"analysis": {"tree": {"forced_root": root}}}, sort_keys=False)
 
 
 def save_root(root: str | None, path: str | Path) -> Path:
-    """Write :func:`root_yaml` to ``path`` (parents created); returns the path."""
+    """Write :func:`root_yaml` to ``path`` (parents created), with a comment line.
+
+    Parameters
+    ----------
+    root : str or None
+        The root variable (None = the tree's own choice).
+    path : str or Path
+        The file to write (overwritten).
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     p.write_text("# tree root chosen in the 04_analysis root picker; copy into the run's "
@@ -48,16 +73,52 @@ def save_root(root: str | None, path: str | Path) -> Path:
 
 def root_options(variables: Sequence[str], kinds: Mapping[str, str]) -> list[str]:
     """The roots to offer: the tree's own choice first, then every categorical / boolean
-    variable (as in :func:`helpers.analyse.analysis.root_candidates`)."""
+    variable (the roots of Step 4's root comparison).
+
+    Parameters
+    ----------
+    variables : Sequence[str]
+        The segmentation variables, in order.
+    kinds : Mapping[str, str]
+        Each variable's kind (``numeric``, ``categorical``, ``boolean``).
+
+    Returns
+    -------
+    list[str]
+        :data:`AUTO`, then the non-numeric variables in their order.
+    """
     return [AUTO] + [v for v in variables if kinds.get(v) != "numeric"]
 
 
 def root_view(table: pd.DataFrame, variables: Sequence[str], kinds: Mapping[str, str],
               params: Tree, root: str | None, *, top_share: float = 0.25, seed: int = 0,
               fitted: dict[str | None, Any] | None = None) -> dict[str, Any]:
-    """The tree with ``root`` forced first (None = best split), fitted once into ``fitted``:
-    its leaves best first (``leaves``), the gains curve of ranking accounts by their leaf's
-    mean score (``gains``: x, y) and its accuracy ratio, and a one-line ``summary``."""
+    """The tree with ``root`` forced first, fitted once into ``fitted``.
+
+    Parameters
+    ----------
+    table : pd.DataFrame
+        The analysis table (``score``, the variables, ``account_id`` if present).
+    variables, kinds : Sequence[str], Mapping[str, str]
+        The variables the tree may split on and their kinds.
+    params : Tree
+        The tree parameters.
+    root : str or None
+        The variable forced as the first split; None = the tree's best split.
+    top_share : float
+        The share of accounts (best by score) the gains curve looks for.
+    seed : int
+        The tree's random seed.
+    fitted : dict, optional
+        Fitted trees by root: reused if ``root`` is in it, else the new fit is added.
+
+    Returns
+    -------
+    dict
+        ``root``; ``tree`` (the fitted tree); ``leaves`` (its leaves best first);
+        ``gains`` (x, y: the gains curve of ranking accounts by their leaf's mean score);
+        ``accuracy_ratio`` (of that curve, in-sample); ``summary`` (one line).
+    """
     from helpers.analyse.tree import fit_tree
 
     fitted = {} if fitted is None else fitted
@@ -90,7 +151,18 @@ def _mix(a: str, b: str, t: float) -> str:
 
 def share_colour(share: float) -> str:
     """Red (no account in A) through yellow to green (half or more in A), as in the
-    notebook's tree plot."""
+    notebook's tree plot.
+
+    Parameters
+    ----------
+    share : float
+        The node's share of accounts in group A (NaN is drawn as 0).
+
+    Returns
+    -------
+    str
+        A ``#rrggbb`` colour.
+    """
     t = min(1.0, max(0.0, float(share) / 0.5)) if share == share else 0.0
     return _mix("#f46d43", "#fee08b", t / 0.5) if t < 0.5 else \
         _mix("#fee08b", "#66bd63", (t - 0.5) / 0.5)
@@ -100,7 +172,22 @@ def tree_svg(view: Mapping[str, Any], box_w: int = 184, level_h: int = 92,
              max_label: int = 30) -> str:
     """The tree of a :func:`root_view` as inline SVG: one box per node (condition, accounts,
     mean score, share in A; colour = share in A), leaves framed thicker. Plain text drawing,
-    no plotting library: a redraw costs milliseconds. Every label is escaped."""
+    no plotting library: a redraw costs milliseconds. Every label is escaped.
+
+    Parameters
+    ----------
+    view : Mapping
+        A :func:`root_view`.
+    box_w, level_h : int
+        Pixels per leaf (width) and per tree level (height).
+    max_label : int
+        Conditions longer than this are cut (the full one is the box's tooltip).
+
+    Returns
+    -------
+    str
+        One ``<svg>`` element.
+    """
     tree = view["tree"]
     nodes = tree.nodes.set_index("node_id")
     children, xpos = tree.layout()
@@ -141,7 +228,22 @@ def tree_svg(view: Mapping[str, Any], box_w: int = 184, level_h: int = 92,
 
 
 def gains_svg(view: Mapping[str, Any], top_share: float = 0.25, size: int = 300) -> str:
-    """The gains curve of a :func:`root_view` with random and perfect, as inline SVG."""
+    """The gains curve of a :func:`root_view` with random and perfect, as inline SVG.
+
+    Parameters
+    ----------
+    view : Mapping
+        A :func:`root_view`.
+    top_share : float
+        The share the perfect curve reaches 100 % at (as in :func:`root_view`).
+    size : int
+        Width and height in pixels.
+
+    Returns
+    -------
+    str
+        One ``<svg>`` element.
+    """
     from helpers.present.report import PALETTE
 
     pad, w = 42, size
@@ -173,7 +275,18 @@ def gains_svg(view: Mapping[str, Any], top_share: float = 0.25, size: int = 300)
 
 
 def leaves_html(view: Mapping[str, Any]) -> str:
-    """The leaf table and the summary line as escaped HTML."""
+    """The leaf table and the summary line of a :func:`root_view` as escaped HTML.
+
+    Parameters
+    ----------
+    view : Mapping
+        A :func:`root_view`.
+
+    Returns
+    -------
+    str
+        A bold summary paragraph and an HTML table.
+    """
     fm = {"mean_score": lambda v: f"{v:,.0f}", "share_A": lambda v: f"{v:.0%}"}
     table = view["leaves"].to_html(index=False, formatters=fm, escape=True, border=0)
     return f"<p><b>{html.escape(view['summary'])}</b></p>{table}"
@@ -183,10 +296,35 @@ def root_picker(table: pd.DataFrame, variables: Sequence[str], kinds: Mapping[st
                 params: Tree, interactive: bool, *, top_share: float = 0.25, seed: int = 0,
                 fitted: dict[str | None, Any] | None = None,
                 save_to: Path | None = None) -> Any:
-    """The root picker. ``interactive=True``: an ipywidgets VBox (a root dropdown, the tree
-    and gains curve as SVG, the leaf table, in HTML widgets, a "save as parameters" button writing
-    :func:`root_yaml` to ``save_to``). ``interactive=False``: the :func:`root_view` of the
-    parameters' root (``params.forced_root``), no widgets."""
+    """The root picker of notebook 04.
+
+    Parameters
+    ----------
+    table : pd.DataFrame
+        The analysis table (one row per account, ``score`` and the variables).
+    variables, kinds : Sequence[str], Mapping[str, str]
+        The segmentation variables and their kinds; the roots offered are
+        :func:`root_options`.
+    params : Tree
+        The tree parameters; ``params.forced_root`` is the root shown first.
+    interactive : bool
+        True: widgets (see Returns); False (papermill, HTML export): no widgets.
+    top_share, seed : float, int
+        As in :func:`root_view`.
+    fitted : dict, optional
+        Trees already fitted, by root (Step 4's root comparison); new fits are added to it.
+    save_to : Path, optional
+        Where "save as parameters" writes :func:`root_yaml`; None disables the button.
+
+    Returns
+    -------
+    ipywidgets.VBox or dict
+        ``interactive=True``: a VBox whose first row is the root slider (a
+        ``SelectionSlider``), a hint, the "save as parameters" button and its status, then
+        the tree and the gains curve as SVG and the leaf table (HTML widgets), redrawn on
+        every change of the slider. ``interactive=False``: the :func:`root_view` of the
+        parameters' root.
+    """
     fitted = {} if fitted is None else fitted
 
     def view_of(root: str | None) -> dict[str, Any]:
@@ -195,37 +333,52 @@ def root_picker(table: pd.DataFrame, variables: Sequence[str], kinds: Mapping[st
 
     if not interactive:
         return view_of(params.forced_root)
-
-    import ipywidgets as W  # lazy: only the interactive notebook needs it
-
     options = root_options(variables, kinds)
     start = params.forced_root if params.forced_root in options else AUTO
-    pick = W.Dropdown(options=options, value=start, description="tree root",
-                      style={"description_width": "6em"})
-    tree_view = W.HTML(layout=W.Layout(overflow="auto", max_width="100%"))
-    gains_view = W.HTML()
-    leaves = W.HTML()
-    status = W.HTML()
-    save = W.Button(description="save as parameters", icon="save", disabled=save_to is None)
-    rendered: dict[str, tuple[str, str, str]] = {}
+    return _picker_panel(options, start, view_of, top_share, save_to)
 
-    def root_of(label: str) -> str | None:
-        return None if label == AUTO else label
+
+def _root_of(label: str) -> str | None:
+    return None if label == AUTO else label
+
+
+def _picker_panel(options: list[str], start: str, view_of: Callable[[str | None], Any],
+                  top_share: float, save_to: Path | None) -> Any:
+    """The widgets of the interactive picker. The roots are on a ``SelectionSlider``: in
+    JupyterLab 4 the arrow keys on a focused dropdown (or toggle buttons) also move the
+    notebook's active cell, on a slider they only step the root (checked in
+    ``tests/test_lab_browser.py``). ``continuous_update``: dragging redraws at each root
+    passed, each costing one cached drawing or one tree draw (the trees are fitted by Step
+    4's root comparison before the picker opens)."""
+    import ipywidgets as widgets  # lazy: only the interactive notebook needs it
+
+    pick = widgets.SelectionSlider(options=options, value=start, description="tree root",
+                                   continuous_update=True, style={"description_width": "6em"},
+                                   layout=widgets.Layout(width="36em"))
+    pick.add_class("wb-root-picker")
+    hint = widgets.HTML(f"<span style='color:#666'>{len(options)} roots: drag the slider, or "
+                        "click it and step with ← →</span>")
+    tree_view = widgets.HTML(layout=widgets.Layout(overflow="auto", max_width="100%"))
+    gains_view, leaves, status = widgets.HTML(), widgets.HTML(), widgets.HTML()
+    save = widgets.Button(description="save as parameters", icon="save",
+                          disabled=save_to is None)
+    rendered: dict[str, tuple[str, str, str]] = {}
 
     def show(*_: Any) -> None:
         label = pick.value
         if label not in rendered:
-            v = view_of(root_of(label))
+            v = view_of(_root_of(label))
             rendered[label] = (tree_svg(v), gains_svg(v, top_share), leaves_html(v))
         tree_view.value, gains_view.value, leaves.value = rendered[label]
         status.value = ""
 
     def on_save(_: Any) -> None:
         if save_to is not None:
-            p = save_root(root_of(pick.value), save_to)
+            p = save_root(_root_of(pick.value), save_to)
             status.value = f"saved to <code>{html.escape(str(p))}</code>"
 
     pick.observe(show, names="value")
     save.on_click(on_save)
     show()
-    return W.VBox([W.HBox([pick, save, status]), tree_view, W.HBox([gains_view, leaves])])
+    row = widgets.HBox([pick, hint, save, status], layout=widgets.Layout(align_items="center"))
+    return widgets.VBox([row, tree_view, widgets.HBox([gains_view, leaves])])
