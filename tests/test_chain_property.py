@@ -9,7 +9,6 @@ Bounded and derandomised so CI is fast and repeatable (about 30-60 s).
 from __future__ import annotations
 
 import json
-import os
 import re
 import sys
 import tempfile
@@ -174,27 +173,17 @@ def _chain(df: pd.DataFrame | None, raw: bytes | None) -> tuple[str, object]:
             csv.write_bytes(raw)
         else:
             df.to_csv(csv, index=False)
-        saved = {k: os.environ.get(k) for k in ("WORKBOOK_ROOT", STAGING_ENV)}
-        os.environ["WORKBOOK_ROOT"] = str(root)
-        os.environ.pop(STAGING_ENV, None)
-        paths.project_root.cache_clear()
         try:
-            out = run_in_process("r-prop", "params/p.yaml", report=False)
-            run = root / "data" / "processed" / "r-prop"
-            tables = {n: pd.read_parquet(run / f"{n}.parquet")
-                      for n in ("accounts_raw", "exclusions", "reconciliation",
-                                "scored_accounts", "analysis_table")}
-            tables["warnings"] = json.loads((run / "warnings.json").read_text("utf-8"))
-            return "ok", (out, tables)
+            with paths.project_at(root, {STAGING_ENV: None}):
+                out = run_in_process("r-prop", "params/p.yaml", report=False)
         except WorkbookError as exc:
             return "error", exc
-        finally:
-            for k, v in saved.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
-            paths.project_root.cache_clear()
+        run = root / "data" / "processed" / "r-prop"
+        tables = {n: pd.read_parquet(run / f"{n}.parquet")
+                  for n in ("accounts_raw", "exclusions", "reconciliation",
+                            "scored_accounts", "analysis_table")}
+        tables["warnings"] = json.loads((run / "warnings.json").read_text("utf-8"))
+        return "ok", (out, tables)
 
 
 def _assert_reconciles(written: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
@@ -27,6 +29,48 @@ def project_root() -> Path:
             if (candidate / "notebooks").is_dir() and (candidate / "params").is_dir():
                 return candidate
     return Path(__file__).resolve().parents[3]
+
+
+@contextmanager
+def project_at(root: str | os.PathLike,
+               env: Mapping[str, str | None] | None = None) -> Iterator[Path]:
+    """Resolve every project path (params, data, reports) inside ``root`` for the block.
+
+    Sets ``WORKBOOK_ROOT`` to ``root`` and the variables in ``env`` (None = unset), and clears
+    the cache of :func:`project_root`; on leaving the block, also by an exception, every one
+    of these variables is back as it was (set to its old value, or unset) and the cache is
+    cleared again. Not thread-safe (the process environment is global).
+
+    Parameters
+    ----------
+    root : str or os.PathLike
+        The project folder (with ``notebooks/``, ``params/``, ``data/``).
+    env : Mapping[str, str or None], optional
+        Further environment variables for the block, e.g. ``{"WORKBOOK_JOBS": "1"}``.
+
+    Returns
+    -------
+    Iterator[Path]
+        Yields :func:`project_root` inside the block (``root``, resolved).
+    """
+    wanted = {"WORKBOOK_ROOT": str(root), **(env or {})}
+    saved = {name: os.environ.get(name) for name in wanted}
+    try:
+        for name, value in wanted.items():
+            _set_env(name, value)
+        project_root.cache_clear()
+        yield project_root()
+    finally:
+        for name, value in saved.items():
+            _set_env(name, value)
+        project_root.cache_clear()
+
+
+def _set_env(name: str, value: str | None) -> None:
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
 
 
 def resolve(path: str | os.PathLike) -> Path:

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:  # the factory (pandas) is imported when a room is run, not by the CLI
-    from helpers.synthetic.factory import HypothesisTruth, RoomTruth
+    from helpers.synthetic.factory import HypothesisTruth, Room, RoomTruth
 
 SIZES = (300, 1500, 5000)
 ROOMS = 200
@@ -142,7 +142,6 @@ def run_room(seed: int, n_accounts: int, workdir: str | os.PathLike | None = Non
     import yaml
 
     from helpers.core import paths
-    from helpers.pipeline import run_in_process
     from helpers.synthetic.factory import generate_room, write_room
 
     t0, c0 = time.perf_counter(), time.process_time()
@@ -151,28 +150,13 @@ def run_room(seed: int, n_accounts: int, workdir: str | os.PathLike | None = Non
     rel = write_room(room, tmp)
     fast = tmp / "params" / f"{room.name}-fast.yaml"
     fast.write_text(yaml.safe_dump({"extends": f"{room.name}.yaml", **FAST}), encoding="utf-8")
-    old = {k: os.environ.get(k) for k in ("WORKBOOK_ROOT", "WORKBOOK_JOBS")}
-    os.environ["WORKBOOK_ROOT"] = str(tmp)
-    os.environ["WORKBOOK_JOBS"] = "1"  # one core per room: rooms run side by side
-    paths.project_root.cache_clear()
     out: dict[str, Any] = {"seed": seed, "n_accounts": n_accounts, "room": room.name,
                            "params_file": str(rel), "truth": room.truth.to_dict()}
     try:
-        res = run_in_process(room.name, str(fast.relative_to(tmp)), report=False)
-        out.update(evaluate(res["step4"], room.truth))
-        out["reconciliation"] = reconciled(tmp, room.name, room.truth)
-        out["status"] = "ok"
-    except Exception as exc:  # a failed room is a result of the study
-        out["status"] = "failed"
-        out["error"] = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-        out["traceback"] = traceback.format_exc(limit=-3)
+        # one core per room: rooms run side by side
+        with paths.project_at(tmp, {"WORKBOOK_JOBS": "1"}):
+            out.update(_chain_outcome(room, tmp, fast))
     finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-        paths.project_root.cache_clear()
         if not keep:
             shutil.rmtree(tmp, ignore_errors=True)
         else:
@@ -180,6 +164,21 @@ def run_room(seed: int, n_accounts: int, workdir: str | os.PathLike | None = Non
     out["seconds"] = round(time.perf_counter() - t0, 3)
     out["cpu_seconds"] = round(time.process_time() - c0, 3)  # this process's CPU (2 cores shared)
     return out
+
+
+def _chain_outcome(room: Room, project: Path, params_file: Path) -> dict[str, Any]:
+    """Steps 1-4 on ``room`` in ``project`` (the current project root): its evaluation and
+    reconciliation, status ``ok``; or status ``failed`` with the error (never raises)."""
+    from helpers.pipeline import run_in_process
+
+    try:
+        res = run_in_process(room.name, str(params_file.relative_to(project)), report=False)
+        return {**evaluate(res["step4"], room.truth),
+                "reconciliation": reconciled(project, room.name, room.truth), "status": "ok"}
+    except Exception as exc:  # a failed room is a result of the study
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        return {"status": "failed", "error": f"{type(exc).__name__}: {first}",
+                "traceback": traceback.format_exc(limit=-3)}
 
 
 # --------------------------------------------------------------------------- summary
