@@ -354,10 +354,10 @@ def _picker_panel(options: list[str], start: str, view_of: Callable[[str | None]
 
     pick = widgets.SelectionSlider(options=options, value=start, description="tree root",
                                    continuous_update=True, style={"description_width": "6em"},
-                                   layout=widgets.Layout(width="36em"))
+                                   layout=widgets.Layout(width="30em"))
     pick.add_class("wb-root-picker")
-    hint = widgets.HTML(f"<span style='color:#666'>{len(options)} roots: drag the slider, or "
-                        "click it and step with ← →</span>")
+    hint = widgets.HTML(f"<span style='color:#666; white-space:nowrap'>{len(options)} roots: "
+                        "drag, or click and press ← →</span>")
     tree_view = widgets.HTML(layout=widgets.Layout(overflow="auto", max_width="100%"))
     gains_view, leaves, status = widgets.HTML(), widgets.HTML(), widgets.HTML()
     save = widgets.Button(description="save as parameters", icon="save",
