@@ -269,7 +269,7 @@ def inprocess_main(root: Path, repeats: int) -> dict:
     import statsmodels.api  # noqa: F401
 
     # warm: everything the notebooks and helpers import, before the clock starts
-    import helpers.analyse.analysis  # noqa: F401
+    import helpers.analyse.explorer  # noqa: F401
     import helpers.pipeline  # noqa: F401
     import helpers.present.deck  # noqa: F401
     import helpers.present.plots  # noqa: F401
@@ -300,7 +300,7 @@ def inprocess_main(root: Path, repeats: int) -> dict:
 def time_interactive(ns: dict, repeats: int) -> dict:
     """Median time of the score-weights widget update and the variable-explorer update."""
     from helpers.analyse import verdicts
-    from helpers.analyse.analysis import kinds_of
+    from helpers.analyse.tested import kinds_of
     from helpers.setup import widgets
 
     s = ns["s"]

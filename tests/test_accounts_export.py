@@ -149,7 +149,7 @@ def test_clean_minimal_export_runs_end_to_end(telco):
     assert labels.set_index("label")["treatment"].to_dict() == {
         "Customer": "customer", "Partner": "not a customer", "Test / POC": "test account",
         "Free Trial": "trial / free", "<b>Strategic</b>": "unrecognised: kept as a customer"}
-    html = Path(out["report"]["html"]).read_text(encoding="utf-8")
+    html = Path(out.report.html).read_text(encoding="utf-8")
     assert "Account types in the export and how each was treated" in html
     assert "&lt;b&gt;Strategic&lt;/b&gt;" in html and "<b>Strategic</b>" not in html
     warnings = json.loads((run / "warnings.json").read_text())

@@ -311,7 +311,7 @@ def test_negative_or_zero_mrr_is_kept_and_reported(project):
     df.loc[3, "mrr"], df.loc[7, "mrr"] = "-50", "0"
     df.to_csv(project / "data/raw/accounts.csv", index=False)
     out = _in_process("r-negative")
-    scored = out["scored"]
+    scored = out.scored
     assert "A0003" in set(scored["account_id"])  # not dropped
     assert scored.set_index("account_id").loc["A0003", "mrr"] == -50  # not altered
     # zero MRR is a free account: excluded with its reason (exclusions.keep_trials keeps it)
@@ -441,7 +441,7 @@ def test_degenerate_hypothesis_columns_are_sent_back(project):
         "'100'" in quality
     assert "H02 (industry) sent back to Step 2: a single category" in quality
     assert "H03 (country) sent back to Step 2" in quality and "all missing" in quality
-    hyps = out["step4"]["ctx"].hyps.set_index("id")
+    hyps = out.step4.ctx.hyps.set_index("id")
     assert not hyps["tested"].any()
     assert hyps["not_tested_reason"].str.startswith("sent back to Step 2").all()
 

@@ -183,8 +183,8 @@ def test_an_export_with_only_categorical_and_boolean_hypotheses_reaches_the_tabl
     rel = str(write_room(room, tmp_path))
     with use_project(tmp_path):
         lst = step1.customer_list(start("r", rel, step="01_setup"))
-        step1.scored_accounts(start("r", rel, step="01_setup"), lst["flagged"])
+        step1.scored_accounts(start("r", rel, step="01_setup"), flagged=lst.flagged)
         step2.hypotheses(start("r", rel, step="02_hypotheses"))
         out = step3.collect(start("r", rel, step="03_data_collection"))
-    assert len(out["table"]) == room.truth.warts["kept"]
-    assert set(room.truth.by_variable()) <= set(out["table"].columns)
+    assert len(out.table) == room.truth.warts["kept"]
+    assert set(room.truth.by_variable()) <= set(out.table.columns)

@@ -17,7 +17,7 @@ import pytest  # noqa: E402
 import yaml  # noqa: E402
 from conftest import scratch_project, use_project  # noqa: E402
 
-from helpers.analyse import analysis as A  # noqa: E402
+from helpers.analyse import findings  # noqa: E402
 from helpers.analyse import lift  # noqa: E402
 from helpers.analyse.profiling import delta_power  # noqa: E402
 from helpers.core.errors import AnalysisError  # noqa: E402
@@ -66,15 +66,15 @@ def test_a_model_too_small_for_a_fold_ranks_at_random_and_says_why():
 def test_beats_random_reads_the_out_of_sample_interval():
     rows = pd.DataFrame({"scheme": ["a", "a"], "sample": ["in_sample", "out_of_sample"],
                          "accuracy_ratio": [0.5, 0.1], "accuracy_ratio_ci_low": [0.3, -0.05]})
-    assert not A.beats_random(rows)
-    assert A.beats_random(rows.assign(accuracy_ratio_ci_low=[0.3, 0.02]))
-    assert not A.beats_random(rows.iloc[0:0])
+    assert not findings.beats_random(rows)
+    assert findings.beats_random(rows.assign(accuracy_ratio_ci_low=[0.3, 0.02]))
+    assert not findings.beats_random(rows.iloc[0:0])
 
 
 @pytest.mark.parametrize("n1, n2", [(60, 60), (40, 200), (25, 25)])
 def test_accounts_for_power_reaches_the_target_power(n1, n2):
     power = delta_power(n1, n2, 0.147, 0.05)
-    need = A.accounts_for_power(n1 + n2, power, 0.8, 0.05)
+    need = findings.accounts_for_power(n1 + n2, power, 0.8, 0.05)
     f = need / (n1 + n2)
     assert need > n1 + n2
     assert delta_power(round(n1 * f), round(n2 * f), 0.147, 0.05) == pytest.approx(0.8, abs=0.02)
@@ -89,7 +89,7 @@ def test_null_result_lists_every_tested_hypothesis_and_what_to_collect():
                    "data too sparse / untestable: all values missing",
                    "not selected for testing (deprioritised in Step 2)"],
         "n": pd.array([200, 900, 0, pd.NA], dtype="Int64"), "power": [0.4, 0.95, np.nan, np.nan]})
-    out = A.null_result(v, load("params/demo.yaml"))
+    out = findings.null_result(v, load("params/demo.yaml"))
     assert [r["hypothesis_id"] for r in out["hypotheses"]] == ["H1", "H2", "H3"]
     h1, h2, h3 = out["hypotheses"]
     assert h1["accounts_needed"] > 200 and "80 % power" in h1["next"]
@@ -121,12 +121,12 @@ def test_only_noise_hypotheses_the_chain_completes_and_the_report_says_so(tmp_pa
         from helpers import pipeline
 
         out = pipeline.run_in_process("noise", "params/noise.yaml")
-        verdicts = out["step4"]["verdicts"]
+        verdicts = out.step4.verdicts
         assert (verdicts["verdict"] != "validated").all()
-        assert out["step4"]["schemes"]["schemes"] == []
-        found = out["step4"]["findings"]
-        assert found["beats_random"] is False and found["null_result"] is not None
-        html = out["report"]["html"].read_text(encoding="utf-8")
+        assert out.step4.schemes.schemes == []
+        found = out.step4.findings
+        assert found.beats_random is False and found.null_result is not None
+        html = out.report.html.read_text(encoding="utf-8")
         # the gains chart of notebook 04 draws from the stored table (was KeyError: 'sample')
         from helpers.core.store import RunStore
 
@@ -153,7 +153,7 @@ def test_a_tiny_base_with_a_lowered_leaf_size_completes(tmp_path):
         from helpers import pipeline
 
         out = pipeline.run_in_process("small", "params/small.yaml", report=False)
-        assert len(out["step3"]["table"]) < 50
+        assert len(out.step3.table) < 50
         from helpers.core.store import RunStore
 
         warnings = RunStore("small").read_json("warnings")

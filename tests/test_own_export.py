@@ -48,7 +48,7 @@ def test_template_with_a_minimal_export_reaches_a_report(tmp_path):
         mine + "analysis: {bootstrap: 30, cv_repeats: 1}\nrobustness: {draws: 30, segment_bootstrap: 5}\n")
     with use_project(root):
         out = run_in_process("mine", "params/mine.yaml", report=True)
-    html = Path(out["report"]["html"]).read_text(encoding="utf-8")
+    html = Path(out.report.html).read_text(encoding="utf-8")
     assert "Company " in html and "<script" not in html.lower()
     recon = pd.read_parquet(root / "data/processed/mine/reconciliation.parquet")
     assert recon.set_index("rule").loc["raw", "accounts"] == 400

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from helpers.analyse import robustness
-from helpers.analyse.analysis import segmenter
+from helpers.analyse.segments import segmenter
 from helpers.core import parallel
 from helpers.core.errors import ParameterError
 

@@ -27,7 +27,7 @@ def _run(tmp_path_factory, n_accounts, seed, extra=""):
                            demo="copy" if n_accounts is None else n_accounts, seed=seed)
     (root / "params" / "fast.yaml").write_text(FAST + extra)
     with use_project(root):
-        return run_in_process("planted", "params/fast.yaml", report=False)["step4"]
+        return run_in_process("planted", "params/fast.yaml", report=False).step4
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +47,7 @@ def large(tmp_path_factory):
 
 
 def _verdicts(step4) -> pd.DataFrame:
-    return step4["verdicts"].set_index("variable")
+    return step4.verdicts.set_index("variable")
 
 
 @pytest.mark.parametrize("size", ["demo", "large"])
@@ -76,16 +76,16 @@ def test_small_base_never_reverses_a_planted_effect(small):
 @pytest.mark.parametrize("size", ["demo", "large"])
 def test_the_b2b_b2c_interaction_is_found_by_tree_and_split_regression(size, request):
     step4 = request.getfixturevalue(size)
-    split = step4["split"]
+    split = step4.regression.split
     assert split is not None and split.split_worth_it, split.verdict if split else None
-    nodes = step4["tree"].nodes
+    nodes = step4.tree.tree.nodes
     rules = " | ".join(nodes["rule"].astype(str))
     assert "business model" in rules and "employees" in rules
     # forced-root tree per branch: B2B needs a higher employee cut than B2C
     from helpers.analyse.regression import tree_thresholds
     from helpers.analyse.tree import fit_tree
 
-    ctx = step4["ctx"]
+    ctx = step4.ctx
     forced = fit_tree(ctx.table, ctx.seg_vars, ctx.kinds, forced_root="business_model")
     cuts = tree_thresholds(forced)
     b2b = cuts.get("B2B", {}).get("employees")
@@ -95,12 +95,12 @@ def test_the_b2b_b2c_interaction_is_found_by_tree_and_split_regression(size, req
 
 
 def test_recommended_segments_beat_the_base_and_the_composite_beats_single_variables(demo):
-    seg = demo["segments"]["segments"].set_index("segment")
-    rec = demo["segments"]["priorities"].recommended
+    seg = demo.segments.segments.set_index("segment")
+    rec = demo.segments.priorities.recommended
     assert 2 <= len(rec) <= 3
     top = seg.loc[rec, "top_accounts"].sum() / seg.loc[rec, "accounts"].sum()
     assert top >= 2 * 0.25, "the targets hold at least 2x the base rate of top accounts"
-    summary = demo["schemes"]["summary"]
+    summary = demo.schemes.summary
     ins = summary[summary["sample"] == "in_sample"].set_index("scheme")["accuracy_ratio"]
     singles = [s for s in ins.index if s in PLANTED or s == "business_model"]
     assert ins["composite segments"] > 0

@@ -39,7 +39,7 @@ def _snap(root: Path, q: str) -> pd.DataFrame:
 
 def test_q3_finds_q2_and_the_migration_reconciles_with_the_snapshots(project):
     root = project["root"]
-    doc = project["out"]["2026Q3"]["step4"]["since_previous"]["doc"]
+    doc = project["out"]["2026Q3"].step4.since_previous.doc
     assert doc["previous_run"] == "2026Q2" and doc["previous_quarter_run"] == "2026Q2"
     q2, q3 = _snap(root, "2026Q2"), _snap(root, "2026Q3")
     ids2, ids3 = set(q2["Account ID"]), set(q3["Account ID"])
@@ -68,7 +68,7 @@ def test_q3_finds_q2_and_the_migration_reconciles_with_the_snapshots(project):
 
 def test_feedback_iteration_shows_its_diff(project):
     root = project["root"]
-    doc = project["out"]["2026Q3-v2"]["step4"]["since_previous"]["doc"]
+    doc = project["out"]["2026Q3-v2"].step4.since_previous.doc
     assert doc["previous_run"] == "2026Q3" and doc["previous_quarter_run"] == "2026Q2"
     store = RunStore("2026Q3-v2", root / "data/processed/2026Q3-v2")
     params = store.read("change_params").set_index("parameter")

@@ -161,7 +161,7 @@ def test_85_account_salesforce_example_runs_the_lightweight_path_to_a_report(tmp
                                                                     "testable"])
     typos = pd.read_parquet(run / "label_suggestions.parquet")
     assert {"technolgy", "sofware"} <= set(typos["label"].str.casefold())
-    html = Path(out["report"]["html"]).read_text(encoding="utf-8")
+    html = Path(out.report.html).read_text(encoding="utf-8")
     assert "The lightweight analysis ran" in html and "What a larger base" not in html
     assert "With a larger base" in html and "Labels that look like typos" in html
     assert "The account list from the deals / subscriptions" in html

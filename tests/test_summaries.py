@@ -130,9 +130,9 @@ def test_duckdb_memory_limit_and_temp_directory_come_from_the_parameters(tmp_pat
 
 
 def _frames(result):
-    step4 = result["step4"]
-    verdicts = step4["verdicts"][["variable", "verdict", "direction"]].reset_index(drop=True)
-    assignment = pd.DataFrame(step4["segments"]["assignment"]).reset_index(drop=True)
+    step4 = result.step4
+    verdicts = step4.verdicts[["variable", "verdict", "direction"]].reset_index(drop=True)
+    assignment = pd.DataFrame(step4.segments.assignment).reset_index(drop=True)
     assert assignment.iloc[:, -1].nunique() > 1  # accounts fall in several segments
     return verdicts, assignment
 
@@ -164,7 +164,7 @@ def test_demo_run_fed_by_summaries_equals_the_run_fed_by_rows(tmp_path):
     for a, b in zip(_frames(rows), _frames(summ), strict=True):
         pd.testing.assert_frame_equal(a, b)
     pd.testing.assert_frame_equal(tables["rows"], tables["summ"])
-    html = Path(summ["report"]["html"]).read_text(encoding="utf-8")
+    html = Path(summ.report.html).read_text(encoding="utf-8")
     assert "Where the ticket and usage figures come from" in html
     assert "per-account summary file data/raw/summaries/usage.csv" in html
 

@@ -92,13 +92,13 @@ def test_inline_charts_only_inside_a_kernel():
 
 @pytest.mark.parametrize("n_groups,label", [(4, "quartile"), (10, "decile")])
 def test_explorer_view_names_its_groups(n_groups, label):
-    from helpers.analyse import analysis as A
+    from helpers.analyse import explorer
     from helpers.analyse.verdicts import explore, planted_example
 
     table, hyps = planted_example(400, seed=3)
     var = hyps["variable"].iloc[0]
     res = explore(table, var, hyps["kind"].iloc[0], n_groups=n_groups)
-    html = A.explorer_html(res, label)
+    html = explorer.explorer_html(res, label)
     assert f"{label} (best first)" not in html  # the label is in the chart, not the text
     assert f" by {label}" in html and html.count("<table") == 1
-    assert len(A.explorer_profile(res).columns) == n_groups  # one column per score group
+    assert len(explorer.explorer_profile(res).columns) == n_groups  # one column per score group

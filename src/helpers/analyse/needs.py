@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from helpers.core.errors import AnalysisError, InputDataError
+from helpers.core.params import Segments as SegmentsParams
 
 #: guard against an n x n matrix that would not fit in memory
 MAX_GOWER_ROWS = 20_000
@@ -271,3 +272,26 @@ def diamonds(table: pd.DataFrame, labels: pd.Series, diamond_value_share: float 
     out["diamond"] = out["best_fit_cluster"] & (out["value_percentile"] <= diamond_value_share)
     return out.sort_values(["diamond", "value_percentile", "account_id"],
                            ascending=[False, True, True], kind="stable").reset_index(drop=True)
+
+
+def needs_layer(survey: pd.DataFrame | None, table: pd.DataFrame, assignment: pd.Series,
+                seg_params: SegmentsParams, seed: int = 0) -> dict[str, pd.DataFrame]:
+    """Needs clusters of the surveyed accounts, their description, the cross with the value
+    segments and the diamonds in the rough; {} when there is no survey. Large surveys are
+    clustered on a seeded sample (``helpers.analyse.needs.SAMPLE_ROWS``), the rest assigned to the
+    nearest medoid."""
+    if survey is None or survey.empty:
+        return {}
+    cols = list(seg_params.needs_columns) or [c for c in survey.columns if c != "account_id"]
+    missing = [c for c in cols if c not in survey.columns]
+    if missing:
+        raise InputDataError("needs survey lacks the columns named in segments.needs_columns",
+                             column=missing[0], hint="fix segments.needs_columns")
+    nc = cluster_needs(survey, cols, tuple(seg_params.needs_k_range), seed=seed)
+    outcome = seg_params.needs_outcome_column if seg_params.needs_outcome_column in cols else cols[0]
+    described = describe_clusters(survey, nc.labels, cols, outcome_col=outcome)
+    cross = cross_with_value(nc.labels, table, assignment).reset_index()
+    cross.columns = [str(c) for c in cross.columns]
+    dia = diamonds(table, nc.labels, seg_params.diamond_value_share)
+    return {"needs_clusters": described, "needs_silhouette": nc.silhouettes,
+            "needs_cross": cross, "diamonds": dia}

@@ -6,13 +6,15 @@ quality: the quartile band of the segment's mean score, its share of top account
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from helpers.analyse.segments import REST, Segment, as_segments, assign, rule_text, segment_names
+from helpers.collect import collection, hypotheses
 from helpers.core.errors import InputDataError
+from helpers.core.io import normalise_domain
 
 
 def score_prospects(prospects_df: pd.DataFrame, segment_defs: Sequence[Segment | Mapping],
@@ -52,3 +54,47 @@ def score_prospects(prospects_df: pd.DataFrame, segment_defs: Sequence[Segment |
         text = text + np.where(prospects_df[v].isna().to_numpy(), v + ", ", "")
     out["missing_fields"] = text.str.removesuffix(", ").to_numpy()
     return out
+
+
+def prepare_prospects(prospects: pd.DataFrame, register: pd.DataFrame, *,
+                      industry_map: Mapping[str, str] | None = None,
+                      numeric_columns: Collection[str] = ()) -> pd.DataFrame:
+    """The prospect list prepared like the customers: domains normalised, industries mapped
+    to the canonical labels, numeric measures parsed, the register's derived measures added.
+    The reading of the file is the caller's (``helpers.pipeline.step4``).
+
+    Parameters
+    ----------
+    prospects
+        The prospect list as read (canonical column names).
+    register
+        The hypothesis register (its measures are derived on the prospects as on customers).
+    industry_map
+        raw label -> canonical industry (``inputs.industry_map``); None or empty: kept as is.
+    numeric_columns
+        Columns parsed as numbers (those with a plausible range, ``collection.plausible_ranges``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A new frame; ``prospects`` is not modified.
+    """
+    out = prospects.copy()
+    if "domain" in out.columns:
+        out["domain"] = normalise_domain(out["domain"])
+    if "industry" in out.columns and industry_map:
+        out["industry"], _ = collection.standardise_industry(out["industry"], dict(industry_map))
+    out, _ = collection.coerce_numeric(out, [c for c in out.columns if c in set(numeric_columns)],
+                                       source_name="prospects")
+    derived, _log = hypotheses.derive_measures(out, register)
+    return derived
+
+
+def observable_fields(prospects: pd.DataFrame | None) -> list[str] | None:
+    """Fields a prospect list carries (segment rules may use only these): the columns of the
+    prepared prospect list (:func:`prepare_prospects`: mapped, standardised, with the
+    register's derived measures) that hold at least one value; None without a prospect list
+    (then every tested variable but behavioural ones counts as observable)."""
+    if prospects is None:
+        return None
+    return sorted(str(c) for c in prospects.columns[prospects.notna().any().to_numpy()])

@@ -515,3 +515,33 @@ def split_regressions(table: pd.DataFrame, variables: Sequence[str],
     return SplitResult(by=by, groups=results, pooled=pooled, comparison=comp,
                        interaction_f=float(f_val), interaction_p=float(p_val),
                        split_worth_it=worth, verdict=verdict)
+
+
+def _fits(reg: Any, split: Any) -> list[tuple[str, Any]]:
+    fits = [("all accounts", reg)]
+    if split is not None:
+        fits += [(f"{split.by} = {g}", r) for g, r in split.groups.items()]
+    return fits
+
+
+def regression_steps(reg: Any, split: Any = None) -> pd.DataFrame:
+    """Every elimination step of the pooled fit and of each sub-population fit (``fit``)."""
+    frames = [r.steps.assign(fit=name) for name, r in _fits(reg, split)]
+    return pd.concat(frames, ignore_index=True)
+
+
+def regression_coefs(reg: Any, split: Any = None) -> pd.DataFrame:
+    """Final coefficients of the pooled fit and of each sub-population fit, with fit stats."""
+    frames = []
+    for name, r in _fits(reg, split):
+        c = r.coefs.copy()
+        c["fit"] = name
+        c["n"] = r.n
+        c["adj_r2"] = float(r.fit.rsquared_adj) if r.fit is not None else np.nan
+        c["target"] = r.target
+        frames.append(c)
+    return pd.concat(frames, ignore_index=True)
+
+
+def empty_comparison() -> pd.DataFrame:
+    return pd.DataFrame(columns=["model", "n", "k", "r2", "adj_r2", "aic", "f_test_p"])

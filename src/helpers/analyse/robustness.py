@@ -286,3 +286,15 @@ def stability_sentence(stability: pd.DataFrame, names: Mapping[str, str] | None 
     n_stable = int((stability["verdict"] == "stable").sum())
     return (f"Redoing the segmentation on resampled accounts, {n_stable} of {len(stability)} "
             f"segments come back essentially unchanged: " + "; ".join(parts) + ".")
+
+
+def score_components(scored: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, float]]:
+    """The signed score components per account and unit weights (score = sum), the input of
+    :func:`helpers.analyse.robustness.weight_perturbation`."""
+    comps = [c for c in scored.columns if c.startswith("c_")]
+    used = [c for c in comps if (scored[c] != 0).any()]
+    return scored[["account_id", *used]], {c: 1.0 for c in used}
+
+
+def empty_stability() -> pd.DataFrame:
+    return pd.DataFrame(columns=["segment", "mean_jaccard", "verdict"])

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -923,3 +923,29 @@ def coverage_model(segment_table: pd.DataFrame, params: Coverage | None = None) 
                                                    accounts[dedicated].sum() / n if n else np.nan,
                                                    np.nan)
     return out
+
+
+def segment_output(priorities: Any, names: Mapping[str, str]) -> pd.DataFrame:
+    """The prioritised segment table with display names (overrides from the parameters)."""
+    out = priorities.table.copy()
+    out["name"] = out["segment"].map(dict(names)).fillna(out.get("name", out["segment"]))
+    return out
+
+
+def assignment_table(table: pd.DataFrame, assignment: pd.Series,
+                     names: Mapping[str, str]) -> pd.DataFrame:
+    """account_id, segment, segment_name, quartile, score for every analysed account."""
+    seg = pd.Series(np.asarray(assignment, dtype=object), index=table.index)
+    return pd.DataFrame({"account_id": table["account_id"], "segment": seg,
+                         "segment_name": seg.map(dict(names)),
+                         "quartile": table["quartile"].astype(str), "score": table["score"]})
+
+
+def segmenter(core: Sequence[str], top_share: float, min_share: float
+              ) -> Callable[[pd.DataFrame], pd.Series]:
+    """The segmentation as a function of a frame (for bootstrap stability)."""
+    def run(frame: pd.DataFrame) -> pd.Series:
+        return assign(frame, synthesise(frame, list(core), top_share=top_share,
+                                        min_share=min_share))
+
+    return run

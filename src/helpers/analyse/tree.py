@@ -38,6 +38,7 @@ from helpers.analyse.profiling import (
     words,
 )
 from helpers.core.errors import AnalysisError, InputDataError
+from helpers.core.parallel import ordered_map
 from helpers.core.params import Tree
 
 
@@ -612,3 +613,36 @@ def _finish(table: pd.DataFrame, frame: pd.DataFrame, y: np.ndarray,
     res.nodes = pd.DataFrame(rows)
     res.nodes.attrs["n_missing_score"] = n_missing_score
     return res
+
+
+def root_candidates(table: pd.DataFrame, variables: Sequence[str], kinds: Mapping[str, str],
+                    tree_params: Any, seed: int = 0,
+                    fitted: dict[str | None, Any] | None = None) -> pd.DataFrame:
+    """Try the tree with each categorical / boolean variable forced as the first split (and
+    unforced): leaves, smallest leaf and the share of score variance explained, so the
+    analyst sees how much the root shapes the tree. ``fitted`` (root -> tree, None =
+    unforced) receives every tree fitted here, for reuse by the caller."""
+    score = pd.to_numeric(table["score"], errors="coerce")
+    total = float(((score - score.mean()) ** 2).sum()) or 1.0
+    roots: list[str | None] = [None] + [v for v in variables if kinds.get(v) != "numeric"]
+
+    def row(root: str | None) -> dict[str, Any]:
+        try:
+            res = fit_tree(table, list(variables), dict(kinds), tree_params, forced_root=root,
+                           seed=seed)
+        except Exception as exc:  # noqa: BLE001 - report the root as unusable, keep the others
+            return {"root": root or "(best split)", "leaves": 0, "smallest_leaf": 0,
+                    "variance_explained": np.nan, "first_split": "", "note": str(exc)}
+        if fitted is not None:
+            fitted[root] = res
+        pred = res.predict(table)
+        sse = float(((score - pred) ** 2).sum())
+        leaves = res.nodes[res.nodes["is_leaf"]]
+        first = res.nodes.loc[res.nodes["depth"] == 1, "condition"].astype(str).tolist()
+        return {"root": root or "(best split)", "leaves": int(len(leaves)),
+                "smallest_leaf": int(leaves["n"].min()), "variance_explained": 1 - sse / total,
+                "first_split": " | ".join(first), "note": ""}
+
+    rows = ordered_map(row, roots, desc="trees per root")  # side by side (helpers.core.parallel)
+    return pd.DataFrame(rows).sort_values("variance_explained", ascending=False, kind="stable",
+                                          na_position="last").reset_index(drop=True)

@@ -4,7 +4,7 @@ and reconciliation, and the quality score of the kept accounts.
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -15,15 +15,40 @@ from helpers.setup.charter import charter_record, charter_tables
 from helpers.setup.score import quality_score
 
 
+@dataclass(frozen=True)
+class CustomerList:
+    """The customer list: ``accounts`` (the export as loaded, table ``accounts_raw``),
+    ``flagged`` (every account with its exclusion flags, table ``exclusions``),
+    ``reconciliation`` (table ``reconciliation``), ``excluded`` (the excluded accounts with
+    rule and reason) and ``warnings`` (load and status-mix warnings, in the run's log)."""
+
+    accounts: pd.DataFrame
+    flagged: pd.DataFrame
+    reconciliation: pd.DataFrame
+    excluded: pd.DataFrame
+    warnings: list[str]
+
+
 def charter(s: Session) -> dict[str, pd.DataFrame]:
     """Charter tables; writes charter.json."""
     s.store.write_json("charter", charter_record(s.params.charter), step=s.step)
     return charter_tables(s.params.charter)
 
 
-def customer_list(s: Session) -> dict[str, Any]:
+def customer_list(s: Session) -> CustomerList:
     """Load the export, apply the exclusion rules, reconcile; writes accounts_raw,
-    account_type_labels, exclusions and reconciliation."""
+    account_type_labels, exclusions and reconciliation.
+
+    Parameters
+    ----------
+    s
+        The Step 1 session.
+
+    Returns
+    -------
+    CustomerList
+        The accounts, their exclusion flags and the reconciliation.
+    """
     p = s.params
     if sources.has_tickets(p.inputs) and "tickets" not in s.pending:
         # the ticket file is scanned (DuckDB) while pandas reads the export; the score needs it
@@ -45,8 +70,8 @@ def customer_list(s: Session) -> dict[str, Any]:
     customers.check_enough_accounts(flagged, p)  # after writing: the tables show why
     excluded = flagged.loc[flagged["excluded"], ["account_id", "account_name", "mrr",
                                                  "exclusion_rule", "exclusion_reason"]]
-    return {"accounts": accounts, "flagged": flagged, "reconciliation": recon,
-            "excluded": excluded, "warnings": load_warnings}
+    return CustomerList(accounts=accounts, flagged=flagged, reconciliation=recon,
+                        excluded=excluded, warnings=list(load_warnings))
 
 
 def _load_account_list(s: Session) -> tuple[pd.DataFrame, list[str]]:
@@ -64,9 +89,22 @@ def _load_account_list(s: Session) -> tuple[pd.DataFrame, list[str]]:
     return built.accounts, built.warnings
 
 
-def scored_accounts(s: Session, flagged: pd.DataFrame) -> pd.DataFrame:
+def scored_accounts(s: Session, *, flagged: pd.DataFrame) -> pd.DataFrame:
     """Quality score of the kept accounts (cost to serve from the ticket file when given);
-    writes scored_accounts."""
+    writes scored_accounts.
+
+    Parameters
+    ----------
+    s
+        The Step 1 session.
+    flagged
+        Every account with its exclusion flags (:attr:`CustomerList.flagged`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The kept accounts with their score components and score.
+    """
     p = s.params
     kept = flagged.loc[~flagged["excluded"]].drop(
         columns=["excluded", "exclusion_rule", "exclusion_reason", "rules_fired"])

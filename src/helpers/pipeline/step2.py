@@ -4,6 +4,8 @@ sources, and the prioritised list within the charter's budget.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 
 from helpers.collect.hypotheses import (
@@ -16,8 +18,32 @@ from helpers.collect.hypotheses import (
 from helpers.run.session import Session
 
 
-def hypotheses(s: Session) -> dict[str, pd.DataFrame]:
-    """Register, collection costs, shared sources, prioritisation; writes hypotheses."""
+@dataclass(frozen=True)
+class Hypotheses:
+    """The hypotheses: ``register`` (as read), ``costed`` (with collection costs),
+    ``shared`` (sources shared by several hypotheses), ``ranked`` (prioritised within the
+    budget, table ``hypotheses``) and ``n_accounts`` (scored accounts the costs are for)."""
+
+    register: pd.DataFrame
+    costed: pd.DataFrame
+    shared: pd.DataFrame
+    ranked: pd.DataFrame
+    n_accounts: int
+
+
+def hypotheses(s: Session) -> Hypotheses:
+    """Register, collection costs, shared sources, prioritisation; writes hypotheses.
+
+    Parameters
+    ----------
+    s
+        The Step 2 session.
+
+    Returns
+    -------
+    Hypotheses
+        The register, its costs and the prioritised list.
+    """
     p = s.params
     n_accounts = len(s.store.read("scored_accounts"))
     register = load_register(p.hypotheses.register_file)
@@ -30,6 +56,6 @@ def hypotheses(s: Session) -> dict[str, pd.DataFrame]:
     s.warn([f"{m} in the customer export; checked again after Step 3 joins the sources"
             for m in check_positive_categories(
                 register, s.store.read("scored_accounts"), strict=False)], "hypotheses")
-    return {"register": register, "costed": costed, "shared": shared_sources(register),
-            "ranked": ranked, "n_accounts": n_accounts}
+    return Hypotheses(register=register, costed=costed, shared=shared_sources(register),
+                      ranked=ranked, n_accounts=n_accounts)
 

@@ -5,7 +5,7 @@ worksheet of missing values.
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -17,8 +17,33 @@ STEP3_REPORTS = ("join_report", "quality_report", "standardisation_log", "measur
                  "unmatched_source_rows", "unmapped_industries", "worksheet_provenance")
 
 
-def collect(s: Session) -> dict[str, Any]:
-    """Data manifest, joins, standardisation, QA; writes analysis_table and the reports."""
+@dataclass(frozen=True)
+class Collected:
+    """The collected data: ``manifest`` (every input file's SHA-256 and rows, table
+    ``data_manifest``), ``table`` (table ``analysis_table``), ``reports`` (name -> frame:
+    the tables of ``STEP3_REPORTS``, each written under its name, plus ``hypotheses``, the
+    register with its measure status) and ``sent_back`` (hypotheses the quality checks send
+    back to Step 2)."""
+
+    manifest: pd.DataFrame
+    table: pd.DataFrame
+    reports: dict[str, pd.DataFrame]
+    sent_back: pd.DataFrame
+
+
+def collect(s: Session) -> Collected:
+    """Data manifest, joins, standardisation, QA; writes analysis_table and the reports.
+
+    Parameters
+    ----------
+    s
+        The Step 3 session.
+
+    Returns
+    -------
+    Collected
+        The analysis table, the collection reports and the hypotheses sent back.
+    """
     from helpers.core.parallel import in_background
 
     p = s.params
@@ -47,7 +72,7 @@ def collect(s: Session) -> dict[str, Any]:
     check_positive_categories(reports["hypotheses"], table)
     s.warn([f"{r.id} ({r.variable}) sent back to Step 2: {r.reason}"
             for r in sent_back.itertuples()], "quality")
-    return {"manifest": manifest, "table": table, "reports": reports, "sent_back": sent_back}
+    return Collected(manifest=manifest, table=table, reports=reports, sent_back=sent_back)
 
 
 def _label_typos(s: Session, table: pd.DataFrame, reports: dict[str, pd.DataFrame]) -> None:
@@ -66,7 +91,22 @@ def _label_typos(s: Session, table: pd.DataFrame, reports: dict[str, pd.DataFram
             for r in found.itertuples()], "labels")
 
 
-def worksheet(s: Session, table: pd.DataFrame, register: pd.DataFrame) -> pd.DataFrame:
-    """The collection worksheet of missing values (reports/<run>/collection_worksheet.xlsx)."""
+def worksheet(s: Session, *, table: pd.DataFrame, register: pd.DataFrame) -> pd.DataFrame:
+    """The collection worksheet of missing values (reports/<run>/collection_worksheet.xlsx).
+
+    Parameters
+    ----------
+    s
+        The Step 3 session.
+    table
+        The analysis table (:attr:`Collected.table`).
+    register
+        The register with its measure status (``Collected.reports["hypotheses"]``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per missing value to collect.
+    """
     return collection.make_worksheet(table, register, s.report_dir / "collection_worksheet.xlsx")
 

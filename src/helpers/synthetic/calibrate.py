@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:  # the factory (pandas) is imported when a room is run, not by the CLI
+    from helpers.pipeline.step4 import Results
     from helpers.synthetic.factory import HypothesisTruth, Room, RoomTruth
 
 SIZES = (300, 1500, 5000)
@@ -91,9 +92,9 @@ def _interaction_in_split(split: Any, x: str, by: str) -> bool:
     return any(x in r.variables for r in split.groups.values())
 
 
-def evaluate(step4: dict[str, Any], truth: RoomTruth) -> dict[str, Any]:
+def evaluate(step4: Results, truth: RoomTruth) -> dict[str, Any]:
     """Compare Step 4's verdicts, tree and split regression with the room's truth."""
-    verdicts = step4["verdicts"].set_index("variable")
+    verdicts = step4.verdicts.set_index("variable")
     rows = []
     for h in truth.hypotheses:
         row = verdicts.loc[h.variable].to_dict() if h.variable in verdicts.index else {}
@@ -107,8 +108,8 @@ def evaluate(step4: dict[str, Any], truth: RoomTruth) -> dict[str, Any]:
     found_tree = found_split = False
     if truth.interaction:
         x, by = truth.interaction
-        found_tree = _interaction_in_tree(step4["tree"], x, by)
-        found_split = _interaction_in_split(step4.get("split"), x, by)
+        found_tree = _interaction_in_tree(step4.tree.tree, x, by)
+        found_split = _interaction_in_split(step4.regression.split, x, by)
     return {"hypotheses": rows, "interaction": truth.interaction is not None,
             "interaction_tree": found_tree, "interaction_split": found_split}
 
@@ -173,7 +174,7 @@ def _chain_outcome(room: Room, project: Path, params_file: Path) -> dict[str, An
 
     try:
         res = run_in_process(room.name, str(params_file.relative_to(project)), report=False)
-        return {**evaluate(res["step4"], room.truth),
+        return {**evaluate(res.step4, room.truth),
                 "reconciliation": reconciled(project, room.name, room.truth), "status": "ok"}
     except Exception as exc:  # a failed room is a result of the study
         first = str(exc).splitlines()[0] if str(exc) else ""
