@@ -17,8 +17,7 @@ import pytest  # noqa: E402
 import yaml  # noqa: E402
 from conftest import scratch_project, use_project  # noqa: E402
 
-from helpers.analyse import findings  # noqa: E402
-from helpers.analyse import lift  # noqa: E402
+from helpers.analyse import findings, lift  # noqa: E402
 from helpers.analyse.profiling import delta_power  # noqa: E402
 from helpers.core.errors import AnalysisError  # noqa: E402
 from helpers.core.params import load  # noqa: E402

@@ -254,8 +254,8 @@ def test_contradicting_conditions(a, b, apart):
 def test_stakeholder_names_reach_the_crm_export_and_categories_keep_their_variable():
     """segments.names (by rule text) flows into segment_assignments and the CRM 'Segment
     Name'; a generated name never shows a bare category value ('No')."""
-    from helpers.analyse.segments import assignment_table
     from helpers.analyse.quarterly import crm_export
+    from helpers.analyse.segments import assignment_table
 
     table = pd.DataFrame({"account_id": ["a1", "a2", "a3", "a4"],
                           "uses_competitor": ["No", "Yes", "No", "Yes"],
