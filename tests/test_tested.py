@@ -19,9 +19,11 @@ def _hyps():
 
 def test_tested_hypotheses_give_a_reason_for_each_untested_one():
     table = pd.DataFrame({"employees": [1], "usage": [1], "region": ["x"], "is_hospital": [True]})
-    quality = pd.DataFrame({"id": ["H3"], "send_back": [True], "reason": ["completeness 10% < 60%"]})
+    quality = pd.DataFrame({"id": ["H3"], "send_back": [True],
+                            "reason": ["completeness 10% < 60%"]})
     out = scope.tested_hypotheses(_hyps(), quality, table).set_index("id")
-    assert out["tested"].to_dict() == {"H1": True, "H2": True, "H3": False, "H4": False, "H5": False}
+    assert out["tested"].to_dict() == {"H1": True, "H2": True, "H3": False, "H4": False,
+                                       "H5": False}
     assert out.loc["H3", "not_tested_reason"] == "sent back to Step 2: completeness 10% < 60%"
     assert out.loc["H4", "not_tested_reason"] == "deprioritised in Step 2"
     assert out.loc["H5", "not_tested_reason"] == "measure not in the analysis table"

@@ -126,7 +126,8 @@ def variable_explorer(table: pd.DataFrame, tested: pd.DataFrame, interactive: bo
 
     pick.observe(show, names="value")
     show()
-    return widgets.VBox([widgets.HBox([pick, hint], layout=widgets.Layout(align_items="center")), view],
+    bar = widgets.HBox([pick, hint], layout=widgets.Layout(align_items="center"))
+    return widgets.VBox([bar, view],
                   layout=widgets.Layout(width="100%"))
 
 

@@ -288,7 +288,8 @@ def needs_layer(survey: pd.DataFrame | None, table: pd.DataFrame, assignment: pd
         raise InputDataError("needs survey lacks the columns named in segments.needs_columns",
                              column=missing[0], hint="fix segments.needs_columns")
     nc = cluster_needs(survey, cols, tuple(seg_params.needs_k_range), seed=seed)
-    outcome = seg_params.needs_outcome_column if seg_params.needs_outcome_column in cols else cols[0]
+    outcome = (seg_params.needs_outcome_column if seg_params.needs_outcome_column in cols
+               else cols[0])
     described = describe_clusters(survey, nc.labels, cols, outcome_col=outcome)
     cross = cross_with_value(nc.labels, table, assignment).reset_index()
     cross.columns = [str(c) for c in cross.columns]

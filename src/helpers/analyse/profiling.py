@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -186,7 +187,8 @@ def _check_columns(table: pd.DataFrame, columns: list[str], what: str) -> None:
 
 
 # --------------------------------------------------------------------------- sorted table
-def sorted_table(table: pd.DataFrame, variables: list[str], score_col: str = "score") -> pd.DataFrame:
+def sorted_table(table: pd.DataFrame, variables: list[str],
+                 score_col: str = "score") -> pd.DataFrame:
     """The lightweight analysis: every account, its score and the hypothesis fields, best first.
 
     Sorted by score descending (stable, ``account_id`` as final key); adds ``position`` (1 =
@@ -274,7 +276,8 @@ def threshold_finder(table: pd.DataFrame, variable: str, score_col: str = "score
     clean_dn = cand & (z < 0) & (p1_dn + p2_dn <= 1 + max_overlap + 1e-12)
     absz = np.where(cand, np.abs(z), -np.inf)
     clean_any = clean_up | clean_dn
-    k = int(np.argmax(np.where(clean_any, absz, -np.inf))) if clean_any.any() else int(np.argmax(absz))
+    k = (int(np.argmax(np.where(clean_any, absz, -np.inf))) if clean_any.any()
+         else int(np.argmax(absz)))
     if not np.isfinite(absz[k]):
         return None
     lo, hi = float(xs[i[k] - 1]), float(xs[i[k]])
@@ -319,7 +322,8 @@ def threshold_finder(table: pd.DataFrame, variable: str, score_col: str = "score
         sentence = (f"{better:.0%} of accounts with {side_good} are in the top {pct}, "
                     f"none of the others")
     return {
-        "variable": variable, "cut": cut, "cut_midpoint": (lo + hi) / 2, "direction": "+" if up else "-",
+        "variable": variable, "cut": cut, "cut_midpoint": (lo + hi) / 2,
+        "direction": "+" if up else "-",
         "n": n, "n_missing": int(len(table) - n), "n_above": int(n_above[k]),
         "n_below": int(n_below[k]), "share_above": float(n_above[k] / n),
         "rate_above": r_up, "rate_below": r_dn, "base_rate": float(base),
@@ -336,7 +340,8 @@ def thresholds_table(table: pd.DataFrame, hypotheses: pd.DataFrame, score_col: s
     for _, h in _selected(hypotheses).iterrows():
         if h["kind"] != "numeric" or h["variable"] not in table.columns:
             continue
-        res = threshold_finder(table, h["variable"], score_col=score_col, top_share=params.top_share)
+        res = threshold_finder(table, h["variable"], score_col=score_col,
+                               top_share=params.top_share)
         if res is not None:
             rows.append({"hypothesis_id": h.get("id"), **res})
     cols = ["hypothesis_id", "variable", "cut", "cut_midpoint", "direction", "n", "n_missing",
@@ -397,7 +402,8 @@ def quartile_profile(table: pd.DataFrame, hypotheses: pd.DataFrame, score_col: s
             ct.loc["all"] = ct.sum(axis=0)
             tot = ct.sum(axis=1)
             share = ct.div(tot.where(tot > 0), axis=0)
-            long = share.reset_index().melt(id_vars="group", var_name="category", value_name="value")
+            long = share.reset_index().melt(id_vars="group", var_name="category",
+                                            value_name="value")
             long["n"] = long["group"].map(tot).to_numpy()
             long["stat"] = "share"
             miss = d.assign(m=d["c"].isna()).groupby("group", observed=False)["m"].sum()
@@ -531,13 +537,40 @@ def test_variable(table: pd.DataFrame, variable: str, kind: str,
     ``kind`` is numeric | categorical | boolean (boolean = categorical with the category
     "yes" as the one the hypothesis names). ``category`` names the category the hypothesis is
     about (the register's ``positive_category``, matched to the labels by
-    :func:`helpers.collect.labels.resolve_category`: any yes/no word for a boolean, case-insensitive for
-    a category; one not among the values is untestable, never replaced by another); without
-    it the category with the strongest category-vs-rest difference carries the effect.
+    :func:`helpers.collect.labels.resolve_category`: any yes/no word for a boolean,
+    case-insensitive for a category; one not among the values is untestable, never replaced
+    by another); without it the category with the strongest category-vs-rest difference
+    carries the effect.
     Untestable cases return ``testable=False`` with the reason: missing column, all missing,
     fewer than ``min_accounts`` with data, constant column, a single category (after merging
     categories below ``params.tree.min_category_size`` into 'other', noted in ``note``), an
     empty A or D group.
+
+    Parameters
+    ----------
+    table
+        The analysis table (``score_col`` and, for quartiles, ``group_col``).
+    variable, kind
+        The measure column and its kind.
+    params
+        The Step 4 parameters (alpha, minimum effect and accounts, permutations, ...).
+    category
+        The category the hypothesis names (categorical / boolean).
+    score_col, group_col
+        The score and its quartile column.
+    seed
+        Seed of the permutation tests (small bases).
+
+    Returns
+    -------
+    dict
+        One result row (the keys of ``_RESULT_KEYS``): the test, p-value, effect size and
+        direction, power, and the reason when untestable.
+
+    Raises
+    ------
+    InputDataError
+        When the table has no ``score_col``.
     """
     params = params or Analysis()
     if kind not in ("numeric", "categorical", "boolean"):
@@ -552,90 +585,163 @@ def test_variable(table: pd.DataFrame, variable: str, kind: str,
     score = pd.to_numeric(table[score_col], errors="coerce")
     n_groups = groups_for(int(score.notna().sum()), params.deciles_from)
     quart = _groups(table, score_col, group_col, 4)
-    if kind == "numeric":
-        raw = table[variable]
-        values = pd.to_numeric(raw, errors="coerce")
-        bad = int((values.isna() & raw.notna()).sum())
-    else:
-        values = as_labels(table[variable], kind)
-        bad = 0
+    values, bad = _test_values(table[variable], kind)
     ok = (values.notna() & score.notna()).to_numpy()
     n = int(ok.sum())
-    n_missing = int(len(table) - n)
     note = f"{bad} non-numeric value(s) treated as missing" if bad else ""
-    base = dict(n=n, n_missing=n_missing, note=note, n_groups=n_groups)
+    base = dict(n=n, n_missing=int(len(table) - n), note=note, n_groups=n_groups)
     if n == 0:
         return _row(variable, kind, reason="all values missing", **base)
     if n < params.min_accounts:
         return _row(variable, kind, reason=f"data too sparse: only {n} accounts with a value "
                     f"(fewer than {params.min_accounts})", **base)
-    v, s, q = values[ok], score[ok].to_numpy(dtype=float), quart[ok]
-    small = n < params.small_base
-    alpha = params.bh_alpha
-
+    kept = _Kept(values=values[ok], score=score[ok].to_numpy(dtype=float), quartile=quart[ok],
+                 small=n < params.small_base, base=base)
     if kind == "numeric":
-        x = v.to_numpy(dtype=float)
-        if np.unique(x).size < 2:
-            return _row(variable, kind, reason=f"constant column (every account has {fmt_num(x[0])})",
-                        **base)
-        qa = (q == "A").to_numpy()
-        qd = (q == "D").to_numpy()
-        a, d = x[qa], x[qd]
-        if len(a) < 2 or len(d) < 2:
-            return _row(variable, kind, reason="fewer than 2 accounts with a value in A or D",
-                        **base)
-        delta = cliffs_delta(a, d)
-        if small:
-            rho, rho_p = _perm_spearman_pvalue(x, s, params.permutations, rng)
-            mw_p = _perm_u_pvalue(a, d, params.permutations, rng)
-            test = f"Mann-Whitney U A vs D (permutation, {params.permutations})"
-        else:
-            rho, rho_p = (float(t) for t in stats.spearmanr(x, s))
-            mw_p = float(stats.mannwhitneyu(a, d, alternative="two-sided").pvalue)
-            test = "Mann-Whitney U A vs D"
-        gk = _groups(table, score_col, group_col, n_groups)[ok] if n_groups != 4 else q
-        samples = [x[(gk == lab).to_numpy()] for lab in gk.cat.categories]
-        samples = [smp for smp in samples if len(smp)]
-        try:
-            h, kw_p = stats.kruskal(*samples)
-            eps = epsilon_squared(float(h), n)
-        except ValueError:
-            kw_p, eps = float("nan"), float("nan")
-        sign = "+" if delta > 0 else "-" if delta < 0 else ""
-        if sign and np.isfinite(rho) and rho != 0 and (rho > 0) != (delta > 0):
-            base["note"] = "; ".join(filter(None, [note, "Spearman rho and A-vs-D delta disagree "
-                                                         "in sign (non-monotone relation)"]))
-        return _row(variable, kind, testable=True, test=test, p_value=mw_p, effect_size=delta,
-                    effect_measure="Cliff's delta A vs D", effect_direction=sign,
-                    power=delta_power(len(a), len(d), params.min_effect, alpha),
-                    spearman_rho=rho, spearman_p=rho_p, mw_p=mw_p, cliffs_delta=delta,
-                    kw_p=float(kw_p), epsilon2=eps, **base)
+        groups = _groups(table, score_col, group_col, n_groups)[ok] if n_groups != 4 else None
+        return _test_numeric(variable, kept, groups, params, rng)
+    return _test_categorical(variable, kind, kept, category, params, rng)
 
-    # categorical / boolean
+
+@dataclass(frozen=True)
+class _Kept:
+    """The accounts a test uses (a value and a score): their values, scores and quartiles,
+    whether the base is small (permutation tests) and the result row's common fields."""
+
+    values: pd.Series
+    score: np.ndarray
+    quartile: pd.Series
+    small: bool
+    base: dict[str, Any]
+
+
+def _test_values(raw: pd.Series, kind: str) -> tuple[pd.Series, int]:
+    """The values a test reads: numbers (and how many non-missing cells were not numbers)
+    or category labels."""
+    if kind == "numeric":
+        values = pd.to_numeric(raw, errors="coerce")
+        return values, int((values.isna() & raw.notna()).sum())
+    return as_labels(raw, kind), 0
+
+
+def _test_numeric(variable: str, kept: _Kept, groups: pd.Series | None, params: Analysis,
+                  rng: np.random.Generator) -> dict[str, Any]:
+    """A numeric variable: Mann-Whitney U of quartile A vs D with Cliff's delta (permutation
+    p-values on a small base), Spearman's rho with the score, Kruskal-Wallis across the score
+    groups (``groups``: deciles; None = the quartiles) with epsilon squared."""
+    kind, base = "numeric", dict(kept.base)
+    x, s, q = kept.values.to_numpy(dtype=float), kept.score, kept.quartile
+    if np.unique(x).size < 2:
+        return _row(variable, kind, reason=f"constant column (every account has {fmt_num(x[0])})",
+                    **base)
+    a, d = x[(q == "A").to_numpy()], x[(q == "D").to_numpy()]
+    if len(a) < 2 or len(d) < 2:
+        return _row(variable, kind, reason="fewer than 2 accounts with a value in A or D",
+                    **base)
+    delta = cliffs_delta(a, d)
+    if kept.small:
+        rho, rho_p = _perm_spearman_pvalue(x, s, params.permutations, rng)
+        mw_p = _perm_u_pvalue(a, d, params.permutations, rng)
+        test = f"Mann-Whitney U A vs D (permutation, {params.permutations})"
+    else:
+        rho, rho_p = (float(t) for t in stats.spearmanr(x, s))
+        mw_p = float(stats.mannwhitneyu(a, d, alternative="two-sided").pvalue)
+        test = "Mann-Whitney U A vs D"
+    kw_p, eps = _kruskal_across_groups(x, groups if groups is not None else q)
+    sign = "+" if delta > 0 else "-" if delta < 0 else ""
+    if sign and np.isfinite(rho) and rho != 0 and (rho > 0) != (delta > 0):
+        base["note"] = "; ".join(filter(None, [base["note"], "Spearman rho and A-vs-D delta "
+                                                             "disagree in sign (non-monotone "
+                                                             "relation)"]))
+    return _row(variable, kind, testable=True, test=test, p_value=mw_p, effect_size=delta,
+                effect_measure="Cliff's delta A vs D", effect_direction=sign,
+                power=delta_power(len(a), len(d), params.min_effect, params.bh_alpha),
+                spearman_rho=rho, spearman_p=rho_p, mw_p=mw_p, cliffs_delta=delta,
+                kw_p=kw_p, epsilon2=eps, **base)
+
+
+def _kruskal_across_groups(x: np.ndarray, groups: pd.Series) -> tuple[float, float]:
+    """Kruskal-Wallis p-value and epsilon squared of ``x`` across the score groups (NaN when
+    the test cannot run)."""
+    samples = [x[(groups == lab).to_numpy()] for lab in groups.cat.categories]
+    samples = [smp for smp in samples if len(smp)]
+    try:
+        h, kw_p = stats.kruskal(*samples)
+        return float(kw_p), epsilon_squared(float(h), len(x))
+    except ValueError:
+        return float("nan"), float("nan")
+
+
+def _test_categorical(variable: str, kind: str, kept: _Kept, category: str | None,
+                      params: Analysis, rng: np.random.Generator) -> dict[str, Any]:
+    """A categorical / boolean variable: rare categories merged, the effect carried by the
+    named category (or the one most different from the rest: Cliff's delta of the score,
+    Mann-Whitney p), chi-square of category x quartile (permutation on a small base or
+    sparse table) with the corrected Cramer's V."""
+    base, v = dict(kept.base), kept.values
     labels, rare = merge_sparse(v, params.tree.min_category_size)
     if rare:
-        base["note"] = "; ".join(filter(None, [note, f"merged {len(rare)} category(ies) with fewer "
-                                               f"than {params.tree.min_category_size} accounts into "
-                                               f"'{OTHER_LABEL}': {', '.join(rare[:8])}"]))
+        base["note"] = "; ".join(filter(None, [base["note"], f"merged {len(rare)} category(ies) "
+                                               f"with fewer than {params.tree.min_category_size} "
+                                               f"accounts into '{OTHER_LABEL}': "
+                                               f"{', '.join(rare[:8])}"]))
     cats = labels.value_counts().sort_index()
     if len(cats) < 2:
         why = ("single category" if not rare else
                "data too sparse: a single category after merging rare ones")
         return _row(variable, kind, reason=f"{why} ({', '.join(map(str, cats.index))})", **base)
+    category, reason = _named_category(v, kind, category, set(cats.index),
+                                       params.tree.min_category_size)
+    if reason:
+        return _row(variable, kind, reason=reason, **base)
+    cat_codes, cat_names = pd.factorize(labels, sort=True)
+    per_df = _category_effects(cat_codes, cat_names, kept.score, kept.quartile)
+    if category is not None:
+        pick = per_df[per_df["category"] == str(category)].iloc[0]
+        # the hypothesis names a category: test that category against the rest
+        codes = (cat_codes != list(map(str, cat_names)).index(str(category))).astype(np.int64)
+        scope = f"'{category}' vs rest"
+    else:
+        pick = per_df.sort_values(["p", "category"], kind="stable").iloc[0]
+        if not np.isfinite(pick["p"]):
+            pick = per_df.iloc[int(np.nanargmax(np.abs(per_df["delta"].to_numpy())))]
+        codes, scope = cat_codes.astype(np.int64), "category"
+    chi_p, test, v_corr = _category_by_quartile(codes, kept, scope, params, rng)
+    delta = float(pick["delta"])
+    sign = "+" if delta > 0 else "-" if delta < 0 else ""
+    n = kept.base["n"]
+    return _row(variable, kind, testable=True, test=test, p_value=chi_p, effect_size=delta,
+                effect_measure=f"Cliff's delta of the score, '{pick['category']}' vs rest",
+                effect_direction=sign, category=str(pick["category"]),
+                power=delta_power(int(pick["n"]), n - int(pick["n"]), params.min_effect,
+                                  params.bh_alpha),
+                cliffs_delta=delta, chi2_p=chi_p, cramers_v=v_corr, a_vs_rest_p=float(pick["p22"]),
+                a_vs_rest_test=str(pick["t22"]), **base)
+
+
+def _named_category(values: pd.Series, kind: str, category: str | None, kept_labels: set,
+                    min_size: int) -> tuple[str | None, str]:
+    """The category the hypothesis names ("yes" for a boolean without one), matched to the
+    labels before rare ones are merged; ``(category, "")``, or ``(None, reason)`` when it is
+    not among the values or too rare to test."""
     if kind == "boolean" and category is None:
         category = "yes"
-    if category is not None:
-        # the category the hypothesis names, matched to the labels (before merging rare ones)
-        found = sorted(map(str, pd.unique(v.astype(str))))
-        resolved = resolve_category(category, kind, found)
-        if resolved is None:
-            return _row(variable, kind, reason=f"category '{category}' is not among the values "
-                        f"({', '.join(found[:12])})", **base)
-        category = resolved
-    if category is not None and str(category) not in set(cats.index):
-        return _row(variable, kind, reason=f"category '{category}' has fewer than "
-                    f"{params.tree.min_category_size} accounts (data too sparse)", **base)
-    cat_codes, cat_names = pd.factorize(labels, sort=True)
+    if category is None:
+        return None, ""
+    found = sorted(map(str, pd.unique(values.astype(str))))
+    resolved = resolve_category(category, kind, found)
+    if resolved is None:
+        return None, f"category '{category}' is not among the values ({', '.join(found[:12])})"
+    if str(resolved) not in kept_labels:
+        return None, (f"category '{resolved}' has fewer than {min_size} accounts "
+                      "(data too sparse)")
+    return resolved, ""
+
+
+def _category_effects(cat_codes: np.ndarray, cat_names: pd.Index, s: np.ndarray,
+                      q: pd.Series) -> pd.DataFrame:
+    """Per category vs the rest: Cliff's delta of the score and its Mann-Whitney p, and the
+    2x2 test of being in quartile A (Fisher exact when an expected count is below 5)."""
     in_a = (q == "A").to_numpy()
     per = []
     for code, name in enumerate(cat_names):
@@ -650,18 +756,14 @@ def test_variable(table: pd.DataFrame, variable: str, kind: str,
         else:
             p22, t22_name = float(stats.chi2_contingency(t22)[1]), "chi-square 2x2"
         per.append((str(name), dlt, p_cat, p22, t22_name, int(m.sum())))
-    per_df = pd.DataFrame(per, columns=["category", "delta", "p", "p22", "t22", "n"])
-    if category is not None:
-        pick = per_df[per_df["category"] == str(category)].iloc[0]
-        # the hypothesis names a category: test that category against the rest
-        codes = (cat_codes != list(map(str, cat_names)).index(str(category))).astype(np.int64)
-        scope = f"'{category}' vs rest"
-    else:
-        pick = per_df.sort_values(["p", "category"], kind="stable").iloc[0]
-        if not np.isfinite(pick["p"]):
-            pick = per_df.iloc[int(np.nanargmax(np.abs(per_df["delta"].to_numpy())))]
-        codes, scope = cat_codes.astype(np.int64), "category"
-    grp_codes = q.cat.codes.to_numpy()
+    return pd.DataFrame(per, columns=["category", "delta", "p", "p22", "t22", "n"])
+
+
+def _category_by_quartile(codes: np.ndarray, kept: _Kept, scope: str, params: Analysis,
+                          rng: np.random.Generator) -> tuple[float, str, float]:
+    """Chi-square of ``codes`` x quartile (permutation p-value on a small base or when over
+    20 % of the expected counts are below 5): ``(p, test name, corrected Cramer's V)``."""
+    grp_codes = kept.quartile.cat.codes.to_numpy()
     keep = grp_codes >= 0
     ctab = np.zeros((int(codes.max()) + 1, 4))
     np.add.at(ctab, (codes[keep], grp_codes[keep]), 1)
@@ -670,20 +772,11 @@ def test_variable(table: pd.DataFrame, variable: str, kind: str,
     if dof > 0:
         exp = stats.contingency.expected_freq(ctab[ctab.sum(1) > 0][:, ctab.sum(0) > 0])
         expected_small = bool((exp < 5).mean() > 0.2)
-    if small or expected_small:
+    if kept.small or expected_small:
         chi_p = _perm_chi2_pvalue(codes[keep], grp_codes[keep], params.permutations, rng)
-        test = f"chi-square {scope} x quartile (permutation, {params.permutations})"
-    else:
-        chi_p = float(stats.chi2.sf(chi2, dof)) if dof > 0 else float("nan")
-        test = f"chi-square {scope} x quartile"
-    delta = float(pick["delta"])
-    sign = "+" if delta > 0 else "-" if delta < 0 else ""
-    return _row(variable, kind, testable=True, test=test, p_value=chi_p, effect_size=delta,
-                effect_measure=f"Cliff's delta of the score, '{pick['category']}' vs rest",
-                effect_direction=sign, category=str(pick["category"]),
-                power=delta_power(int(pick["n"]), n - int(pick["n"]), params.min_effect, alpha),
-                cliffs_delta=delta, chi2_p=chi_p, cramers_v=v_corr, a_vs_rest_p=float(pick["p22"]),
-                a_vs_rest_test=str(pick["t22"]), **base)
+        return chi_p, f"chi-square {scope} x quartile (permutation, {params.permutations})", v_corr
+    chi_p = float(stats.chi2.sf(chi2, dof)) if dof > 0 else float("nan")
+    return chi_p, f"chi-square {scope} x quartile", v_corr
 
 
 # --------------------------------------------------------------------------- multiple testing

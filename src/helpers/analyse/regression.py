@@ -78,7 +78,8 @@ class RegressionResult:
     def summary(self) -> str:
         head = (f"OLS of {self.target}" + (f" ({self.group})" if self.group else "")
                 + f", {getattr(self.fit, 'cov_type', 'HC3')} errors, n = {self.n:,}"
-                + (f" ({self.n_dropped:,} rows dropped for missing values)" if self.n_dropped else ""))
+                + (f" ({self.n_dropped:,} rows dropped for missing values)"
+                   if self.n_dropped else ""))
         if self.fit is None:
             return head + ": no variable left"
         lines = [head + f", adj. R² = {self.fit.rsquared_adj:.3f}, AIC = {self.fit.aic:,.1f}"]
@@ -462,17 +463,19 @@ def split_regressions(table: pd.DataFrame, variables: Sequence[str],
                      thresholds)
     rows_in = labels.loc[d.y.index].isin(list(results)).to_numpy(dtype=bool)
     Xp, y = d.X[rows_in], d.y[rows_in]
-    Xp = Xp.loc[:, Xp.std() > 0].assign(const=1.0)[["const", *[c for c in Xp.columns
-                                                                if c != "const" and Xp[c].std() > 0]]]
+    varying = [c for c in Xp.columns if c != "const" and Xp[c].std() > 0]
+    Xp = Xp.loc[:, Xp.std() > 0].assign(const=1.0)[["const", *varying]]
     lab_rows = labels.loc[y.index].astype(str)
     group_cols = [c for c in d.groups[by] if c in Xp.columns]
     slope_cols = [c for v in union for c in d.groups[v] if c in Xp.columns]
-    inter = {f"{c} × {gc.split(' = ', 1)[1]}": Xp[c] * Xp[gc] for c in slope_cols for gc in group_cols}
+    inter = {f"{c} × {gc.split(' = ', 1)[1]}": Xp[c] * Xp[gc]
+             for c in slope_cols for gc in group_cols}
     for g, tg in gthr.items():
         for v, cut in tg.items():
             if v in union and km.get(v) == "numeric" and g in results:
                 x = pd.to_numeric(table.loc[y.index, v], errors="coerce")
-                inter[f"{words(v)} ≥ {fmt_num(cut, v)} × {g}"] = ((x >= cut) & (lab_rows == g)).astype(float)
+                inter[f"{words(v)} ≥ {fmt_num(cut, v)} × {g}"] = (
+                    (x >= cut) & (lab_rows == g)).astype(float)
     Xi = pd.concat([Xp, pd.DataFrame(inter, index=Xp.index)], axis=1)
     for col, _ in _collinear(Xi):
         if col not in Xp.columns and col in Xi.columns:

@@ -255,8 +255,9 @@ def short_names(segment_defs: Sequence[Segment | Mapping]) -> dict[str, str]:
     share), in rule order, until they exclude every other segment (an account meeting the
     named conditions cannot belong to another segment: "employees 500+, non-multinational"
     is not a name when B2C companies of 500+ employees form a segment of their own); further
-    conditions are added while the name stays within :data:`NAME_WORDS` words. Categorical values always
-    come with their variable. Names that would still coincide get the segment id appended.
+    conditions are added while the name stays within :data:`NAME_WORDS` words. Categorical
+    values always come with their variable. Names that would still coincide get the segment
+    id appended.
     """
     segs = as_segments(segment_defs)
     shared = Counter(c for s in segs for c in set(s.conditions))
@@ -805,7 +806,8 @@ def prioritise(segment_table: pd.DataFrame, params: SegmentsParams | None = None
         t["examples"] = t["segment"].map(ex).fillna("")
     t = t.sort_values(["priority"], kind="stable", na_position="last").reset_index(drop=True)
     feasible = bool(chosen) and p.coverage_min - 1e-12 <= cov <= p.coverage_max + 1e-12
-    shown = ", ".join(f"{names[s]} ({segment_table.set_index('segment').loc[s, 'share_of_base']:.0%})"
+    share = segment_table.set_index("segment")["share_of_base"]
+    shown = ", ".join(f"{names[s]} ({share.loc[s]:.0%})"
                       for s in sorted(chosen, key=order.get))
     if feasible:
         msg = (f"Recommend {len(chosen)} segment(s): {shown}; together {cov:.0%} of accounts "

@@ -1,12 +1,13 @@
 """Step 4a: the segmentation tree ("tree cluster analysis" of the method).
 
-A regression tree (CART, squared error) on the quality score, with ``max_depth`` and ``min_samples_leaf``
-from ``params.Tree``. Categories rarer than ``min_category_size`` are merged into 'other',
-missing categories become '(missing)', and at every node the categories are ordered by their
-mean score among that node's accounts (for squared error this ordering contains the best binary
-grouping, Breiman's theorem), so each split is the node's best and reads "industry in {Retail,
-Software}". The tree is grown node by node (a depth-1 ``DecisionTreeRegressor`` per node). A forced root is a manual first split on the
-named variable (best threshold / best grouping), then one tree per branch.
+A regression tree (CART, squared error) on the quality score, with ``max_depth`` and
+``min_samples_leaf`` from ``params.Tree``. Categories rarer than ``min_category_size`` are
+merged into 'other', missing categories become '(missing)', and at every node the categories
+are ordered by their mean score among that node's accounts (for squared error this ordering
+contains the best binary grouping, Breiman's theorem), so each split is the node's best and
+reads "industry in {Retail, Software}". The tree is grown node by node (a depth-1
+``DecisionTreeRegressor`` per node). A forced root is a manual first split on the named
+variable (best threshold / best grouping), then one tree per branch.
 
 Rules are kept as words, not feature indices ("employees ≥ 500 and business model = B2B"), and
 thresholds are moved to the roundest number in the gap between neighbouring training values
@@ -457,13 +458,16 @@ def fit_tree(table: pd.DataFrame, variables: Sequence[str],
         raise InputDataError("fit_tree: column(s) missing from the table", column=absent[0],
                              hint="pass variables that exist in the analysis table")
     if forced_root is not None and forced_root not in variables:
-        raise InputDataError("the forced root is not among the tree variables", column=forced_root,
-                             hint="add it to the variables or change params.analysis.tree.forced_root")
+        raise InputDataError("the forced root is not among the tree variables",
+                             column=forced_root,
+                             hint="add it to the variables or change "
+                                  "params.analysis.tree.forced_root")
     y_all = pd.to_numeric(table[score_col], errors="coerce")
     keep = y_all.notna().to_numpy()
     if keep.sum() < 2 * params.min_samples_leaf:
         raise AnalysisError(f"fit_tree: only {int(keep.sum())} accounts with a score, fewer than "
-                            f"2 x min_samples_leaf = {2 * params.min_samples_leaf}: no split possible")
+                            f"2 x min_samples_leaf = {2 * params.min_samples_leaf}: "
+                            "no split possible")
     frame = table.loc[keep]
     y = y_all[keep].to_numpy(dtype=float)
     prepared, merged = _prepare_frame(frame, variables, km, params.min_category_size)
@@ -541,7 +545,8 @@ def _rule(path: list[tuple[Split, bool]]) -> str:
             unk = unk and split.had_missing and split.missing_right == right
             parts[v] = (lo, hi, unk)
         else:
-            allowed = set(split.right or ()) if right else set(split.categories) - set(split.right or ())
+            right_side = set(split.right or ())
+            allowed = right_side if right else set(split.categories) - right_side
             prev, cats = parts.get(v, (None, split.categories))
             parts[v] = ((allowed if prev is None else prev & allowed), cats)
     texts = []
@@ -582,7 +587,8 @@ def _finish(table: pd.DataFrame, frame: pd.DataFrame, y: np.ndarray,
                 depth[child] = depth[node] + 1
                 paths[child] = [*paths[node], (split, is_right)]
                 cond[child] = _condition(split, is_right)
-    res = TreeResult(nodes=pd.DataFrame({"node_id": ids, "is_leaf": [n not in splits for n in ids]}),
+    leaf = [n not in splits for n in ids]
+    res = TreeResult(nodes=pd.DataFrame({"node_id": ids, "is_leaf": leaf}),
                      splits=splits, variables=variables, kinds=kinds, score_col=score_col,
                      merged=merged, forced_root=forced_root)
     if group_col in frame.columns:

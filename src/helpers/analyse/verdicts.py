@@ -290,7 +290,8 @@ def explore(table: pd.DataFrame, variable: str, kind: str | None = None,
         best = {"better": hi_c, "worse": lo_c, "mean_better": float(mean_hi),
                 "mean_worse": float(mean_lo),
                 "sentence": (f"{words(variable)} in {{{', '.join(map(str, hi_c))}}}: mean score "
-                             f"{fmt_num(round(mean_hi))} vs {fmt_num(round(mean_lo))} for the rest")}
+                             f"{fmt_num(round(mean_hi))} vs {fmt_num(round(mean_lo))} "
+                             "for the rest")}
         if top is not None:
             in_hi = lab.isin(hi_c).fillna(False).to_numpy(dtype=bool)
             best["share_A_better"] = float(top[in_hi].mean()) if in_hi.any() else float("nan")
