@@ -21,7 +21,18 @@ def _split_sentence(res: Mapping[str, Any]) -> str:
 
 def explorer_profile(res: Mapping[str, Any]) -> pd.DataFrame:
     """One explored variable's profile as a compact table: numerics one row per statistic
-    (mean, median, accounts), categories one row per category (share), a column per group."""
+    (mean, median, accounts), categories one row per category (share), a column per group.
+
+    Parameters
+    ----------
+    res
+        One variable's result of :func:`helpers.analyse.verdicts.explore`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Statistics (or categories, the 8 commonest) x score groups.
+    """
     prof = res["profile"]
     if res.get("kind") == "numeric":
         wide = prof.set_index("group")[["mean", "median", "count"]].T
@@ -37,7 +48,20 @@ def explorer_profile(res: Mapping[str, Any]) -> pd.DataFrame:
 
 def explorer_chart(res: Mapping[str, Any], group: str = "quartile") -> Any:
     """A small seaborn chart of one explored variable by score group (best first): the mean
-    of a numeric, the share of the commonest categories otherwise. Returns the Figure."""
+    of a numeric, the share of the commonest categories otherwise. Returns the Figure.
+
+    Parameters
+    ----------
+    res
+        One variable's result of :func:`helpers.analyse.verdicts.explore`.
+    group
+        The score groups' name (quartile or decile), for the axis.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The chart.
+    """
     import seaborn as sns
 
     from helpers.analyse.profiling import words
@@ -63,7 +87,20 @@ def explorer_chart(res: Mapping[str, Any], group: str = "quartile") -> Any:
 
 
 def explorer_html(res: Mapping[str, Any], group: str = "quartile") -> str:
-    """The explorer's view of one variable: best split, chart and compact table (escaped)."""
+    """The explorer's view of one variable: best split, chart and compact table (escaped).
+
+    Parameters
+    ----------
+    res
+        One variable's result of :func:`helpers.analyse.verdicts.explore`.
+    group
+        The score groups' name (quartile or decile).
+
+    Returns
+    -------
+    str
+        An HTML fragment (chart as an embedded PNG).
+    """
     from helpers.present import views
     from helpers.present.report import figure
 
@@ -91,7 +128,25 @@ def variable_explorer(table: pd.DataFrame, tested: pd.DataFrame, interactive: bo
     toggle buttons move the notebook's active cell instead, the slider keeps them; checked in
     ``tests/test_lab_browser.py``) and an HTML view re-rendered on every change (an HTML
     widget rather than an Output widget: it renders the same in JupyterLab, in exported
-    notebooks and under any kernel client; text is escaped)."""
+    notebooks and under any kernel client; text is escaped).
+
+    Parameters
+    ----------
+    table
+        The analysis table with the score groups.
+    tested
+        The tested hypotheses (``variable``, ``kind``).
+    interactive
+        A widget (True) or one static table (False, papermill).
+    n_groups
+        4 (quartiles) or 10 (deciles).
+
+    Returns
+    -------
+    ipywidgets.VBox or pandas.DataFrame
+        The widget, or the profile of every variable with its best split (empty without
+        tested variables).
+    """
     from helpers.analyse.verdicts import explore
     from helpers.present import views
 
@@ -133,7 +188,20 @@ def variable_explorer(table: pd.DataFrame, tested: pd.DataFrame, interactive: bo
 
 def profile_wide(profile: pd.DataFrame, stat: str = "mean") -> pd.DataFrame:
     """The long quartile/decile profile as a readable wide table: one row per variable (mean)
-    or per variable and category (share), one column per score group, best first."""
+    or per variable and category (share), one column per score group, best first.
+
+    Parameters
+    ----------
+    profile
+        The ``quartile_profile`` table (long).
+    stat
+        ``mean`` (numerics) or ``share`` (categories).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Variables (and categories) x score groups, ``all`` last; empty when no row has ``stat``.
+    """
     part = profile[profile["stat"] == stat]
     if part.empty:
         return pd.DataFrame()

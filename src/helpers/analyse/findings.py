@@ -16,7 +16,18 @@ from helpers.core.params import Params
 def beats_random(scheme_summary: pd.DataFrame) -> bool:
     """Whether any scheme finds top accounts better than random on accounts it never saw:
     an out-of-sample accuracy ratio whose bootstrap interval lies above 0 (the ratio itself
-    when there is no interval). False when there is no scheme at all."""
+    when there is no interval). False when there is no scheme at all.
+
+    Parameters
+    ----------
+    scheme_summary
+        The ``scheme_summary`` table.
+
+    Returns
+    -------
+    bool
+        Whether a scheme beats random selection out of sample.
+    """
     if scheme_summary is None or not len(scheme_summary) or "sample" not in scheme_summary:
         return False
     oos = scheme_summary[scheme_summary["sample"] == "out_of_sample"]
@@ -28,7 +39,24 @@ def beats_random(scheme_summary: pd.DataFrame) -> bool:
 def accounts_for_power(n: float, power: float, target: float, alpha: float) -> float:
     """Accounts a test would need for ``target`` power, from its ``power`` at ``n`` accounts
     (normal approximation of :func:`helpers.analyse.profiling.delta_power`: the standard error falls
-    with the square root of the accounts, group shares unchanged); NaN when not computable."""
+    with the square root of the accounts, group shares unchanged); NaN when not computable.
+
+    Parameters
+    ----------
+    n
+        Accounts the test had.
+    power
+        Its power at ``n`` accounts.
+    target
+        The power wanted (``analysis.min_power``).
+    alpha
+        The test's level.
+
+    Returns
+    -------
+    float
+        The accounts needed (rounded up), or NaN.
+    """
     from scipy.stats import norm
 
     if not (np.isfinite(n) and np.isfinite(power)) or n <= 0:
@@ -44,7 +72,21 @@ def null_result(verdict_table: pd.DataFrame, params: Params) -> dict[str, Any]:
     """What the report says when no scheme beats random: the hypotheses tried, the power each
     test had to detect an effect of ``min_effect``, and what to collect next (more accounts
     for an underpowered test, the missing values for a sparse one, new hypotheses in place of
-    those ruled out with adequate power)."""
+    those ruled out with adequate power).
+
+    Parameters
+    ----------
+    verdict_table
+        The ``hypothesis_verdicts`` table (``n``, ``power``, ``reason``).
+    params
+        The run's parameters (``analysis.min_effect``, ``min_power``, ``bh_alpha``).
+
+    Returns
+    -------
+    dict
+        ``sentence``, ``hypotheses`` (one dict per hypothesis tried), ``next_steps``,
+        ``min_effect`` and ``min_power``.
+    """
     a = params.analysis
     v = verdict_table
     tried = v[~v["reason"].astype(str).str.startswith("not selected")]
@@ -88,7 +130,30 @@ def findings(seg_out: pd.DataFrame, priorities: Any, scheme_summary: pd.DataFram
              verdict_table: pd.DataFrame, robust_sentences: Mapping[str, str],
              split: Any = None, params: Params | None = None) -> dict[str, Any]:
     """Headline facts of the analysis for the report (every number computed here); with no
-    scheme beating random, ``null_result`` says so (:func:`null_result`)."""
+    scheme beating random, ``null_result`` says so (:func:`null_result`).
+
+    Parameters
+    ----------
+    seg_out
+        The ``segments`` table (display names).
+    priorities
+        The prioritisation (:class:`helpers.analyse.segments.Prioritisation`).
+    scheme_summary
+        The ``scheme_summary`` table.
+    verdict_table
+        The ``hypothesis_verdicts`` table.
+    robust_sentences
+        The robustness sentences (weights, segments).
+    split
+        The split regression, if any (its verdict).
+    params
+        The run's parameters; None: no null result.
+
+    Returns
+    -------
+    dict
+        The facts of ``findings.json`` (without ``core_variables``, added by the pipeline).
+    """
     rec = list(priorities.recommended)
     counts = verdict_table["verdict"].value_counts()
     oos = scheme_summary[scheme_summary["sample"] == "out_of_sample"]

@@ -279,7 +279,31 @@ def needs_layer(survey: pd.DataFrame | None, table: pd.DataFrame, assignment: pd
     """Needs clusters of the surveyed accounts, their description, the cross with the value
     segments and the diamonds in the rough; {} when there is no survey. Large surveys are
     clustered on a seeded sample (``helpers.analyse.needs.SAMPLE_ROWS``), the rest assigned to the
-    nearest medoid."""
+    nearest medoid.
+
+    Parameters
+    ----------
+    survey
+        The needs survey (``account_id`` and the answers), or None.
+    table
+        The analysis table.
+    assignment
+        The value segment of each account.
+    seg_params
+        The ``segments`` parameters (needs columns, k range, outcome column, diamond share).
+    seed
+        The sampling seed.
+
+    Returns
+    -------
+    dict
+        ``needs_clusters``, ``needs_silhouette``, ``needs_cross`` and ``diamonds`` frames.
+
+    Raises
+    ------
+    InputDataError
+        When the survey lacks a column named in ``segments.needs_columns``.
+    """
     if survey is None or survey.empty:
         return {}
     cols = list(seg_params.needs_columns) or [c for c in survey.columns if c != "account_id"]

@@ -26,6 +26,22 @@ def score_prospects(prospects_df: pd.DataFrame, segment_defs: Sequence[Segment |
     which can keep it out of a segment). Row order is kept.
 
     Raises InputDataError naming the rule fields the prospect list lacks.
+
+    Parameters
+    ----------
+    prospects_df
+        The prepared prospect list (:func:`prepare_prospects`).
+    segment_defs
+        The segment rules, in priority order.
+    segment_table
+        The segments' measures (``score_band``, ``share_top``, ``lift``, ``score_mean``).
+    names
+        Segment id -> display name.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The prospects with their segment, rule and expected quality.
     """
     defs = as_segments(segment_defs)
     needed = sorted({c.variable for s in defs for c in s.conditions})
@@ -94,7 +110,18 @@ def observable_fields(prospects: pd.DataFrame | None) -> list[str] | None:
     """Fields a prospect list carries (segment rules may use only these): the columns of the
     prepared prospect list (:func:`prepare_prospects`: mapped, standardised, with the
     register's derived measures) that hold at least one value; None without a prospect list
-    (then every tested variable but behavioural ones counts as observable)."""
+    (then every tested variable but behavioural ones counts as observable).
+
+    Parameters
+    ----------
+    prospects
+        The prepared prospect list, or None.
+
+    Returns
+    -------
+    list of str or None
+        The fields, sorted.
+    """
     if prospects is None:
         return None
     return sorted(str(c) for c in prospects.columns[prospects.notna().any().to_numpy()])

@@ -528,13 +528,39 @@ def _fits(reg: Any, split: Any) -> list[tuple[str, Any]]:
 
 
 def regression_steps(reg: Any, split: Any = None) -> pd.DataFrame:
-    """Every elimination step of the pooled fit and of each sub-population fit (``fit``)."""
+    """Every elimination step of the pooled fit and of each sub-population fit (``fit``).
+
+    Parameters
+    ----------
+    reg
+        The pooled fit (:class:`RegressionResult`).
+    split
+        The split fits (:class:`SplitResult`), or None.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The ``regression_steps`` table.
+    """
     frames = [r.steps.assign(fit=name) for name, r in _fits(reg, split)]
     return pd.concat(frames, ignore_index=True)
 
 
 def regression_coefs(reg: Any, split: Any = None) -> pd.DataFrame:
-    """Final coefficients of the pooled fit and of each sub-population fit, with fit stats."""
+    """Final coefficients of the pooled fit and of each sub-population fit, with fit stats.
+
+    Parameters
+    ----------
+    reg
+        The pooled fit (:class:`RegressionResult`).
+    split
+        The split fits (:class:`SplitResult`), or None.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The ``regression_coefs`` table (``fit``, ``n``, ``adj_r2``, ``target`` per row).
+    """
     frames = []
     for name, r in _fits(reg, split):
         c = r.coefs.copy()
@@ -547,4 +573,5 @@ def regression_coefs(reg: Any, split: Any = None) -> pd.DataFrame:
 
 
 def empty_comparison() -> pd.DataFrame:
+    """The ``regression_comparison`` table when there is no split regression (no rows)."""
     return pd.DataFrame(columns=["model", "n", "k", "r2", "adj_r2", "aic", "f_test_p"])

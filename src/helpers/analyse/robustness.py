@@ -290,11 +290,23 @@ def stability_sentence(stability: pd.DataFrame, names: Mapping[str, str] | None 
 
 def score_components(scored: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, float]]:
     """The signed score components per account and unit weights (score = sum), the input of
-    :func:`helpers.analyse.robustness.weight_perturbation`."""
+    :func:`helpers.analyse.robustness.weight_perturbation`.
+
+    Parameters
+    ----------
+    scored
+        The ``scored_accounts`` table (``c_*`` component columns).
+
+    Returns
+    -------
+    tuple
+        ``(account_id and the non-zero components, component -> 1.0)``.
+    """
     comps = [c for c in scored.columns if c.startswith("c_")]
     used = [c for c in comps if (scored[c] != 0).any()]
     return scored[["account_id", *used]], {c: 1.0 for c in used}
 
 
 def empty_stability() -> pd.DataFrame:
+    """The ``segment_stability`` table when there are no segments to test (no rows)."""
     return pd.DataFrame(columns=["segment", "mean_jaccard", "verdict"])

@@ -34,7 +34,26 @@ def core_variables(verdicts: pd.DataFrame, regression_kept: Sequence[str] = (),
     against the expected direction (the hypothesis as stated is rejected, but the variable
     still separates good from bad customers) — that a prospect list can carry. Order: the
     tree's split order first (the tree shows the cut-offs stakeholders understand), then
-    variables the regression kept, then absolute effect size; ties on the variable name."""
+    variables the regression kept, then absolute effect size; ties on the variable name.
+
+    Parameters
+    ----------
+    verdicts
+        The ``hypothesis_verdicts`` table.
+    regression_kept
+        Variables the regression kept.
+    tree_variables
+        The tree's split variables, in split order.
+    max_variables
+        How many to keep.
+    observable
+        Fields a prospect list carries (None: no restriction).
+
+    Returns
+    -------
+    list of str
+        At most ``max_variables`` variables, best first.
+    """
     real = (verdicts["verdict"] == "validated") | \
         verdicts["reason"].astype(str).str.startswith("contradicts expected direction")
     v = verdicts[real].copy()
@@ -55,7 +74,20 @@ def variable_schemes(verdicts: pd.DataFrame, variables: Sequence[str] | None = N
                      ) -> list[Scheme]:
     """One single-variable scheme per validated hypothesis (among ``variables`` when given):
     numeric ranks by the value in the validated direction; categorical / boolean by the
-    training mean score of each value."""
+    training mean score of each value.
+
+    Parameters
+    ----------
+    verdicts
+        The ``hypothesis_verdicts`` table (``kind``, ``direction``).
+    variables
+        Restrict to these variables (None: every validated one).
+
+    Returns
+    -------
+    list of Scheme
+        One scheme per validated variable, named after it.
+    """
     out: list[Scheme] = []
     v = verdicts[verdicts["verdict"] == "validated"]
     if variables is not None:
@@ -71,7 +103,22 @@ def variable_schemes(verdicts: pd.DataFrame, variables: Sequence[str] | None = N
 
 def tree_scheme(variables: Sequence[str], kinds: Mapping[str, str], params: Params,
                 forced_root: str | None = None) -> Scheme:
-    """The segmentation tree as a scheme: refit on each training fold, score = leaf mean."""
+    """The segmentation tree as a scheme: refit on each training fold, score = leaf mean.
+
+    Parameters
+    ----------
+    variables, kinds
+        The variables the tree may split on and their kinds.
+    params
+        The run's parameters (``analysis.tree``, ``seed``).
+    forced_root
+        The variable of the first split (None: the best split).
+
+    Returns
+    -------
+    Scheme
+        The scheme ``tree``.
+    """
     def fit(train: pd.DataFrame) -> Any:
         return fit_tree(train, list(variables), dict(kinds), params.analysis.tree,
                         forced_root=forced_root, seed=params.seed)
@@ -80,7 +127,20 @@ def tree_scheme(variables: Sequence[str], kinds: Mapping[str, str], params: Para
 
 
 def regression_scheme(variables: Sequence[str], kinds: Mapping[str, str], params: Params) -> Scheme:
-    """The regression's linear predictor as a scheme: backward elimination refit per fold."""
+    """The regression's linear predictor as a scheme: backward elimination refit per fold.
+
+    Parameters
+    ----------
+    variables, kinds
+        The candidate variables and their kinds.
+    params
+        The run's parameters (``analysis.regression``, ``analysis.min_accounts``).
+
+    Returns
+    -------
+    Scheme
+        The scheme ``regression``.
+    """
     class _Predictor:
         def __init__(self, train: pd.DataFrame) -> None:
             self.res = backward_eliminate(train, list(variables), dict(kinds),
@@ -105,7 +165,26 @@ def regression_scheme(variables: Sequence[str], kinds: Mapping[str, str], params
 def candidate_schemes(verdicts: pd.DataFrame, tested: pd.DataFrame, params: Params,
                       core: Sequence[str], variables: Sequence[str]) -> list[Scheme]:
     """Single-variable schemes, the tree, the regression and the synthesised composite, all
-    on the validated segmentation ``variables``."""
+    on the validated segmentation ``variables``.
+
+    Parameters
+    ----------
+    verdicts
+        The ``hypothesis_verdicts`` table.
+    tested
+        The tested hypotheses (their kinds).
+    params
+        The run's parameters.
+    core
+        The core variables (:func:`core_variables`); none: no composite scheme.
+    variables
+        The segmentation variables (observable ones).
+
+    Returns
+    -------
+    list of Scheme
+        The schemes to compare on gains (empty when no observable variable was validated).
+    """
     kinds = kinds_of(tested)
     validated = [v for v in verdicts.loc[verdicts["verdict"] == "validated", "variable"]
                  if v in set(variables)]
@@ -124,7 +203,24 @@ def decile_lift(table: pd.DataFrame, schemes: Sequence[Scheme], top_share: float
                 scores: Mapping[str, Any] | None = None) -> pd.DataFrame:
     """In-sample decile lift table of every scheme (fit on all accounts, one table).
     ``scores``: in-sample scores already computed (scheme name -> scores in ``table`` row
-    order, e.g. from ``lift.evaluate_schemes(in_sample_scores=...)``); others are fitted."""
+    order, e.g. from ``lift.evaluate_schemes(in_sample_scores=...)``); others are fitted.
+
+    Parameters
+    ----------
+    table
+        The analysis table (``account_id``, ``score``).
+    schemes
+        The schemes compared.
+    top_share
+        The share of accounts counted as top accounts.
+    scores
+        In-sample scores already computed, by scheme name.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per scheme and decile (the ``decile_lift`` table); empty without schemes.
+    """
     is_top = top_label(table["score"], top_share, ids=table["account_id"])
     frames = []
     for sch in schemes:

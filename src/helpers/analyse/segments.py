@@ -928,7 +928,20 @@ def coverage_model(segment_table: pd.DataFrame, params: Coverage | None = None) 
 
 
 def segment_output(priorities: Any, names: Mapping[str, str]) -> pd.DataFrame:
-    """The prioritised segment table with display names (overrides from the parameters)."""
+    """The prioritised segment table with display names (overrides from the parameters).
+
+    Parameters
+    ----------
+    priorities
+        The prioritisation (:func:`prioritise`).
+    names
+        Segment id -> display name.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The ``segments`` table.
+    """
     out = priorities.table.copy()
     out["name"] = out["segment"].map(dict(names)).fillna(out.get("name", out["segment"]))
     return out
@@ -936,7 +949,22 @@ def segment_output(priorities: Any, names: Mapping[str, str]) -> pd.DataFrame:
 
 def assignment_table(table: pd.DataFrame, assignment: pd.Series,
                      names: Mapping[str, str]) -> pd.DataFrame:
-    """account_id, segment, segment_name, quartile, score for every analysed account."""
+    """account_id, segment, segment_name, quartile, score for every analysed account.
+
+    Parameters
+    ----------
+    table
+        The analysis table (``account_id``, ``quartile``, ``score``).
+    assignment
+        The segment of each account (:func:`assign`), in ``table``'s row order.
+    names
+        Segment id -> display name.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The ``segment_assignments`` table.
+    """
     seg = pd.Series(np.asarray(assignment, dtype=object), index=table.index)
     return pd.DataFrame({"account_id": table["account_id"], "segment": seg,
                          "segment_name": seg.map(dict(names)),
@@ -945,7 +973,20 @@ def assignment_table(table: pd.DataFrame, assignment: pd.Series,
 
 def segmenter(core: Sequence[str], top_share: float, min_share: float
               ) -> Callable[[pd.DataFrame], pd.Series]:
-    """The segmentation as a function of a frame (for bootstrap stability)."""
+    """The segmentation as a function of a frame (for bootstrap stability).
+
+    Parameters
+    ----------
+    core
+        The core variables.
+    top_share, min_share
+        As for :func:`synthesise`.
+
+    Returns
+    -------
+    callable
+        frame -> the segment of each of its accounts (synthesised on that frame).
+    """
     def run(frame: pd.DataFrame) -> pd.Series:
         return assign(frame, synthesise(frame, list(core), top_share=top_share,
                                         min_share=min_share))

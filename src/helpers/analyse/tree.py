@@ -627,7 +627,26 @@ def root_candidates(table: pd.DataFrame, variables: Sequence[str], kinds: Mappin
     """Try the tree with each categorical / boolean variable forced as the first split (and
     unforced): leaves, smallest leaf and the share of score variance explained, so the
     analyst sees how much the root shapes the tree. ``fitted`` (root -> tree, None =
-    unforced) receives every tree fitted here, for reuse by the caller."""
+    unforced) receives every tree fitted here, for reuse by the caller.
+
+    Parameters
+    ----------
+    table
+        The analysis table.
+    variables, kinds
+        The variables the tree may split on and their kinds.
+    tree_params
+        The tree parameters (``analysis.tree``).
+    seed
+        The tree's seed.
+    fitted
+        A cache: root -> fitted tree (filled here).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per root (the ``tree_roots`` table), best variance explained first.
+    """
     score = pd.to_numeric(table["score"], errors="coerce")
     total = float(((score - score.mean()) ** 2).sum()) or 1.0
     roots: list[str | None] = [None] + [v for v in variables if kinds.get(v) != "numeric"]

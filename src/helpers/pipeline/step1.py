@@ -30,7 +30,18 @@ class CustomerList:
 
 
 def charter(s: Session) -> dict[str, pd.DataFrame]:
-    """Charter tables; writes charter.json."""
+    """Charter tables; writes charter.json.
+
+    Parameters
+    ----------
+    s
+        The Step 1 session.
+
+    Returns
+    -------
+    dict
+        Table name (objective, stakeholders, scope, ...) -> frame, for the notebook.
+    """
     s.store.write_json("charter", charter_record(s.params.charter), step=s.step)
     return charter_tables(s.params.charter)
 

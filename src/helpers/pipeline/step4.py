@@ -97,7 +97,8 @@ class Step4Context:
     analysis
         The Step 4 parameters in force (scaled to the base on the lightweight path).
     path
-        The ``analysis_path.json`` record (full or lightweight, and why).
+        The analysis path (full or lightweight, and why: :class:`AnalysisPath`); None until
+        :func:`choose_path` ran.
     trees
         root (None = best split) -> tree on ``seg_vars``, each fitted once per run.
     """
@@ -112,13 +113,25 @@ class Step4Context:
     n_groups: int
     analysis: Analysis
     prospects: pd.DataFrame | None = None
-    path: dict[str, Any] = field(default_factory=dict)
+    path: AnalysisPath | None = None
     trees: dict[str | None, TreeResult] = field(default_factory=dict)
 
     @property
     def lightweight(self) -> bool:
-        """Whether the lightweight path runs (``path["path"] == "lightweight"``)."""
-        return self.path.get("path") == "lightweight"
+        """Whether the lightweight path runs."""
+        return self.path is not None and self.path.name == lightweight.LIGHTWEIGHT
+
+
+@dataclass(frozen=True)
+class AnalysisPath:
+    """The analysis path: ``name`` (full | lightweight), ``reason`` (in words), ``merges``
+    (rare categories merged on the base's scale, table ``lightweight_merges``; None on the
+    full path) and ``record`` (the ``analysis_path.json`` document)."""
+
+    name: str
+    reason: str
+    merges: pd.DataFrame | None
+    record: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -235,9 +248,13 @@ class SincePrevious:
 @dataclass(frozen=True)
 class Results:
     """Every Step 4 section's result, as :func:`run_all` runs them (what 04_analysis shows):
-    ``thresholds`` (table ``thresholds``), ``verdicts`` (table ``hypothesis_verdicts``),
-    ``needs`` (table name -> frame, {} without a survey) and ``prospects`` (table
-    ``prospects_scored``, None without a prospect list); the others are the section types."""
+    ``ctx`` (:class:`Step4Context`), ``thresholds`` (table ``thresholds``), ``tests``,
+    ``tree``, ``regression`` (:class:`Tests`, :class:`TreeFit`, :class:`RegressionFit`),
+    ``verdicts`` (table ``hypothesis_verdicts``), ``schemes``, ``segments``, ``robustness``
+    (:class:`Schemes`, :class:`Segments`, :class:`Robustness`), ``needs`` (table name ->
+    frame, {} without a survey), ``prospects`` (table ``prospects_scored``, None without a
+    prospect list), ``findings`` (:class:`Findings`) and ``since_previous``
+    (:class:`SincePrevious`)."""
 
     ctx: Step4Context
     thresholds: pd.DataFrame
@@ -299,7 +316,7 @@ def _read_prospects(p: Params, register: pd.DataFrame) -> pd.DataFrame | None:
                              numeric_columns=list(p.collection.plausible_ranges))
 
 
-def choose_path(s: Session, ctx: Step4Context) -> dict[str, Any]:
+def choose_path(s: Session, ctx: Step4Context) -> AnalysisPath:
     """Full or lightweight analysis (``analysis.mode``; see helpers.analyse.lightweight).
 
     On the lightweight path, merges rare categories on the base's scale and keeps the scaled
@@ -310,12 +327,13 @@ def choose_path(s: Session, ctx: Step4Context) -> dict[str, Any]:
     s
         The Step 4 session.
     ctx
-        The context; ``table``, ``analysis`` and ``path`` are updated in place.
+        The context; ``path`` is set, and on the lightweight path ``table`` and
+        ``analysis`` are replaced.
 
     Returns
     -------
-    dict
-        The ``analysis_path.json`` record.
+    AnalysisPath
+        The path chosen and why (also in ``ctx.path``).
     """
     a = s.params.analysis
     n = len(ctx.table)
@@ -327,9 +345,9 @@ def choose_path(s: Session, ctx: Step4Context) -> dict[str, Any]:
         ctx.analysis = lightweight.scaled(a, n)
         s.store.write("lightweight_merges", merges, step=s.step)
     doc = lightweight.record(a, n, merges)
-    ctx.path = doc
+    ctx.path = AnalysisPath(name=doc["path"], reason=doc["reason"], merges=merges, record=doc)
     s.store.write_json("analysis_path", doc, step=s.step)
-    return doc
+    return ctx.path
 
 
 def thresholds(s: Session, ctx: Step4Context) -> pd.DataFrame:
@@ -437,7 +455,7 @@ def regression(s: Session, ctx: Step4Context) -> RegressionFit:
     """
     a = s.params.analysis
     if ctx.lightweight:  # the method's lightweight recipe has no regression
-        skipped = lightweight.RegressionNotRun(f"lightweight path ({ctx.path['reason']})")
+        skipped = lightweight.RegressionNotRun(f"lightweight path ({ctx.path.reason})")
         for name, cols in (("regression_steps", skipped.steps),
                            ("regression_coefs", skipped.coefs)):
             s.store.write(name, cols, step=s.step)
