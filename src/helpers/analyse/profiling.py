@@ -227,6 +227,77 @@ def threshold_finder(table: pd.DataFrame, variable: str, score_col: str = "score
     as those below". Returns None when no cut is possible (too few values or accounts).
     """
     _check_columns(table, [variable, score_col], "threshold_finder")
+    scan = _scan_cuts(table, variable, score_col, top_share, min_group, min_group_share,
+                      max_overlap)
+    if scan is None:
+        return None
+    k = scan.best()
+    if k is None:
+        return None
+    k, cut = _rounder_cut(scan, k, round_tolerance)
+    lo, hi = scan.bounds(k)
+    n, base = scan.n, scan.base
+    up = bool(scan.z[k] >= 0)
+    clean = bool(scan.clean_any[k])
+    r_up, r_dn = float(scan.rate_above[k]), float(scan.rate_below[k])
+    better, worse = (r_up, r_dn) if up else (r_dn, r_up)
+    ratio = better / worse if worse > 0 else float("inf")
+    clean_shares = ((scan.p1_up[k], scan.p2_up[k]) if up else (scan.p1_dn[k], scan.p2_dn[k])
+                    ) if clean else None
+    sentence = _threshold_sentence(variable, cut, up, better, worse, ratio, top_share,
+                                   clean_shares)
+    return {
+        "variable": variable, "cut": cut, "cut_midpoint": (lo + hi) / 2,
+        "direction": "+" if up else "-",
+        "n": n, "n_missing": int(len(table) - n), "n_above": int(scan.n_above[k]),
+        "n_below": int(scan.n_below[k]), "share_above": float(scan.n_above[k] / n),
+        "rate_above": r_up, "rate_below": r_dn, "base_rate": float(base),
+        "lift": float(better / base) if base > 0 else float("nan"), "ratio": float(ratio),
+        "z": float(scan.z[k]), "clean": clean, "sentence": sentence,
+    }
+
+
+@dataclass(frozen=True)
+class _CutScan:
+    """Every candidate cut of one variable (index ``c`` = the cut below ``xs[i[c]]``): the
+    top-account rates on each side, their two-proportion z, and the shares ``p1`` / ``p2`` of
+    a clean cut in either direction (``_up``: the accounts above are the better ones)."""
+
+    n: int
+    floor: int
+    base: float
+    xs: np.ndarray
+    i: np.ndarray
+    cand: np.ndarray
+    z: np.ndarray
+    n_above: np.ndarray
+    n_below: np.ndarray
+    rate_above: np.ndarray
+    rate_below: np.ndarray
+    p1_up: np.ndarray
+    p2_up: np.ndarray
+    p1_dn: np.ndarray
+    p2_dn: np.ndarray
+    clean_any: np.ndarray
+
+    def bounds(self, k: int) -> tuple[float, float]:
+        """The values on either side of cut ``k``."""
+        return float(self.xs[self.i[k] - 1]), float(self.xs[self.i[k]])
+
+    def best(self) -> int | None:
+        """The clean cut with the largest |z|, else the cut with the largest |z|; None when
+        no cut has a finite z."""
+        absz = np.where(self.cand, np.abs(self.z), -np.inf)
+        k = (int(np.argmax(np.where(self.clean_any, absz, -np.inf))) if self.clean_any.any()
+             else int(np.argmax(absz)))
+        return k if np.isfinite(absz[k]) else None
+
+
+def _scan_cuts(table: pd.DataFrame, variable: str, score_col: str, top_share: float,
+               min_group: int, min_group_share: float, max_overlap: float) -> _CutScan | None:
+    """Every cut between distinct values that leaves at least ``max(min_group,
+    min_group_share * n)`` accounts on each side (one sort and cumulative sums); None when
+    there is none."""
     x_all = pd.to_numeric(table[variable], errors="coerce")
     s_all = pd.to_numeric(table[score_col], errors="coerce")
     valid = (x_all.notna() & s_all.notna()).to_numpy()
@@ -274,62 +345,61 @@ def threshold_finder(table: pd.DataFrame, variable: str, score_col: str = "score
     p2_dn = (n - best_above[i] + 1) / n
     clean_up = cand & (z > 0) & (p1_up + p2_up <= 1 + max_overlap + 1e-12)
     clean_dn = cand & (z < 0) & (p1_dn + p2_dn <= 1 + max_overlap + 1e-12)
-    absz = np.where(cand, np.abs(z), -np.inf)
-    clean_any = clean_up | clean_dn
-    k = (int(np.argmax(np.where(clean_any, absz, -np.inf))) if clean_any.any()
-         else int(np.argmax(absz)))
-    if not np.isfinite(absz[k]):
-        return None
-    lo, hi = float(xs[i[k] - 1]), float(xs[i[k]])
+    return _CutScan(n=n, floor=floor, base=base, xs=xs, i=i, cand=cand, z=z, n_above=n_above,
+                    n_below=n_below, rate_above=rate_above, rate_below=rate_below,
+                    p1_up=p1_up, p2_up=p2_up, p1_dn=p1_dn, p2_dn=p2_dn,
+                    clean_any=clean_up | clean_dn)
+
+
+def _rounder_cut(scan: _CutScan, k: int, round_tolerance: float) -> tuple[int, float]:
+    """Cut ``k`` stated at the roundest number between its neighbouring values, or a rounder
+    cut a little further away that moves a few accounts and keeps at least
+    ``1 - round_tolerance`` of its |z| (on the same side): ``(cut index, cut value)``."""
+    xs, n, floor, z, i = scan.xs, scan.n, scan.floor, scan.z, scan.i
+    cut = readable_cut(*scan.bounds(k))
+    if round_tolerance <= 0:
+        return k, cut
+    cands = nice_candidates(cut)
+    j = np.searchsorted(xs, cands, side="left")        # below = xs < cand
+    okc = (j >= floor) & (n - j >= floor) & (j >= 1) & (j <= n - 1)
+    if not okc.any():
+        return k, cut
+    jj = np.clip(j, 1, n - 1) - 1                      # index into the i-arrays
+    zc = np.where(okc, z[jj], 0.0)
+    same_side = np.sign(zc) == np.sign(z[k])
+    good = okc & same_side & (np.abs(zc) >= (1 - round_tolerance) * abs(z[k]))
+    if not good.any():
+        return k, cut
+    first = int(np.argmax(good))
+    if cands[first] == cut or j[first] == i[k]:
+        return k, cut
+    k = int(jj[first])
+    lo, hi = scan.bounds(k)
     cut = readable_cut(lo, hi)
-    if round_tolerance > 0:
-        # a rounder cut that moves a few accounts is fine if it keeps (1 - tol) of |z|
-        cands = nice_candidates(cut)
-        j = np.searchsorted(xs, cands, side="left")        # below = xs < cand
-        okc = (j >= floor) & (n - j >= floor) & (j >= 1) & (j <= n - 1)
-        if okc.any():
-            jj = np.clip(j, 1, n - 1) - 1                  # index into the i-arrays
-            zc = np.where(okc, z[jj], 0.0)
-            same_side = np.sign(zc) == np.sign(z[k])
-            good = okc & same_side & (np.abs(zc) >= (1 - round_tolerance) * abs(z[k]))
-            if good.any():
-                first = int(np.argmax(good))
-                if cands[first] != cut and j[first] != i[k]:
-                    k = int(jj[first])
-                    lo, hi = float(xs[i[k] - 1]), float(xs[i[k]])
-                    cut = readable_cut(lo, hi)
-                    if lo < cands[first] <= hi:
-                        cut = float(cands[first])
-    up = bool(z[k] >= 0)
-    clean = bool(clean_any[k])
-    r_up, r_dn = float(rate_above[k]), float(rate_below[k])
-    better, worse = (r_up, r_dn) if up else (r_dn, r_up)
-    ratio = better / worse if worse > 0 else float("inf")
+    if lo < cands[first] <= hi:
+        cut = float(cands[first])
+    return k, cut
+
+
+def _threshold_sentence(variable: str, cut: float, up: bool, better: float, worse: float,
+                        ratio: float, top_share: float,
+                        clean_shares: tuple[float, float] | None) -> str:
+    """The threshold in the method's words: a clean cut (``clean_shares`` = top ``p1`` /
+    bottom ``p2``), else how much likelier the better side is to be in the top."""
     name, c_txt, pct = words(variable), fmt_num(cut, variable), f"{top_share * 100:g} %"
     side_good = f"{name} of {c_txt} or more" if up else f"{name} below {c_txt}"
     side_bad = "every one below" if up else f"every one with {c_txt} or more"
-    if clean:
-        p1 = p1_up[k] if up else p1_dn[k]
-        p2 = p2_up[k] if up else p2_dn[k]
-        sentence = (f"every account with {side_good} is in the top "
-                    f"{math.ceil(p1 * 100 - 1e-9)} %, {side_bad} is in the bottom "
-                    f"{math.ceil(p2 * 100 - 1e-9)} %")
-    elif worse > 0:
+    if clean_shares is not None:
+        p1, p2 = clean_shares
+        return (f"every account with {side_good} is in the top "
+                f"{math.ceil(p1 * 100 - 1e-9)} %, {side_bad} is in the bottom "
+                f"{math.ceil(p2 * 100 - 1e-9)} %")
+    if worse > 0:
         other = "those below" if up else "those at or above it"
-        sentence = (f"accounts with {side_good} are {ratio:.1f}x as likely to be in the top "
-                    f"{pct} as {other} ({better:.0%} vs {worse:.0%})")
-    else:
-        sentence = (f"{better:.0%} of accounts with {side_good} are in the top {pct}, "
-                    f"none of the others")
-    return {
-        "variable": variable, "cut": cut, "cut_midpoint": (lo + hi) / 2,
-        "direction": "+" if up else "-",
-        "n": n, "n_missing": int(len(table) - n), "n_above": int(n_above[k]),
-        "n_below": int(n_below[k]), "share_above": float(n_above[k] / n),
-        "rate_above": r_up, "rate_below": r_dn, "base_rate": float(base),
-        "lift": float(better / base) if base > 0 else float("nan"), "ratio": float(ratio),
-        "z": float(z[k]), "clean": clean, "sentence": sentence,
-    }
+        return (f"accounts with {side_good} are {ratio:.1f}x as likely to be in the top "
+                f"{pct} as {other} ({better:.0%} vs {worse:.0%})")
+    return (f"{better:.0%} of accounts with {side_good} are in the top {pct}, "
+            f"none of the others")
 
 
 def thresholds_table(table: pd.DataFrame, hypotheses: pd.DataFrame, score_col: str = "score",
