@@ -287,7 +287,7 @@ def test_unrelated_run_is_not_compared_in_the_report(tmp_path):
         s = Session(run_id="new-2026Q3", params=params, store=store, interactive=False,
                     step="04_analysis")
         out = step4.since_previous(s)
-        doc = out["doc"]
+        doc = out.doc
         assert doc["previous_run"] is None and doc["previous_quarter_run"] is None
         assert not store.has("migration_matrix")
         assert "run old-2026Q2 (as of 2026-06-30) skipped: no account ids in common with this " \
