@@ -20,7 +20,7 @@ import pytest
 from helpers.core import paths
 from helpers.core.errors import InputDataError
 from helpers.core.io import parse_number
-from helpers.core.params import Params
+from helpers.core.params import Params, with_overrides
 from helpers.setup.customers import (
     account_type_labels,
     apply_exclusions,
@@ -306,8 +306,8 @@ def test_placeholder_far_future_dates_mean_no_end(tmp_path):
 def test_as_of_after_today_and_dates_after_as_of_are_warned(tmp_path):
     rows = _rows(2)
     rows[0][4] = "2026-12-31"
-    params = _params(_write(tmp_path, rows))
-    params.as_of = dt.date.today() + dt.timedelta(days=30)
+    params = with_overrides(_params(_write(tmp_path, rows)),
+                            {"as_of": dt.date.today() + dt.timedelta(days=30)})
     _, warnings = load_accounts(params)
     assert any(w.startswith(f"accounts: as_of {params.as_of} is after today") for w in warnings)
     _, warnings = load_accounts(_params(_write(tmp_path, rows)))

@@ -26,9 +26,8 @@ N_ACCOUNTS = 240
 
 
 def load_params(anonymise: bool = False) -> params.Params:
-    p = params.load("params/demo.yaml")
-    p.report.anonymise = anonymise
-    return p
+    return params.with_overrides(params.load("params/demo.yaml"),
+                                 {"report.anonymise": anonymise})
 
 
 def make_run(root: Path, *, step4: bool = True, seed: int = 3) -> RunStore:

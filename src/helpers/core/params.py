@@ -13,6 +13,7 @@ import datetime as dt
 import difflib
 import hashlib
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -24,7 +25,18 @@ from helpers.core.paths import resolve
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=False)
+    """A parameter model: unknown keys are errors, and the parameters are read-only once
+    validated (frozen), so no assignment can bypass the validation or the run record; a
+    notebook changes them with :func:`with_overrides` (``Session.with_params``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise ParameterError(
+            f"parameters are read-only: cannot assign {type(self).__name__}.{name} = "
+            f"{value!r}; in a notebook use s = s.with_params({{'<section>.{name}': value}}) "
+            "(validated like the parameter file and recorded in the run manifest), or change "
+            "the parameter file")
 
 
 # --------------------------------------------------------------------------- Step 1: charter
@@ -494,8 +506,19 @@ def _read_chain(path: str | Path, _seen: tuple[Path, ...] = ()
     return data, texts
 
 
-def read_raw(path: str | Path) -> dict[str, Any]:
-    """The merged mapping of a parameter file and the files it ``extends``."""
+def read_params_yaml(path: str | Path) -> dict[str, Any]:
+    """The merged mapping of a parameter file and the files it ``extends`` (not validated).
+
+    Parameters
+    ----------
+    path
+        The parameter file (relative paths start at the project root).
+
+    Returns
+    -------
+    dict
+        The file's keys, deep-merged over the files it extends (the child wins).
+    """
     return _read_chain(path)[0]
 
 
@@ -530,8 +553,8 @@ def _fields_at(loc: tuple) -> list[str]:
     return list(model.model_fields) if model else []
 
 
-def _format_errors(path: Path, exc: ValidationError, texts: list[str]) -> str:
-    lines = [f"{path}: {exc.error_count()} problem(s) in the parameters"]
+def _format_errors(where: str | Path, exc: ValidationError, texts: list[str]) -> str:
+    lines = [f"{where}: {exc.error_count()} problem(s) in the parameters"]
     numbers: dict[Any, str] | None = None
     for err in exc.errors():
         key = ".".join(str(x) for x in err["loc"])
@@ -613,21 +636,108 @@ def mapping_problems(params: Params) -> list[str]:
     return out
 
 
-def load(path: str | Path, *, check_mappings: bool = True) -> Params:
-    """Read, merge and validate a parameter file. Raises ParameterError naming every bad key
-    (with a plain hint for YAML pitfalls: tabs, unquoted ids read as numbers, impossible
-    dates) and every mapping key that is not a canonical name."""
-    p = resolve(path)
-    raw, texts = _read_chain(p)
+def _validated(raw: dict[str, Any], where: str | Path, texts: list[str], *,
+               check_mappings: bool) -> Params:
+    """``raw`` validated as :class:`Params`; every problem named in one ParameterError."""
     try:
         params = Params.model_validate(raw)
     except ValidationError as exc:
-        raise ParameterError(_format_errors(p, exc, texts)) from None
+        raise ParameterError(_format_errors(where, exc, texts)) from None
     problems = mapping_problems(params) if check_mappings else []
     if problems:
-        raise ParameterError(f"{p}: {len(problems)} problem(s) in the parameters\n"
+        raise ParameterError(f"{where}: {len(problems)} problem(s) in the parameters\n"
                              + "\n".join(problems))
     return params
+
+
+def load(path: str | Path, *, check_mappings: bool = True) -> Params:
+    """Read, merge and validate a parameter file.
+
+    Parameters
+    ----------
+    path
+        The parameter file (relative paths start at the project root); it may ``extends``
+        another.
+    check_mappings
+        Also check that every input mapping key is a canonical column name.
+
+    Returns
+    -------
+    Params
+        The validated, read-only parameters.
+
+    Raises
+    ------
+    ParameterError
+        Naming every bad key (with a plain hint for YAML pitfalls: tabs, unquoted ids read as
+        numbers, impossible dates) and every mapping key that is not a canonical name.
+    """
+    p = resolve(path)
+    raw, texts = _read_chain(p)
+    return _validated(raw, p, texts, check_mappings=check_mappings)
+
+
+OVERRIDES = "parameter overrides"
+
+
+def _set_dotted(data: dict[str, Any], key: object, value: Any) -> None:
+    """Set ``data[a][b][c] = value`` for the dotted key ``a.b.c`` (a mapping value is merged
+    into the section it names, as a child parameter file is); a missing or null section on
+    the way is created, so the validation names an unknown key in full."""
+    parts = key.split(".") if isinstance(key, str) else []
+    if not parts or not all(part.strip() == part and part for part in parts):
+        raise ParameterError(f"{OVERRIDES}: {key!r} is not a dotted parameter key (write e.g. "
+                             "'analysis.tree.forced_root')")
+    node = data
+    for i, part in enumerate(parts[:-1]):
+        child = node.get(part)
+        if child is None:
+            child = node[part] = {}
+        elif not isinstance(child, dict):
+            raise ParameterError(f"{OVERRIDES}: '{key}': '{'.'.join(parts[:i + 1])}' is a "
+                                 f"value ({child!r}), not a section with keys")
+        node = child
+    last = parts[-1]
+    if isinstance(value, Mapping) and isinstance(node.get(last), dict):
+        node[last] = _deep_merge(node[last], dict(value))
+    else:
+        node[last] = value
+
+
+def with_overrides(params: Params, overrides: Mapping[str, Any]) -> Params:
+    """New parameters: ``params`` with ``overrides`` applied, validated like a parameter file.
+
+    Parameters
+    ----------
+    params
+        Validated parameters (left unchanged).
+    overrides
+        Dotted key -> value, e.g. ``{"analysis.tree.forced_root": "industry"}``; a mapping
+        value is merged into the section it names.
+
+    Returns
+    -------
+    Params
+        The new, read-only parameters (``params`` itself when ``overrides`` is empty).
+
+    Raises
+    ------
+    ParameterError
+        Naming each dotted key that is unknown (with the closest valid one) or whose value
+        fails validation (wrong type, out of range), exactly as for the parameter file.
+    """
+    if not isinstance(overrides, Mapping):
+        raise ParameterError(f"{OVERRIDES} must be a mapping of dotted keys to values, e.g. "
+                             "{'analysis.tree.forced_root': 'industry'}; got "
+                             f"{type(overrides).__name__}")
+    if not overrides:
+        return params
+    data = params.model_dump()
+    for key, value in overrides.items():
+        _set_dotted(data, key, value)
+    # only an input's mapping can fail the mapping check, which ``params`` has passed
+    touches_inputs = any(str(key).split(".")[0] == "inputs" for key in overrides)
+    return _validated(data, OVERRIDES, [], check_mappings=touches_inputs)
 
 
 def effective(params: Params) -> dict[str, Any]:

@@ -30,6 +30,7 @@ import pandas as pd
 
 from helpers.core.params import Params, params_hash
 from helpers.core.paths import NOTEBOOKS
+from helpers.core.runinfo import overrides_text
 from helpers.core.store import RunStore
 from helpers.present import report as R
 from helpers.present.anonymise import anonymise_frame, pseudonym
@@ -1113,6 +1114,9 @@ def _appendix(ctx: Context, appendix_links: Mapping[str, str] | None) -> R.Secti
         ("run id", ctx.store.run_id), ("as of", str(ctx.params.as_of)),
         ("parameter file", str(m.get("params_file", "–"))),
         ("parameters hash (SHA-256)", str(m.get("params_hash") or params_hash(ctx.params))),
+        ("parameter overrides in notebooks", overrides_text(m)),
+        ("effective parameters hash", str(m.get("effective_params_hash")
+                                          or m.get("params_hash") or params_hash(ctx.params))),
         ("started", str(m.get("started_at", "–"))),
     ], columns=["item", "value"])  # no status: the report is built inside the run it describes
     s.add(R.h3("Run"), R.table(info))
@@ -1273,6 +1277,9 @@ def xlsx_sheets(store: RunStore, params: Params) -> dict[str, pd.DataFrame]:
     info = [("run id", store.run_id), ("as of", str(params.as_of)),
             ("parameter file", str(m.get("params_file", ""))),
             ("parameters hash", str(m.get("params_hash") or params_hash(params))),
+            ("parameter overrides in notebooks", overrides_text(m)),
+            ("effective parameters hash", str(m.get("effective_params_hash")
+                                              or m.get("params_hash") or params_hash(params))),
             ("anonymised", "yes" if anon else "no"),
             *[(f"note: {k}", v) for k, v in notes],
             *[(f"input {k}", f"{d.get('path')} sha256 {d.get('sha256')}")
