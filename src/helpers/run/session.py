@@ -31,7 +31,7 @@ class Session:
         """A new session whose parameters are this one's with ``overrides`` applied, to try
         a step differently from a notebook cell without editing the shared parameter file::
 
-            s = s.with_params({"analysis.tree.forced_root": "industry"})
+            s = s.with_params({"analysis.tree.forced_root": "business_model"})
 
         The overrides are validated like the parameter file and recorded in the run manifest
         (``overrides``, ``effective_params_hash``: :func:`helpers.core.runinfo.overrides_record`)
