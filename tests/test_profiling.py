@@ -80,7 +80,7 @@ def test_readable_cut_and_format():
     assert pf.readable_cut(480, 503) == 500
     assert pf.readable_cut(101, 103) == 102
     assert pf.readable_cut(0.31, 0.36) == 0.35
-    assert pf.fmt_num(5000) == "5,000" and pf.fmt_num(2.5) == "2.5"
+    assert pf.fmt_measure(5000) == "5,000" and pf.fmt_measure(2.5) == "2.5"
 
 
 def test_threshold_finder_clean_cut_sentence():

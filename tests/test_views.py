@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from helpers.analyse.profiling import fmt_num, threshold_finder
+from helpers.analyse.profiling import fmt_measure, threshold_finder
 from helpers.present import views
 
 
@@ -51,10 +51,10 @@ def test_html_table_escapes():
 
 
 def test_years_have_no_thousands_separator():
-    assert fmt_num(2013.0, "founded_year") == "2013"
-    assert fmt_num(2013.5, "founded_year") == "2013.5"
-    assert fmt_num(2013.0, "employees") == "2,013"
-    assert fmt_num(2013.0) == "2,013"
+    assert fmt_measure(2013.0, "founded_year") == "2013"
+    assert fmt_measure(2013.5, "founded_year") == "2013.5"
+    assert fmt_measure(2013.0, "employees") == "2,013"
+    assert fmt_measure(2013.0) == "2,013"
     n = 400
     table = pd.DataFrame({"account_id": [f"a{i}" for i in range(n)],
                           "founded_year": [1990 + i % 30 for i in range(n)]})

@@ -140,7 +140,7 @@ def is_year(variable: str | None) -> bool:
     return bool(variable) and "year" in str(variable).lower().replace("-", "_").split("_")
 
 
-def fmt_num(x: float, variable: str | None = None) -> str:
+def fmt_measure(x: float, variable: str | None = None) -> str:
     """A number for a sentence: thousands separators, no needless decimals; a value of a year
     column (:func:`is_year`) without separators ("founded year of 2013 or more")."""
     if x is None or not np.isfinite(x):
@@ -386,7 +386,7 @@ def _threshold_sentence(variable: str, cut: float, up: bool, better: float, wors
                         clean_shares: tuple[float, float] | None) -> str:
     """The threshold in the method's words: a clean cut (``clean_shares`` = top ``p1`` /
     bottom ``p2``), else how much likelier the better side is to be in the top."""
-    name, c_txt, pct = words(variable), fmt_num(cut, variable), f"{top_share * 100:g} %"
+    name, c_txt, pct = words(variable), fmt_measure(cut, variable), f"{top_share * 100:g} %"
     side_good = f"{name} of {c_txt} or more" if up else f"{name} below {c_txt}"
     side_bad = "every one below" if up else f"every one with {c_txt} or more"
     if clean_shares is not None:
@@ -702,8 +702,8 @@ def _test_numeric(variable: str, kept: _Kept, groups: pd.Series | None, params: 
     kind, base = "numeric", dict(kept.base)
     x, s, q = kept.values.to_numpy(dtype=float), kept.score, kept.quartile
     if np.unique(x).size < 2:
-        return _row(variable, kind, reason=f"constant column (every account has {fmt_num(x[0])})",
-                    **base)
+        return _row(variable, kind,
+                    reason=f"constant column (every account has {fmt_measure(x[0])})", **base)
     a, d = x[(q == "A").to_numpy()], x[(q == "D").to_numpy()]
     if len(a) < 2 or len(d) < 2:
         return _row(variable, kind, reason="fewer than 2 accounts with a value in A or D",

@@ -31,7 +31,7 @@ from statsmodels.stats.outliers_influence import variance_inflation_factor
 from helpers.analyse.profiling import (
     MISSING_LABEL,
     as_labels,
-    fmt_num,
+    fmt_measure,
     kinds_map,
     merge_sparse,
     words,
@@ -131,7 +131,7 @@ def build_design(table: pd.DataFrame, variables: Sequence[str],
         x = raw[v][keep]
         if km[v] == "numeric":
             if v in thresholds:
-                name = f"{words(v)} ≥ {fmt_num(thresholds[v], v)}"
+                name = f"{words(v)} ≥ {fmt_measure(thresholds[v], v)}"
                 cols[name] = (x >= thresholds[v]).astype(float)
             elif (params.log_skew is not None and len(x) > 2 and (x >= 0).all()
                   and float(x.skew()) > params.log_skew):
@@ -311,7 +311,7 @@ def backward_eliminate(table: pd.DataFrame, variables: Sequence[str],
         others = [c for c in X.columns if c != "const" and owner.get(c) != worst]
         corr = X[others].corrwith(X[groups[worst][0]]).abs() if others else pd.Series(dtype=float)
         partner = owner.get(corr.idxmax(), "the others") if corr.notna().any() else "the others"
-        log("drop", worst, f"VIF {per_var[worst]:.1f} above {fmt_num(params.vif_max)} "
+        log("drop", worst, f"VIF {per_var[worst]:.1f} above {fmt_measure(params.vif_max)} "
             f"(collinear with {partner})", v=float(per_var[worst]))
         X = X.drop(columns=groups.pop(worst))
     # backward elimination
@@ -474,7 +474,7 @@ def split_regressions(table: pd.DataFrame, variables: Sequence[str],
         for v, cut in tg.items():
             if v in union and km.get(v) == "numeric" and g in results:
                 x = pd.to_numeric(table.loc[y.index, v], errors="coerce")
-                inter[f"{words(v)} ≥ {fmt_num(cut, v)} × {g}"] = (
+                inter[f"{words(v)} ≥ {fmt_measure(cut, v)} × {g}"] = (
                     (x >= cut) & (lab_rows == g)).astype(float)
     Xi = pd.concat([Xp, pd.DataFrame(inter, index=Xp.index)], axis=1)
     for col, _ in _collinear(Xi):

@@ -30,7 +30,7 @@ from helpers.analyse.profiling import (
     MISSING_LABEL,
     OTHER_LABEL,
     as_labels,
-    fmt_num,
+    fmt_measure,
     kinds_map,
     merge_sparse,
     nice_candidates,
@@ -143,7 +143,7 @@ class TreeResult:
                  + (f", forced root {words(self.forced_root)}" if self.forced_root else "")]
         for _, r in leaves.iterrows():
             lines.append(f"  [{r['node_id']}] {r['rule']}: n = {r['n']:,}, mean "
-                         f"{fmt_num(round(r['mean_score'], 1))}, {r['share_A']:.0%} in A")
+                         f"{fmt_measure(round(r['mean_score'], 1))}, {r['share_A']:.0%} in A")
         return "\n".join(lines)
 
     def layout(self) -> tuple[dict[int, tuple[int, int]], dict[int, float]]:
@@ -185,7 +185,7 @@ class TreeResult:
             cond = r["condition"] or "all accounts"
             if len(cond) > max_label:
                 cond = cond[: max_label - 1] + "…"
-            text = (f"{cond}\nn = {int(r['n']):,}\nmean {fmt_num(round(r['mean_score']))}"
+            text = (f"{cond}\nn = {int(r['n']):,}\nmean {fmt_measure(round(r['mean_score']))}"
                     f"\n{r['share_A']:.0%} in A")
             ax.text(xpos[node], -r["depth"], text, ha="center", va="center", fontsize=8,
                     zorder=2, bbox={"boxstyle": "round,pad=0.4", "lw": 1.5 if r["is_leaf"] else 0.8,
@@ -512,7 +512,7 @@ def fit_tree(table: pd.DataFrame, variables: Sequence[str],
 def _condition(split: Split, right: bool) -> str:
     name = words(split.variable)
     if split.kind == "numeric":
-        txt = f"{name} {'≥' if right else '<'} {fmt_num(split.threshold, split.variable)}"
+        txt = f"{name} {'≥' if right else '<'} {fmt_measure(split.threshold, split.variable)}"
     else:
         side = sorted(split.right or ()) if right else [c for c in split.categories
                                                          if c not in (split.right or ())]
@@ -562,11 +562,11 @@ def _rule(path: list[tuple[Split, bool]]) -> str:
         else:
             lo, hi, unk = parts[v]
             if np.isfinite(lo) and np.isfinite(hi):
-                t = f"{fmt_num(lo, v)} ≤ {name} < {fmt_num(hi, v)}"
+                t = f"{fmt_measure(lo, v)} ≤ {name} < {fmt_measure(hi, v)}"
             elif np.isfinite(lo):
-                t = f"{name} ≥ {fmt_num(lo, v)}"
+                t = f"{name} ≥ {fmt_measure(lo, v)}"
             else:
-                t = f"{name} < {fmt_num(hi, v)}"
+                t = f"{name} < {fmt_measure(hi, v)}"
             texts.append(t + (" (or unknown)" if unk else ""))
     return " and ".join(texts) if texts else "all accounts"
 
@@ -612,7 +612,8 @@ def _finish(table: pd.DataFrame, frame: pd.DataFrame, y: np.ndarray,
             "is_leaf": sv is None,
             "split_variable": sv[0].variable if sv else None,
             "threshold": sv[0].threshold if sv and sv[0].kind == "numeric" else np.nan,
-            "split_right": (None if not sv else f"≥ {fmt_num(sv[0].threshold, sv[0].variable)}"
+            "split_right": (None if not sv
+                            else f"≥ {fmt_measure(sv[0].threshold, sv[0].variable)}"
                             if sv[0].kind == "numeric" else ", ".join(sorted(sv[0].right or ()))),
             "left": sv[1] if sv else -1, "right": sv[2] if sv else -1,
         })

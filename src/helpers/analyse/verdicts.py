@@ -33,7 +33,7 @@ import pandas as pd
 from helpers.analyse.profiling import (
     _groups,
     as_labels,
-    fmt_num,
+    fmt_measure,
     score_groups,
     test_hypotheses,
     threshold_finder,
@@ -105,8 +105,8 @@ def _tree_note(tree_result: Any, variable: str, category: str) -> str:
             other = left if side == right else right
             better = nd.at[side, "mean_score"] >= nd.at[other, "mean_score"]
             text += (f", '{category}' on the {'better' if better else 'worse'} side (mean "
-                     f"score {fmt_num(round(nd.at[side, 'mean_score']))} vs "
-                     f"{fmt_num(round(nd.at[other, 'mean_score']))})")
+                     f"score {fmt_measure(round(nd.at[side, 'mean_score']))} vs "
+                     f"{fmt_measure(round(nd.at[other, 'mean_score']))})")
         parts.append(text)
     return "; ".join(parts)
 
@@ -290,7 +290,7 @@ def explore(table: pd.DataFrame, variable: str, kind: str | None = None,
         best = {"better": hi_c, "worse": lo_c, "mean_better": float(mean_hi),
                 "mean_worse": float(mean_lo),
                 "sentence": (f"{words(variable)} in {{{', '.join(map(str, hi_c))}}}: mean score "
-                             f"{fmt_num(round(mean_hi))} vs {fmt_num(round(mean_lo))} "
+                             f"{fmt_measure(round(mean_hi))} vs {fmt_measure(round(mean_lo))} "
                              "for the rest")}
         if top is not None:
             in_hi = lab.isin(hi_c).fillna(False).to_numpy(dtype=bool)

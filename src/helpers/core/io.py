@@ -352,7 +352,7 @@ def _check_header_row(df: pd.DataFrame, path: Path, scan: int = 10, skip: int = 
                  "are on row 1, and save the export again")
 
 
-def read_raw(source: Source) -> pd.DataFrame:
+def read_source_frame(source: Source) -> pd.DataFrame:
     """The file of ``source`` as it is (file column names, CSV cells as text)."""
     path = resolve(source.path)
     if not path.is_file():
@@ -447,7 +447,7 @@ def read_table(source: Source, *, what: str = "table", required: Sequence[str] =
     :func:`parse_dates`; values that cannot be read become NaN/NaT and are listed in
     ``df.attrs["warnings"]`` (never dropped). Unmapped columns keep their file names.
     """
-    df = read_raw(source)
+    df = read_source_frame(source)
     cols = list(df.columns)
     mapping = column_mapping(cols, source, what=what)
     preset = load_preset(source.preset or "generic")

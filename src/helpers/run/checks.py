@@ -217,7 +217,7 @@ def check_run(params_path: str | Path, run_id: str | None = None
     from helpers.collect import collection as C
     from helpers.collect import hypotheses as H
     from helpers.collect import sources as S
-    from helpers.core.io import read_raw, read_table
+    from helpers.core.io import read_source_frame, read_table
     from helpers.core.paths import resolve
     from helpers.setup import customers
 
@@ -286,7 +286,7 @@ def check_run(params_path: str | Path, run_id: str | None = None
         _attempt(findings, "inputs.prospects", lambda: read_table(inp.prospects,
                                                                   what="prospects"))
     if inp.worksheet is not None:
-        ws = _attempt(findings, "inputs.worksheet", lambda: read_raw(inp.worksheet))
+        ws = _attempt(findings, "inputs.worksheet", lambda: read_source_frame(inp.worksheet))
         missing = [c for c in ("account_id", "field", "value") if ws is not None
                    and c not in ws.columns]
         if missing:

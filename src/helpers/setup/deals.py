@@ -44,7 +44,7 @@ from helpers.core.io import (
     parse_dates,
     parse_money,
     parse_number,
-    read_raw,
+    read_source_frame,
 )
 from helpers.core.params import DealsSource, Params, Source, SubscriptionsSource
 
@@ -79,7 +79,7 @@ def load_preset(kind: str, name: str | None) -> dict[str, tuple[str, ...]]:
 def read_records(source: Source, kind: str, required: Sequence[str]) -> pd.DataFrame:
     """The deal / subscription file with canonical column names (explicit mapping, then the
     preset); a missing required column is an InputDataError naming the expected columns."""
-    df = read_raw(source)
+    df = read_source_frame(source)
     cols = list(df.columns)
     by_key = {_key(c): c for c in cols}
     explicit: dict[str, str] = {}
