@@ -357,3 +357,39 @@ def test_as_of_is_a_date_after_the_yaml_fix(tmp_path):
     (tmp_path / "p.yaml").write_text("as_of: 2026-09-30\ninputs:\n  accounts: {path: a.csv}\n",
                                      encoding="utf-8")
     assert P.load(tmp_path / "p.yaml").as_of == dt.date(2026, 9, 30)
+
+
+# (kind, positive_category, the column's values, whether it matches)
+CATEGORY_CASES = [
+    ("boolean", "yes", ["Y", "N"], True),
+    ("boolean", "Yes", ["1", "0"], True),
+    ("boolean", "no", [1, 0], True),
+    ("boolean", "TRUE", ["TRUE", "FALSE"], True),
+    ("boolean", "y", [True, False], True),
+    ("boolean", "no", ["true", "True"], False),  # every value says yes
+    ("categorical", "b2b", ["B2B", "B2C"], True),
+    ("categorical", " B2B ", ["B2B ", "B2C"], True),
+    ("categorical", "software", ["Software", "SOFTWARE"], False),  # two labels: ambiguous
+    ("categorical", "Health care", ["Health  care", "Retail"], False),  # inner spaces differ
+    ("categorical", "B2X", ["B2B", "B2C"], False),
+]
+
+
+def test_check_and_step3_agree_on_which_positive_category_matches():
+    """`workbook check` and Step 3 share one definition of "matches a value"
+    (helpers.collect.labels.resolve_category): they flag the same hypotheses."""
+    from helpers.collect.hypotheses import check_positive_categories
+    from helpers.run.checks import positive_category_problems
+
+    register = pd.DataFrame([
+        {"id": f"H{i:02d}", "variable": f"v{i}", "kind": kind, "positive_category": positive,
+         "measure_type": "column", "measure": f"v{i}"}
+        for i, (kind, positive, _, _) in enumerate(CATEGORY_CASES)])
+    table = pd.DataFrame({f"v{i}": pd.Series(values, dtype=object)
+                          for i, (_, _, values, _) in enumerate(CATEGORY_CASES)})
+    by_check = {hid for hid, _ in positive_category_problems(
+        register, {c: table[c].tolist() for c in table.columns})}
+    by_step3 = {m.split(":")[0].removeprefix("hypothesis ")
+                for m in check_positive_categories(register, table, strict=False)}
+    expected = {f"H{i:02d}" for i, case in enumerate(CATEGORY_CASES) if not case[3]}
+    assert by_check == by_step3 == expected

@@ -29,6 +29,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from helpers.collect.labels import as_labels, positive_category_of, resolve_category
 from helpers.core import params as P
 from helpers.core.errors import WorkbookError
 
@@ -49,30 +50,48 @@ class Finding:
     message: str
 
 
-def _label(value: object) -> str:
-    return " ".join(str(value).split()).casefold()
-
-
 def positive_category_problems(register: pd.DataFrame,
                                values: Mapping[str, Iterable[object]]) -> list[tuple[str, str]]:
-    """``(hypothesis id, message)`` for each categorical hypothesis whose ``positive_category``
-    is not among the values of its measure column (``values``: column -> the values the
-    inputs hold; case and spacing ignored). Columns absent from ``values`` are not judged."""
+    """The hypotheses whose ``positive_category`` matches no value of their measure column.
+
+    A category matches a value as the analysis matches it, by the one definition of
+    :func:`helpers.collect.labels.resolve_category` on the labels
+    :func:`~helpers.collect.labels.as_labels` reads (any yes/no word for a boolean: Y/N, 1/0,
+    TRUE/FALSE; surrounding spaces and, for a single label, case ignored for a category), so
+    ``workbook check`` and Step 3 (:func:`helpers.collect.hypotheses.check_positive_categories`)
+    agree.
+
+    Parameters
+    ----------
+    register
+        The hypothesis register (``id``, ``kind``, ``positive_category``, ``measure_type``,
+        ``measure``).
+    values
+        Column -> the values the inputs hold. Columns absent from it, or without a readable
+        value, are not judged (Step 3 skips them too).
+
+    Returns
+    -------
+    list of (str, str)
+        ``(hypothesis id, message)`` per categorical / boolean hypothesis whose category
+        matches no value, with the closest value and the values found.
+    """
     out = []
     for r in register.itertuples(index=False):
-        cat = r.positive_category
-        if r.kind != "categorical" or not isinstance(cat, str) or not cat.strip() \
+        cat, kind = positive_category_of(r), str(r.kind)
+        if kind not in ("categorical", "boolean") or cat is None \
                 or r.measure_type != "column" or r.measure not in values:
             continue
-        seen = {_label(v): str(v) for v in values[r.measure] if not pd.isna(v)
-                and str(v).strip()}
-        if _label(cat) in seen:
+        labels = as_labels(pd.Series(list(values[r.measure]), dtype=object), kind)
+        found = sorted(map(str, labels.dropna().unique()))
+        if not found or resolve_category(cat, kind, found) is not None:
             continue
-        close = difflib.get_close_matches(_label(cat), list(seen), n=1, cutoff=0.6)
-        shown = ", ".join(sorted(seen.values())[:8]) + (" ..." if len(seen) > 8 else "")
+        by_key = {label.casefold(): label for label in found}
+        close = difflib.get_close_matches(cat.casefold(), list(by_key), n=1, cutoff=0.6)
+        shown = ", ".join(found[:8]) + (" ..." if len(found) > 8 else "")
         out.append((str(r.id), f"positive_category '{cat}' is not a value of column "
-                    f"'{r.measure}'" + (f" (did you mean '{seen[close[0]]}'?)" if close else "")
-                    + f"; values: {shown or 'none'}"))
+                    f"'{r.measure}'" + (f" (did you mean '{by_key[close[0]]}'?)" if close else "")
+                    + f"; values: {shown}"))
     return out
 
 
