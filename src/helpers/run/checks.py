@@ -30,8 +30,9 @@ from typing import Any, Literal
 import pandas as pd
 
 from helpers.collect.labels import as_labels, positive_category_of, resolve_category
-from helpers.core import params as P
 from helpers.core.errors import WorkbookError
+from helpers.core.params import Params, mapping_problems
+from helpers.core.params import load as load_params
 
 JOIN_KEY = {"account_id": ("account_id",), "domain": ("domain",),
             "name": ("account_name", "company_name", "name")}
@@ -99,22 +100,23 @@ def _measure_problems(register: pd.DataFrame, available: set[str]) -> list[Findi
     """Measure expressions that do not parse (error) and measure columns no input provides: a
     close name is a typo (error); otherwise the hypothesis will be sent back to Step 2
     (warning) unless a worksheet fills it."""
-    from helpers.collect import hypotheses as H
+    from helpers.collect import hypotheses
 
     out, parts = [], []
     for i in range(len(register)):  # an expression that does not parse stops Step 3
         entry = register.iloc[[i]]
         try:
-            parts.append(H.measure_columns(entry))
+            parts.append(hypotheses.measure_columns(entry))
         except WorkbookError as exc:
             out.append(Finding("error", f"hypotheses {entry['id'].iloc[0]}", str(exc)))
-    cols = pd.concat(parts, ignore_index=True) if parts else H.measure_columns(register.head(0))
+    cols = (pd.concat(parts, ignore_index=True) if parts
+            else hypotheses.measure_columns(register.head(0)))
     cols = cols.merge(register[["id", "collection"]], on="id")
     derived = set(register["variable"].astype(str))
     for r in cols.itertuples(index=False):
         col = str(r.source_column)
         if col in available or col in derived or r.collection == "none" or \
-                H.resolve_column(col, available) is not None:  # an export's own column name
+                hypotheses.resolve_column(col, available) is not None:  # an export's own name
             continue
         close = difflib.get_close_matches(col, sorted(available), n=1, cutoff=0.8)
         where = f"hypotheses {r.id} ({r.variable})"
@@ -133,7 +135,7 @@ def _valid_entries(path: Path) -> pd.DataFrame | None:
     id), for the data checks when the register as a whole is not; None if there is none."""
     import yaml
 
-    from helpers.collect import hypotheses as H
+    from helpers.collect import hypotheses
 
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -143,7 +145,7 @@ def _valid_entries(path: Path) -> pd.DataFrame | None:
     frames = []
     for entry in entries if isinstance(entries, list) else []:
         try:
-            frames.append(H.validate_register([entry]))
+            frames.append(hypotheses.validate_register([entry]))
         except WorkbookError:
             continue
     if not frames:
@@ -152,7 +154,7 @@ def _valid_entries(path: Path) -> pd.DataFrame | None:
         "variable").reset_index(drop=True)
 
 
-def _named_columns(params: P.Params, register: pd.DataFrame | None, available: set[str],
+def _named_columns(params: Params, register: pd.DataFrame | None, available: set[str],
                    survey_columns: set[str] | None) -> list[Finding]:
     """Parameters that name a column or a hypothesis variable where one is expected: the
     forced tree root and the regression split (a register variable; a misspelt split would be
@@ -197,13 +199,13 @@ def _attempt(findings: list[Finding], where: str, fn: Callable[[], Any]) -> Any:
         return None
 
 
-def _lineage(params: P.Params) -> str:
+def _lineage(params: Params) -> str:
     return params.lineage or params.charter.project
 
 
-def _check_named_runs(params: P.Params, run_id: str | None, findings: list[Finding],
+def _check_named_runs(params: Params, run_id: str | None, findings: list[Finding],
                       account_ids: pd.Series | None) -> None:
-    from helpers.analyse import quarterly as Q
+    from helpers.analyse import quarterly
     from helpers.run.runs import list_runs
 
     named = {"previous_run": params.previous_run,
@@ -211,7 +213,7 @@ def _check_named_runs(params: P.Params, run_id: str | None, findings: list[Findi
     if not any(named.values()):
         return
     runs = list_runs()
-    _attempt(findings, "previous runs", lambda: Q.resolve_comparisons(
+    _attempt(findings, "previous runs", lambda: quarterly.resolve_comparisons(
         run_id or "(this run)", params.as_of.isoformat(), runs, previous=params.previous_run,
         previous_quarter=params.quarterly.previous_quarter_run))
     lineage = _lineage(params)
@@ -222,30 +224,29 @@ def _check_named_runs(params: P.Params, run_id: str | None, findings: list[Findi
         if str(row["lineage"].iloc[0]) != lineage:
             findings.append(Finding("warning", key, f"run '{name}' belongs to lineage "
                                     f"'{row['lineage'].iloc[0]}', this run to '{lineage}'"))
-        if account_ids is not None and not Q.shares_accounts(str(name), account_ids):
+        if account_ids is not None and not quarterly.shares_accounts(str(name), account_ids):
             findings.append(Finding("warning", key, f"run '{name}' has no account id in common "
                                     "with this export: its comparison would describe two "
                                     "different account lists"))
 
 
 def check_run(params_path: str | Path, run_id: str | None = None
-              ) -> tuple[P.Params | None, list[Finding]]:
+              ) -> tuple[Params | None, list[Finding]]:
     """Every problem a run of ``params_path`` would meet before its first result (see the
     module docstring). Returns the parameters (None when the file itself is not valid) and
     the findings, errors first."""
-    from helpers.collect import collection as C
-    from helpers.collect import hypotheses as H
-    from helpers.collect import sources as S
+    from helpers.collect import collection, hypotheses, sources
     from helpers.core.io import read_source_frame, read_table
     from helpers.core.paths import resolve
     from helpers.setup import customers
 
     findings: list[Finding] = []
-    params = _attempt(findings, "parameters", lambda: P.load(params_path, check_mappings=False))
+    params = _attempt(findings, "parameters",
+                      lambda: load_params(params_path, check_mappings=False))
     if params is None:
         return None, findings
     findings += [Finding("error", "parameters", line.strip().removeprefix("- "))
-                 for line in P.mapping_problems(params)]
+                 for line in mapping_problems(params)]
     inp = params.inputs
     values: dict[str, list[object]] = {}
     available: set[str] = set()
@@ -295,11 +296,13 @@ def check_run(params_path: str | Path, run_id: str | None = None
                                     f"on (join_on: {src.join_on}); map one: inputs.{role}."
                                     f"mapping.{keys[0]}: '<column>' (columns: "
                                     f"{', '.join(map(str, list(df.columns)[:20]))})"))
-    if inp.tickets is not None and _attempt(findings, "inputs.tickets", lambda: S.ticket_counts(
-            inp.tickets, params.as_of, params.collection.ticket_window_days)) is not None:
+    if inp.tickets is not None and _attempt(findings, "inputs.tickets", lambda: (
+            sources.ticket_counts(inp.tickets, params.as_of,
+                                  params.collection.ticket_window_days))) is not None:
         available.update(SUMMARY_COLUMNS["tickets"])
-    if inp.usage is not None and _attempt(findings, "inputs.usage", lambda: S.usage_summary(
-            inp.usage, params.as_of, params.collection.usage_window_months)) is not None:
+    if inp.usage is not None and _attempt(findings, "inputs.usage", lambda: (
+            sources.usage_summary(inp.usage, params.as_of,
+                                  params.collection.usage_window_months))) is not None:
         available.update(SUMMARY_COLUMNS["usage"])
     if inp.prospects is not None:
         _attempt(findings, "inputs.prospects", lambda: read_table(inp.prospects,
@@ -313,11 +316,11 @@ def check_run(params_path: str | Path, run_id: str | None = None
                                     f"{missing}; use the file written by Step 3"))
     if inp.industry_map:
         imap = _attempt(findings, "inputs.industry_map",
-                        lambda: C.load_industry_map(inp.industry_map))
+                        lambda: collection.load_industry_map(inp.industry_map))
         if imap:
             values.setdefault("industry", []).extend(imap.values())
     register = _attempt(findings, "hypotheses.register_file",
-                        lambda: H.load_register(resolve(params.hypotheses.register_file)))
+                        lambda: hypotheses.load_register(resolve(params.hypotheses.register_file)))
     if register is None:  # still check the data against the entries that are valid
         register = _valid_entries(resolve(params.hypotheses.register_file))
     if register is not None and accounts is not None:
@@ -332,7 +335,7 @@ def check_run(params_path: str | Path, run_id: str | None = None
     return params, findings
 
 
-def format_findings(params_path: str | Path, params: P.Params | None,
+def format_findings(params_path: str | Path, params: Params | None,
                     findings: list[Finding]) -> str:
     """The text ``workbook check`` prints: every finding, then the verdict."""
     errors = sum(f.level == "error" for f in findings)

@@ -91,12 +91,12 @@ def _cmd_runs(args: argparse.Namespace) -> int:
 def _cmd_diff(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from helpers.analyse import quarterly as Q
+    from helpers.analyse import quarterly
 
-    prev, cur = Q.load_run(args.against), Q.load_run(args.run)
-    tables = Q.compare_runs(prev, cur)
+    prev, cur = quarterly.load_run(args.against), quarterly.load_run(args.run)
+    tables = quarterly.compare_runs(prev, cur)
     if prev.as_of < cur.as_of:
-        tables.update(Q.migrate_runs(prev, cur))
+        tables.update(quarterly.migrate_runs(prev, cur))
     with pd.option_context("display.width", 160, "display.max_columns", 20,
                            "display.max_colwidth", 60):
         print(f"run {cur.run_id} (as of {cur.as_of}) against {prev.run_id} (as of {prev.as_of})")
@@ -106,7 +106,8 @@ def _cmd_diff(args: argparse.Namespace) -> int:
                 print(f"\n== {name}\n{tables[name].to_string(index=False)}")
         mm = tables.get("migration_matrix")
         if mm is not None:
-            print(f"\n== migration_matrix (accounts)\n{Q.matrix_wide(mm).to_string(index=False)}")
+            wide = quarterly.matrix_wide(mm).to_string(index=False)
+            print(f"\n== migration_matrix (accounts)\n{wide}")
     if args.out:
         from helpers.core.export import safe_xlsx
 
@@ -115,7 +116,7 @@ def _cmd_diff(args: argparse.Namespace) -> int:
 
 
 def _cmd_crm_export(args: argparse.Namespace) -> int:
-    from helpers.analyse import quarterly as Q
+    from helpers.analyse import quarterly
     from helpers.core.errors import RunError
     from helpers.core.export import safe_csv
     from helpers.core.paths import report_dir
@@ -133,7 +134,7 @@ def _cmd_crm_export(args: argparse.Namespace) -> int:
             raise RunError(f"--changed-only: run '{args.run}' has no previous run to compare "
                            "with; name one with --against <run id>")
         prev = RunStore(against).read("segment_assignments")
-    frame = Q.crm_export(assign, args.run, args.format, previous=prev,
+    frame = quarterly.crm_export(assign, args.run, args.format, previous=prev,
                          changed_only=args.changed_only)
     suffix = "_changed" if args.changed_only else ""
     out = args.out or report_dir(args.run) / f"crm_{args.format}{suffix}.csv"
@@ -174,23 +175,25 @@ def _mapping_args(pairs: list[str] | None) -> dict[str, str]:
 
 
 def _cmd_sql(args: argparse.Namespace) -> int:
-    from helpers.collect import aggregate as A
+    from helpers.collect import aggregate
     from helpers.core.params import load
 
     p = load(args.params)
-    window = A.Window(p.as_of, p.collection.ticket_window_days, p.collection.usage_window_months)
+    window = aggregate.Window(p.as_of, p.collection.ticket_window_days,
+                              p.collection.usage_window_months)
     mappings = {kind: dict(src.mapping) for kind, src in (("tickets", p.inputs.tickets),
                                                           ("usage", p.inputs.usage)) if src}
-    queries = A.warehouse_sql(window, args.dialect, mappings=mappings,
-                              tables={"tickets": args.tickets_table, "usage": args.usage_table})
-    print(A.render_queries(queries, args.dialect, args.params))
+    queries = aggregate.warehouse_sql(
+        window, args.dialect, mappings=mappings,
+        tables={"tickets": args.tickets_table, "usage": args.usage_table})
+    print(aggregate.render_queries(queries, args.dialect, args.params))
     return 0
 
 
 def _cmd_aggregate(args: argparse.Namespace) -> int:
     import datetime as dt
 
-    from helpers.collect import aggregate as A
+    from helpers.collect import aggregate
     from helpers.collect.sources import duckdb_config
     from helpers.core.errors import ParameterError
 
@@ -208,12 +211,13 @@ def _cmd_aggregate(args: argparse.Namespace) -> int:
     days = args.window_days or (p.collection.ticket_window_days if p else 365)
     months = args.window_months or (p.collection.usage_window_months if p else 12)
     mapping = {**(dict(src.mapping) if src is not None else {}), **_mapping_args(args.map)}
-    summary = A.aggregate(args.kind, path, A.Window(as_of, days, months), engine=args.engine,
-                          mapping=mapping, config=duckdb_config(p.aggregation if p else None),
-                          master=args.master)
+    summary = aggregate.aggregate(args.kind, path, aggregate.Window(as_of, days, months),
+                                  engine=args.engine, mapping=mapping,
+                                  config=duckdb_config(p.aggregation if p else None),
+                                  master=args.master)
     for warning in summary.attrs.get("warnings", []):
         log.warning(warning)
-    A.write_summary(summary, args.out)
+    aggregate.write_summary(summary, args.out)
     print(f"{len(summary):,} account(s) -> {args.out}")
     return 0
 
