@@ -10,8 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from helpers.synthetic import calibrate as CAL
-from helpers.synthetic import calibration
+from helpers.synthetic import calibrate, calibration
 from helpers.synthetic.factory import HypothesisTruth
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,7 +37,7 @@ def sample(tmp_path_factory):
     """Three 300-account rooms run through the calibration runner."""
     work = tmp_path_factory.mktemp("calibration")
     env = {k: os.environ.get(k) for k in ("WORKBOOK_ROOT", "WORKBOOK_JOBS")}
-    out = [CAL.run_room(s, 300, work) for s in SEEDS]
+    out = [calibrate.run_room(s, 300, work) for s in SEEDS]
     assert {k: os.environ.get(k) for k in env} == env  # the runner leaves the environment as found
     assert not list(work.iterdir())  # and no scratch project behind
     return out
@@ -76,7 +75,7 @@ def test_strong_planted_effects_found_with_their_sign_and_no_wrong_sign(sample):
 
 
 def test_summary_of_the_sample_counts_what_happened(sample):
-    s = CAL.summarise(sample)
+    s = calibrate.summarise(sample)
     ok = [r for r in sample if r["status"] == "ok"]
     assert s["rooms"] == 3 and s["completed"] == len(ok) and s["failed"] == 3 - len(ok)
     planted_right = [h for r in ok for h in r["hypotheses"]
@@ -99,7 +98,7 @@ def test_study_json_round_trips():
     doc = {"date": "2026-12-03", "sizes": {"300": {"recall": 0.5}},
            "rooms_detail": {"300": [{"seed": 1, "status": "ok"}, {"seed": 2, "status": "failed"}],
                             "1500": []}}
-    assert json.loads(CAL.to_json(doc)) == doc
+    assert json.loads(calibrate.to_json(doc)) == doc
 
 
 def test_summarise_recall_wrong_signs_nulls_and_interactions():
@@ -117,7 +116,7 @@ def test_summarise_recall_wrong_signs_nulls_and_interactions():
                         _h("null", "", "+", 0.0, "inconclusive", "")]},
         {"status": "failed", "seconds": 1.0, "error": "KeyError: 'sample'", "seed": 9},
     ]
-    s = CAL.summarise(rooms)
+    s = calibrate.summarise(rooms)
     assert (s["rooms"], s["completed"], s["failed"]) == (3, 2, 1)
     assert s["failures"] == [{"error": "KeyError: 'sample'", "rooms": 1}]
     assert s["planted_effects"] == 3 and s["recall"] == pytest.approx(2 / 3, abs=1e-4)
@@ -133,16 +132,16 @@ def test_validated_sign_is_read_in_the_truths_frame():
         return HypothesisTruth("H1", "v", "V", kind, "planted", "+", "+", positive, true_label,
                                0.3, 0.3)
 
-    assert CAL._validated_sign({"direction": "+", "category": "Annual"},
+    assert calibrate._validated_sign({"direction": "+", "category": "Annual"},
                                truth("categorical", "Annual")) == "+"
-    assert CAL._validated_sign({"direction": "-", "category": "Monthly"},
+    assert calibrate._validated_sign({"direction": "-", "category": "Monthly"},
                                truth("categorical", "Annual")) == "+"
     # a boolean named by its false label ("N"): the workbook's "yes" flips the frame
-    assert CAL._validated_sign({"direction": "+", "category": "yes"},
+    assert calibrate._validated_sign({"direction": "+", "category": "yes"},
                                truth("boolean", "N", "Y")) == "-"
-    assert CAL._validated_sign({"direction": "+", "category": "yes"},
+    assert calibrate._validated_sign({"direction": "+", "category": "yes"},
                                truth("boolean", "1.0", "1.0")) == "+"
-    assert CAL._validated_sign({"direction": "+", "category": "1"},
+    assert calibrate._validated_sign({"direction": "+", "category": "1"},
                                truth("boolean", "0.0", "1.0")) == "-"
 
 
@@ -150,10 +149,10 @@ def test_min_detectable_effect_from_a_logistic_fit():
     d = np.linspace(0, 0.6, 121)
     rng = np.random.default_rng(0)
     found = rng.random(len(d)) < 1 / (1 + np.exp(-(d - 0.25) * 30))
-    mde = CAL.min_detectable_effect(d, found)
+    mde = calibrate.min_detectable_effect(d, found)
     # the true 80 % point of this curve: 0.25 + ln(4) / 30 = 0.296
     assert mde is not None and abs(mde - 0.296) < 0.05
-    assert CAL.min_detectable_effect(d, np.ones_like(d, bool)) is None  # no curve to fit
+    assert calibrate.min_detectable_effect(d, np.ones_like(d, bool)) is None  # no curve to fit
 
 
 # --------------------------------------------------------------------------- the report

@@ -15,13 +15,13 @@ import pytest
 import yaml
 from conftest import use_project
 
-from helpers.analyse import quarterly as Q
-from helpers.collect import collection as C
-from helpers.core import params as P
+from helpers.analyse import quarterly
+from helpers.collect import collection
 from helpers.core.errors import ParameterError
+from helpers.core.params import Params
+from helpers.core.params import load as load_params
 from helpers.core.store import RunStore
-from helpers.present import deck
-from helpers.present import report as R
+from helpers.present import deck, report
 from helpers.run.cli import main
 
 ENTRY = {"statement": "s", "direction": "+", "lens": "firmographic", "source": "CRM",
@@ -179,7 +179,7 @@ def test_mapping_key_typo_is_refused_at_run_start(tmp_path):
         "  worksheet: {path: w.xlsx, mapping: {field: Field}}\n"
         "  deals: {path: d.csv, mapping: {close_dat: Closed}}\n", encoding="utf-8")
     with pytest.raises(ParameterError) as err:
-        P.load(tmp_path / "p.yaml")
+        load_params(tmp_path / "p.yaml")
     msg = str(err.value)
     assert "6 problem(s)" in msg
     assert "'inputs.deals.mapping.close_dat': 'close_dat' is not a canonical column name (did " \
@@ -198,7 +198,7 @@ def test_tab_in_parameter_file_gets_a_plain_hint(tmp_path):
     (tmp_path / "p.yaml").write_text("as_of: 2026-09-30\ninputs:\n\taccounts:\n\t\tpath: a.csv\n",
                                      encoding="utf-8")
     with pytest.raises(ParameterError) as err:
-        P.load(tmp_path / "p.yaml")
+        load_params(tmp_path / "p.yaml")
     msg = str(err.value)
     assert "line(s) 3, 4 indented with a tab character" in msg
     assert "YAML indents with spaces only: replace each tab with spaces" in msg
@@ -211,7 +211,7 @@ def test_unquoted_ids_read_as_numbers_get_a_quote_hint(tmp_path):
         "extends: base.yaml\nexclusions:\n  manual_exclude: [000123, 4567, 'A9']\n",
         encoding="utf-8")
     with pytest.raises(ParameterError) as err:
-        P.load(tmp_path / "p.yaml")
+        load_params(tmp_path / "p.yaml")
     msg = str(err.value)
     assert "'exclusions.manual_exclude.0': 000123 was read as the number 83 (YAML reads an " \
            "unquoted number with a leading 0 as octal); quote ids and other text: " \
@@ -225,7 +225,7 @@ def test_impossible_date_names_the_key_and_the_value(tmp_path):
     (tmp_path / "p.yaml").write_text("as_of: 2026-13-01\ninputs:\n  accounts: {path: a.csv}\n",
                                      encoding="utf-8")
     with pytest.raises(ParameterError) as err:
-        P.load(tmp_path / "p.yaml")
+        load_params(tmp_path / "p.yaml")
     lines = str(err.value).splitlines()
     assert "1 problem(s)" in lines[0]
     assert lines[1].startswith("  - 'as_of': Input should be a valid date")
@@ -241,19 +241,19 @@ RUNS = pd.DataFrame({
 
 
 def test_previous_run_discovery_keeps_to_the_lineage():
-    c = Q.resolve_comparisons("2026Q4", "2026-12-31", RUNS, lineage="Acme segmentation")
+    c = quarterly.resolve_comparisons("2026Q4", "2026-12-31", RUNS, lineage="Acme segmentation")
     assert c.previous_run == "2026Q3"  # not other-2026Q3 (greater run id, same as-of date)
     assert any("other-2026Q3 (as of 2026-09-30) not considered: it belongs to 'Other project'"
                in n for n in c.notes)
-    c = Q.resolve_comparisons("new-2026Q4", "2026-12-31", RUNS, lineage="New project")
+    c = quarterly.resolve_comparisons("new-2026Q4", "2026-12-31", RUNS, lineage="New project")
     assert c.previous_run is None and c.previous_quarter_run is None
     assert c.previous_rule == "no complete run before this one in this lineage"
     # without a lineage (older callers) the greatest run id still wins
-    assert Q.resolve_comparisons("x", "2026-12-31", RUNS).previous_run == "other-2026Q3"
+    assert quarterly.resolve_comparisons("x", "2026-12-31", RUNS).previous_run == "other-2026Q3"
 
 
 def test_candidate_without_shared_accounts_is_skipped_with_a_note():
-    c = Q.resolve_comparisons("2026Q4", "2026-12-31", RUNS, lineage="Acme segmentation",
+    c = quarterly.resolve_comparisons("2026Q4", "2026-12-31", RUNS, lineage="Acme segmentation",
                               shares_accounts=lambda run: run != "2026Q3")
     assert (c.previous_run, c.previous_quarter_run) == ("2026Q2", "2026Q2")
     assert "run 2026Q3 (as of 2026-09-30) skipped: no account ids in common with this run" \
@@ -280,7 +280,7 @@ def test_unrelated_run_is_not_compared_in_the_report(tmp_path):
         _fake_run(root, "demo-2026Q2", "2026-06-30", "Best current customer segmentation",
                   [f"D{i}" for i in range(50)])
         _fake_run(root, "old-2026Q2", "2026-06-30", "New export", [f"X{i}" for i in range(5)])
-        params = P.load(root / "params" / "p.yaml")
+        params = load_params(root / "params" / "p.yaml")
         store = RunStore("new-2026Q3", root / "data" / "processed" / "new-2026Q3")
         store.path.mkdir(parents=True)
         store.write("accounts_raw", pd.DataFrame({"account_id": ["A1", "A2"]}))
@@ -295,7 +295,7 @@ def test_unrelated_run_is_not_compared_in_the_report(tmp_path):
         assert any("demo-2026Q2" in n and "not considered" in n for n in doc["notes"])
         warns = json.loads((store.path / "warnings.json").read_text())
         assert warns["04_analysis:comparison"] == doc["notes"]
-        page = R.render("t", [], [deck._since_previous(deck.Context(store, params))])
+        page = report.render("t", [], [deck._since_previous(deck.Context(store, params))])
     text = _html.unescape(page)
     assert "no earlier complete run of this lineage" in text
     assert "old-2026Q2 (as of 2026-06-30) skipped: no account ids in common" in text
@@ -327,7 +327,7 @@ def test_unreadable_values_are_counted_per_column(tmp_path):
                   "employees": ["1200", "TBD", "?", "n/a", "?"],
                   "business_model": ["B2B", "N/A", "B2C", "-", "tbd"]}
                  ).to_csv(tmp_path / "firmo.csv", index=False)
-    prm = P.Params.model_validate({
+    prm = Params.model_validate({
         "as_of": "2026-09-30", "inputs": {
             "accounts": {"path": str(tmp_path / "acc.csv")},
             "firmographics": {"path": str(tmp_path / "firmo.csv"), "join_on": "domain"}},
@@ -337,7 +337,7 @@ def test_unreadable_values_are_counted_per_column(tmp_path):
                            "domain": ["a.com", "b.com", "c.com", "d.com"],
                            "employees": [np.nan, 50.0, np.nan, np.nan],
                            "competitor": ["Yes", "TBD", " ? ", "No"], "score": [4.0, 3, 2, 1]})
-    table, rep = C.build_analysis_table(prm, scored)
+    table, rep = collection.build_analysis_table(prm, scored)
     t = table.set_index("account_id")
     assert set(t["competitor"].dropna()) == {"Yes", "No"}  # no 'TBD' / '?' category
     assert set(t["business_model"].dropna()) == {"B2B", "B2C"}
@@ -348,7 +348,8 @@ def test_unreadable_values_are_counted_per_column(tmp_path):
     store = RunStore("r", tmp_path / "run")
     store.path.mkdir()
     store.write("quality_report", rep["quality_report"])
-    page = _html.unescape(R.render("t", [], [deck._method_data_gaps(deck.Context(store, prm))]))
+    section = deck._method_data_gaps(deck.Context(store, prm))
+    page = _html.unescape(report.render("t", [], [section]))
     assert "Unreadable values, counted as missing: H1 (employees): 2 account(s); H2 " \
            "(business_model): 2 account(s); H3 (competitor): 2 account(s)." in page
 
@@ -356,7 +357,7 @@ def test_unreadable_values_are_counted_per_column(tmp_path):
 def test_as_of_is_a_date_after_the_yaml_fix(tmp_path):
     (tmp_path / "p.yaml").write_text("as_of: 2026-09-30\ninputs:\n  accounts: {path: a.csv}\n",
                                      encoding="utf-8")
-    assert P.load(tmp_path / "p.yaml").as_of == dt.date(2026, 9, 30)
+    assert load_params(tmp_path / "p.yaml").as_of == dt.date(2026, 9, 30)
 
 
 # (kind, positive_category, the column's values, whether it matches)

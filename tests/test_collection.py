@@ -12,10 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
-from helpers.collect import collection as C
-from helpers.collect import hypotheses as H
-from helpers.core import params as P
+from helpers.collect import collection, hypotheses
 from helpers.core.errors import InputDataError
+from helpers.core.params import Collection, Currency, Params
+from helpers.core.params import load as load_params
 from helpers.core.paths import project_root
 
 
@@ -42,7 +42,7 @@ def vendor() -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- joins
 def test_join_by_domain_then_name_with_duplicates():
-    joined, rep, um = C.join_source(accounts(), vendor(), "domain", source_name="vendor")
+    joined, rep, um = collection.join_source(accounts(), vendor(), "domain", source_name="vendor")
     assert len(joined) == 5 and joined["account_id"].tolist() == ["A1", "A2", "A3", "A4", "A5"]
     # duplicate acme.com: the most recent record (2026-01-01) wins, whatever the file order
     assert joined.loc[0, "employees_vendor"] == 120
@@ -63,10 +63,10 @@ def test_join_by_domain_then_name_with_duplicates():
 
 
 def test_join_without_name_fallback_and_by_id():
-    _, rep, _ = C.join_source(accounts(), vendor(), "domain", name_fallback=False)
+    _, rep, _ = collection.join_source(accounts(), vendor(), "domain", name_fallback=False)
     assert rep["matched"] == 2 and rep["matched_by_name"] == 0
     survey = pd.DataFrame({"account_id": [" A2", "A9", "A2"], "answer": ["x", "y", "z"]})
-    joined, rep, um = C.join_source(accounts(), survey, "account_id", source_name="survey",
+    joined, rep, um = collection.join_source(accounts(), survey, "account_id", source_name="survey",
                                     date_column=None)
     # duplicate A2 without a date: the later row in the file is kept
     assert joined.set_index("account_id").loc["A2", "answer"] == "z"
@@ -78,9 +78,9 @@ def test_join_without_name_fallback_and_by_id():
 
 def test_join_errors_are_clear():
     with pytest.raises(InputDataError, match="not unique"):
-        C.join_source(pd.concat([accounts(), accounts()]), vendor(), "domain")
+        collection.join_source(pd.concat([accounts(), accounts()]), vendor(), "domain")
     with pytest.raises(InputDataError, match="no 'domain' column"):
-        C.join_source(accounts(), vendor().drop(columns="domain"), "domain")
+        collection.join_source(accounts(), vendor().drop(columns="domain"), "domain")
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -94,7 +94,7 @@ def test_join_never_drops_or_duplicates_accounts(n_acc, keys, fallback):
                         "company_name": [f"co {k % 7}" for k in keys],
                         "value": np.arange(len(keys)),
                         "record_updated": ["2025-01-01"] * len(keys)})
-    joined, rep, um = C.join_source(acc, src, "domain", name_fallback=fallback)
+    joined, rep, um = collection.join_source(acc, src, "domain", name_fallback=fallback)
     assert len(joined) == n_acc
     assert joined["account_id"].tolist() == acc["account_id"].tolist()
     assert rep["matched"] + rep["unmatched_accounts"] == n_acc
@@ -111,8 +111,8 @@ def test_join_never_drops_or_duplicates_accounts(n_acc, keys, fallback):
 # --------------------------------------------------------------------------- standardising
 def test_standardise_money_mixed_formats():
     df = pd.DataFrame({"rev": ["$5M", "5,000,000", "EUR 4.2M", "", "lots", "£1m"]})
-    cur = P.Currency(base="USD", rates={"USD": 1.0, "EUR": 1.1, "GBP": 1.25})
-    out, log = C.standardise_money(df, "rev", cur)
+    cur = Currency(base="USD", rates={"USD": 1.0, "EUR": 1.1, "GBP": 1.25})
+    out, log = collection.standardise_money(df, "rev", cur)
     np.testing.assert_allclose(out["rev"], [5e6, 5e6, 4.2e6 * 1.1, np.nan, np.nan, 1.25e6])
     assert out["rev_raw"].tolist()[0] == "$5M"
     assert out["rev_currency"].tolist()[2] == "EUR"
@@ -125,32 +125,33 @@ def test_standardise_money_mixed_formats():
 
 def test_standardise_industry_case_whitespace_and_unmapped():
     s = pd.Series(["Hospital", "  health   CARE ", "SaaS", "Maritime", None, "maritime", ""])
-    canon, unmapped = C.standardise_industry(
+    canon, unmapped = collection.standardise_industry(
         s, {"Hospital": "Healthcare", "health care": "Healthcare", "saas": "Software"})
     assert canon.tolist()[:4] == ["Healthcare", "Healthcare", "Software", "Maritime"]
     assert pd.isna(canon[4]) and pd.isna(canon[6])
     assert unmapped.to_dict("records") == [{"label": "Maritime", "rows": 1},
                                            {"label": "maritime", "rows": 1}]
-    log = C.industry_log(s, canon)
+    log = collection.industry_log(s, canon)
     assert log.loc[0, "rows_fixed"] == 3
 
 
 def test_load_industry_map_formats(tmp_path):
     p = tmp_path / "m.yaml"
     p.write_text(yaml.safe_dump({"Healthcare": ["Hospital", "health care"]}))
-    assert C.load_industry_map(p) == {"Hospital": "Healthcare", "health care": "Healthcare",
-                                      "Healthcare": "Healthcare"}
+    assert collection.load_industry_map(p) == {"Hospital": "Healthcare",
+                                               "health care": "Healthcare",
+                                               "Healthcare": "Healthcare"}
     with pytest.raises(InputDataError, match="not found"):
-        C.load_industry_map(tmp_path / "none.yaml")
+        collection.load_industry_map(tmp_path / "none.yaml")
 
 
 def test_coerce_numeric_and_out_of_range():
     df = pd.DataFrame({"employees": ["1,200", "0", "abc", None], "glassdoor_rating": [
         4.5, 7.0, -1.0, 3.0]})
-    out, log = C.coerce_numeric(df, ["employees", "glassdoor_rating", "absent"])
+    out, log = collection.coerce_numeric(df, ["employees", "glassdoor_rating", "absent"])
     assert out["employees"].tolist()[:2] == [1200.0, 0.0]
     assert log.loc[0, "rows_fixed"] == 1 and log.loc[0, "rows_left"] == 1
-    fixed, flog = C.flag_out_of_range(out)
+    fixed, flog = collection.flag_out_of_range(out)
     assert fixed["employees"].isna().tolist() == [False, True, True, True]
     np.testing.assert_allclose(fixed["glassdoor_rating"], [4.5, np.nan, np.nan, 3.0])
     assert dict(zip(flog["field"], flog["rows_left"], strict=True)) == {
@@ -161,7 +162,7 @@ def test_coerce_numeric_and_out_of_range():
 def _qa_register() -> pd.DataFrame:
     base = {"statement": "s", "direction": "+", "lens": "firmographic", "source": "v",
             "expected_coverage": 0.9, "data_quality": 3, "actionability": 3}
-    return H.validate_register([
+    return hypotheses.validate_register([
         {**base, "id": "E", "variable": "employees", "kind": "numeric",
          "measure": {"column": "employees"}},
         {**base, "id": "R", "variable": "glassdoor_rating", "kind": "numeric",
@@ -181,11 +182,11 @@ def test_quality_report_flags():
                                    "2026-06-01"]),
     })
     reg = _qa_register()
-    _, mlog = H.derive_measures(t, reg)
-    slog = pd.DataFrame([C._log("employees", "outside plausible range [1, None]: set to missing",
-                                0, 2)])
-    rules = P.Collection(stale_after_days=730, min_completeness=0.6, max_stale_share=0.5)
-    q = C.quality_report(t, reg, "2026-09-30", rules, "updated", standardisation_log=slog,
+    _, mlog = hypotheses.derive_measures(t, reg)
+    slog = pd.DataFrame([collection._log(
+        "employees", "outside plausible range [1, None]: set to missing", 0, 2)])
+    rules = Collection(stale_after_days=730, min_completeness=0.6, max_stale_share=0.5)
+    q = collection.quality_report(t, reg, "2026-09-30", rules, "updated", standardisation_log=slog,
                          measure_log=mlog).set_index("id")
     assert q.loc["E", "completeness"] == pytest.approx(0.8)
     # employees non-missing rows 0,1,3,4 -> stale 1 and 3 (older than 2024-09-30)
@@ -198,8 +199,8 @@ def test_quality_report_flags():
     assert q.loc["B", "needs_judgement"] and not q.loc["E", "needs_judgement"]
     assert np.isnan(q.loc["B", "stale_share"])  # internal data: staleness not applied
     assert q.loc["G", "send_back"] and "missing source column" in q.loc["G", "reason"]
-    stale = C.quality_report(t, reg, "2026-09-30",
-                             P.Collection(max_stale_share=0.4), {"E": "updated"}).set_index("id")
+    stale = collection.quality_report(t, reg, "2026-09-30",
+                             Collection(max_stale_share=0.4), {"E": "updated"}).set_index("id")
     assert stale.loc["E", "send_back"] and "older than 730 days" in stale.loc["E", "reason"]
 
 
@@ -208,7 +209,7 @@ def _ws_register() -> pd.DataFrame:
     base = {"statement": "s", "direction": "+", "lens": "firmographic", "source": "web",
             "expected_coverage": 0.9, "data_quality": 3, "actionability": 3,
             "cost": {"minutes_per_point": 3, "hourly_rate": 18}}
-    return H.validate_register([
+    return hypotheses.validate_register([
         {**base, "id": "E", "variable": "employees", "kind": "numeric",
          "measure": {"column": "employees"}},
         {**base, "id": "M", "variable": "bm", "kind": "categorical",
@@ -224,7 +225,7 @@ def test_worksheet_round_trip(tmp_path):
                       "employees": [10.0, np.nan, np.nan], "tickets": [1.0, 2.0, 3.0],
                       "business_model": ["B2B", None, "B2C"]})
     path = tmp_path / "ws.xlsx"
-    rows = C.make_worksheet(t, _ws_register(), path)
+    rows = collection.make_worksheet(t, _ws_register(), path)
     assert sorted(zip(rows["account_id"], rows["field"], strict=True)) == [
         ("A2", "business_model"), ("A2", "employees"), ("A3", "employees")]
     wb = load_workbook(path)
@@ -250,7 +251,7 @@ def test_worksheet_round_trip(tmp_path):
             ws.cell(r, vcol, "B2B")
     ws.append(["A1", None, "employees", "99"])  # A1 has a value already: not overwritten
     wb.save(path)
-    filled, prov = C.import_worksheet(path, t)
+    filled, prov = collection.import_worksheet(path, t)
     assert filled["employees"].tolist()[:2] == [10.0, 1250.0] and np.isnan(filled["employees"][2])
     assert filled["business_model"].tolist() == ["B2B", "B2B", "B2C"]
     assert prov[["account_id", "field"]].values.tolist() == [["A2", "business_model"],
@@ -269,16 +270,16 @@ def test_import_worksheet_validation(tmp_path):
         return p
 
     with pytest.raises(InputDataError, match="account ids not in"):
-        C.import_worksheet(sheet([["ZZ", "employees", "3"]]), t)
+        collection.import_worksheet(sheet([["ZZ", "employees", "3"]]), t)
     with pytest.raises(InputDataError, match="fields not in"):
-        C.import_worksheet(sheet([["A1", "nope", "3"]]), t)
+        collection.import_worksheet(sheet([["A1", "nope", "3"]]), t)
     with pytest.raises(InputDataError, match="not valid for 'employees'") as exc:
-        C.import_worksheet(sheet([["A1", "employees", "lots"]]), t)
+        collection.import_worksheet(sheet([["A1", "employees", "lots"]]), t)
     assert "rows: 2" in str(exc.value)
     with pytest.raises(InputDataError, match="several values"):
-        C.import_worksheet(sheet([["A1", "bm", "x"], ["A1", "bm", "y"]]), t)
+        collection.import_worksheet(sheet([["A1", "bm", "x"], ["A1", "bm", "y"]]), t)
     with pytest.raises(InputDataError, match="cannot read"):
-        C.import_worksheet(tmp_path / "missing.xlsx", t)
+        collection.import_worksheet(tmp_path / "missing.xlsx", t)
 
 
 # --------------------------------------------------------------------------- manifest
@@ -289,16 +290,16 @@ def test_data_manifest_hashes_and_rows(tmp_path):
     pd.DataFrame({"x": range(7)}).to_parquet(pq)
     yml = tmp_path / "c.yaml"
     yml.write_text("a: 1\nb: 2\n")
-    m = C.data_manifest([csv, pq, yml])
+    m = collection.data_manifest([csv, pq, yml])
     assert m["rows"].tolist() == [2, 7, 2]
     assert m.loc[0, "sha256"] == hashlib.sha256(csv.read_bytes()).hexdigest()
     assert m.loc[1, "size_bytes"] == pq.stat().st_size
     with pytest.raises(InputDataError, match="does not exist"):
-        C.data_manifest([tmp_path / "nope.csv"])
+        collection.data_manifest([tmp_path / "nope.csv"])
 
 
 # --------------------------------------------------------------------------- orchestration
-def _tiny_project(tmp_path) -> P.Params:
+def _tiny_project(tmp_path) -> Params:
     (tmp_path / "firmo.csv").write_text(
         "domain,company_name,employees,annual_revenue,industry,business_model,"
         "countries_of_operation,record_updated\n"
@@ -341,7 +342,7 @@ def _tiny_project(tmp_path) -> P.Params:
     ]
     (tmp_path / "reg.yaml").write_text(yaml.safe_dump(reg))
     (tmp_path / "acc.csv").write_text("account_id\nA1\n")
-    return P.Params.model_validate({
+    return Params.model_validate({
         "as_of": "2026-09-30",
         "inputs": {"accounts": {"path": str(tmp_path / "acc.csv")},
                    "firmographics": {"path": str(tmp_path / "firmo.csv"), "join_on": "domain"},
@@ -362,7 +363,7 @@ def test_build_analysis_table_tiny(tmp_path):
                            "industry": [None, "Retail", "Software"],
                            "employees": [1000.0, np.nan, 25.0],
                            "score": [3.0, 2.0, 1.0], "quartile": ["A", "B", "D"]})
-    table, rep = C.build_analysis_table(prm, scored)
+    table, rep = collection.build_analysis_table(prm, scored)
     assert table["account_id"].tolist() == ["A1", "A2", "A3"]
     assert {"score", "quartile"} <= set(table.columns)
     t = table.set_index("account_id")
@@ -390,10 +391,10 @@ def test_build_analysis_table_tiny(tmp_path):
 def test_build_on_demo_data():
     from helpers.core import io as wio
 
-    prm = P.load(project_root() / "params/demo.yaml")
+    prm = load_params(project_root() / "params/demo.yaml")
     acc = wio.read_table(prm.inputs.accounts, what="accounts")
     acc = acc.drop_duplicates("account_id").reset_index(drop=True).assign(score=1.0)
-    table, rep = C.build_analysis_table(prm, acc)
+    table, rep = collection.build_analysis_table(prm, acc)
     assert len(table) == len(acc) and table["account_id"].is_unique
     jr = rep["join_report"].set_index("source").loc["firmographics"]
     assert jr["matched_by_key"] >= 1300 and jr["matched_by_name"] >= 20
@@ -408,7 +409,7 @@ def test_long_worksheet_is_capped_in_xlsx_and_whole_in_csv(tmp_path):
                       "account_name": ["x"] * n, "employees": np.nan, "tickets": 1.0,
                       "business_model": [None] * 3 + ["B2B"] * (n - 3)})
     path = tmp_path / "ws.xlsx"
-    rows = C.make_worksheet(t, _ws_register(), path, max_xlsx_rows=10)
+    rows = collection.make_worksheet(t, _ws_register(), path, max_xlsx_rows=10)
     assert len(rows) == n + 3  # every missing pair is returned and in the CSV
     xlsx = pd.read_excel(path, sheet_name="worksheet")
     # equal shares of 10, business_model only needs 3: employees gets the other 7
@@ -419,5 +420,5 @@ def test_long_worksheet_is_capped_in_xlsx_and_whole_in_csv(tmp_path):
     assert len(full) == n + 3
     full.loc[(full["account_id"] == "A29") & (full["field"] == "employees"), "value"] = "42"
     full.to_csv(path.with_suffix(".csv"), index=False)
-    filled, prov = C.import_worksheet(path.with_suffix(".csv"), t)
+    filled, prov = collection.import_worksheet(path.with_suffix(".csv"), t)
     assert filled["employees"].iloc[29] == 42.0 and len(prov) == 1

@@ -16,8 +16,7 @@ import pytest
 from helpers.analyse import lift, segments, verdicts
 from helpers.core import params
 from helpers.core.store import RunStore
-from helpers.present import deck
-from helpers.present import report as R
+from helpers.present import deck, report
 from helpers.present.anonymise import pseudonym
 
 HOSTILE_NAME = "<script>alert(1)</script>"
@@ -165,10 +164,10 @@ def test_headline_figures_in_text(run, html_path):
     coverage = rec["share_of_base"].sum()
     capture = rec["top_accounts"].sum() / seg["top_accounts"].sum()
     lift_ = capture / coverage
-    for figure in (R.fmt_pct(coverage), R.fmt_pct(capture), f"{lift_:.1f}x"):
+    for figure in (report.fmt_pct(coverage), report.fmt_pct(capture), f"{lift_:.1f}x"):
         assert figure in text, figure
     best = rec.sort_values("share_top", ascending=False).iloc[0]
-    assert R.fmt_pct(best["share_top"]) in text
+    assert report.fmt_pct(best["share_top"]) in text
 
 
 def test_headline_numbers(run):
@@ -184,12 +183,12 @@ def test_headline_numbers(run):
 def test_segment_colours_consistent(run):
     ctx = deck.make_context(run, load_params())
     segs = [s for s in ctx.segs["segment"] if s != "Rest of base"]
-    assert ctx.colours["Rest of base"] == R.REST_COLOUR
-    assert [ctx.colours[s] for s in segs] == R.PALETTE[:len(segs)]
+    assert ctx.colours["Rest of base"] == report.REST_COLOUR
+    assert [ctx.colours[s] for s in segs] == report.PALETTE[:len(segs)]
     from helpers.present.plots import segment_colours
 
     assert segment_colours(["S2", "Rest of base", "S1"]) == {
-        "S2": R.PALETTE[0], "Rest of base": R.REST_COLOUR, "S1": R.PALETTE[1]}
+        "S2": report.PALETTE[0], "Rest of base": report.REST_COLOUR, "S1": report.PALETTE[1]}
 
 
 def test_missing_step4_tables_still_builds(tmp_path):
@@ -255,10 +254,10 @@ def test_sentences_from_findings_and_appendix_links(html_path):
 
 def test_links_must_be_relative():
     with pytest.raises(ValueError):
-        R.links([("x", "https://evil.example/")])
+        report.links([("x", "https://evil.example/")])
     with pytest.raises(ValueError):
-        R.links([("x", "javascript:alert(1)")])
-    assert R.links([("ok", "notebooks/01_setup.html")])["items"]
+        report.links([("x", "javascript:alert(1)")])
+    assert report.links([("ok", "notebooks/01_setup.html")])["items"]
 
 
 def test_over_phrase():

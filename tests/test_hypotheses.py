@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from helpers.collect import hypotheses as H
-from helpers.core import params as P
+from helpers.collect import hypotheses
 from helpers.core.errors import ParameterError
+from helpers.core.params import Hypotheses
 from helpers.core.paths import project_root
 
 
@@ -26,25 +26,25 @@ def entry(**kw) -> dict:
 
 
 def reg(*entries) -> pd.DataFrame:
-    return H.validate_register(list(entries))
+    return hypotheses.validate_register(list(entries))
 
 
 # --------------------------------------------------------------------------- validation
 def test_load_demo_and_template_registers():
     root = project_root()
-    demo = H.load_register(root / "params/hypotheses/demo.yaml")
+    demo = hypotheses.load_register(root / "params/hypotheses/demo.yaml")
     assert len(demo) >= 12
     assert demo["id"].is_unique
     assert set(demo["lens"]) >= {"firmographic", "geographic", "psychographic", "technographic",
                                  "behavioural", "needs-based", "demographic"}
-    tmpl = H.load_register(root / "params/hypotheses/template.yaml")
+    tmpl = hypotheses.load_register(root / "params/hypotheses/template.yaml")
     assert len(tmpl) >= 6
 
 
 def test_register_from_yaml_file(tmp_path):
     p = tmp_path / "r.yaml"
     p.write_text(yaml.safe_dump([entry(), entry(id="H2", variable="x", measure={"expr": "a+b"})]))
-    r = H.load_register(p)
+    r = hypotheses.load_register(p)
     assert r["measure_type"].tolist() == ["column", "expr"]
     assert r["measure"].tolist() == ["employees", "a+b"]
 
@@ -74,10 +74,10 @@ def test_duplicate_ids_rejected():
 
 def test_missing_file_and_empty_register(tmp_path):
     with pytest.raises(ParameterError, match="not found"):
-        H.load_register(tmp_path / "none.yaml")
+        hypotheses.load_register(tmp_path / "none.yaml")
     (tmp_path / "e.yaml").write_text("[]")
     with pytest.raises(ParameterError, match="non-empty list"):
-        H.load_register(tmp_path / "e.yaml")
+        hypotheses.load_register(tmp_path / "e.yaml")
 
 
 # --------------------------------------------------------------------------- costs
@@ -94,7 +94,7 @@ def test_collection_cost_method_worked_example():
               cost={"effort": 1}),
         entry(id="NONE", variable="n", measure={"column": "n"}, source=None, collection="none"),
     )
-    c = H.collection_cost(r, 100).set_index("id")
+    c = hypotheses.collection_cost(r, 100).set_index("id")
     # 3 min x 100 accounts = 5 h; at $15/h = $75.  4 min ~ 6.7 h; at $20/h ~ $133.
     assert c.loc["EMP", "collection_hours"] == pytest.approx(5.0)
     assert c.loc["EMP", "cost_manual_usd"] == pytest.approx(75.0)
@@ -121,7 +121,7 @@ def test_shared_sources():
             entry(id="H3", variable="y", measure={"column": "y"}, source="survey",
                   collection="survey"),
             entry(id="H4", variable="z", measure={"column": "z"}, source=None, collection="none"))
-    s = H.shared_sources(r)
+    s = hypotheses.shared_sources(r)
     assert s["source"].tolist() == ["vendor", "survey"]
     assert s["n_hypotheses"].tolist() == [2, 1]
     assert s["shared"].tolist() == [True, False]
@@ -148,9 +148,9 @@ def _prio_register() -> pd.DataFrame:
 
 
 def test_prioritise_rule_scores_and_reasons():
-    rules = P.Hypotheses(max_cost_usd=1000, max_effort=4, min_expected_coverage=0.5,
+    rules = Hypotheses(max_cost_usd=1000, max_effort=4, min_expected_coverage=0.5,
                          min_actionability=2)
-    out = H.prioritise(H.collection_cost(_prio_register(), 200), rules,
+    out = hypotheses.prioritise(hypotheses.collection_cost(_prio_register(), 200), rules,
                        max_hypotheses=10).set_index("id")
     # A: 3 min x 200 / 60 x $20 = $200; score (1 + 1 + 1)/3 = 1; value per cost 1/(1+0.2)
     assert out.loc["A", "cost_usd"] == pytest.approx(200.0)
@@ -178,29 +178,29 @@ def test_prioritise_rule_scores_and_reasons():
 
 def test_prioritise_several_reasons_and_cap():
     r = _prio_register()
-    out = H.prioritise(H.collection_cost(r, 200), P.Hypotheses(max_cost_usd=1000),
+    out = hypotheses.prioritise(hypotheses.collection_cost(r, 200), Hypotheses(max_cost_usd=1000),
                        max_hypotheses=1).set_index("id")
     assert out.loc["A", "selected"] and not out.loc["INT", "selected"]
     assert "cap of 1" in out.loc["INT", "deprioritised_reason"]
-    multi = H.prioritise(H.collection_cost(reg(entry(source=None, collection="none",
-                                                     expected_coverage=0.1, actionability=0)),
-                                           10)).iloc[0]["deprioritised_reason"]
+    costs = hypotheses.collection_cost(reg(entry(source=None, collection="none",
+                                                 expected_coverage=0.1, actionability=0)), 10)
+    multi = hypotheses.prioritise(costs).iloc[0]["deprioritised_reason"]
     assert "no data source" in multi and "coverage" in multi and "acted on" in multi
 
 
 def test_prioritise_weights_change_score():
     r = reg(entry(actionability=5, expected_coverage=0.0, data_quality=0))
-    c = H.collection_cost(r, 10)
-    only_action = H.prioritise(c, P.Hypotheses(
+    c = hypotheses.collection_cost(r, 10)
+    only_action = hypotheses.prioritise(c, Hypotheses(
         value_weights={"actionability": 1, "coverage": 0, "quality": 0}))
     assert only_action.loc[0, "priority_score"] == pytest.approx(1.0)
     with pytest.raises(ParameterError, match="unknown key"):
-        H.prioritise(c, P.Hypotheses(value_weights={"fun": 1}))
+        hypotheses.prioritise(c, Hypotheses(value_weights={"fun": 1}))
 
 
 def test_demo_register_selection():
-    demo = H.load_register(project_root() / "params/hypotheses/demo.yaml")
-    out = H.prioritise(H.collection_cost(demo, 800), P.Hypotheses()).set_index("id")
+    demo = hypotheses.load_register(project_root() / "params/hypotheses/demo.yaml")
+    out = hypotheses.prioritise(hypotheses.collection_cost(demo, 800), Hypotheses()).set_index("id")
     dropped = out.loc[~out["selected"]]
     assert len(dropped) == 2
     reasons = " | ".join(dropped["deprioritised_reason"])
@@ -217,10 +217,11 @@ def test_safe_expr_rejects_code():
                 "employees[0]", "'a' + 'b'", "lambda: 1", "(x for x in y)", "_secret + 1",
                 "True + employees"):
         with pytest.raises(ParameterError):
-            H.expr_columns(bad)
+            hypotheses.expr_columns(bad)
     with pytest.raises(ParameterError, match="not a valid expression"):
-        H.expr_columns("1 +")
-    assert H.expr_columns("tickets / employees * 100 + tickets") == ["tickets", "employees"]
+        hypotheses.expr_columns("1 +")
+    assert hypotheses.expr_columns("tickets / employees * 100 + tickets") == [
+        "tickets", "employees"]
 
 
 def test_derive_measures_column_expr_helper():
@@ -250,7 +251,7 @@ def test_derive_measures_column_expr_helper():
         entry(id="MISS", variable="ghost", measure={"column": "not_there"}),
         entry(id="MX", variable="ghost2", measure={"expr": "nope * 2"}),
     )
-    out, log = H.derive_measures(t, r)
+    out, log = hypotheses.derive_measures(t, r)
     assert len(out) == 4
     np.testing.assert_allclose(out["employees_n"], [100, 0, 50, np.nan])
     # 0 employees -> division by zero -> missing, not inf
@@ -271,7 +272,7 @@ def test_derive_measures_column_expr_helper():
 
 def test_derive_measures_text_numbers_logged():
     t = pd.DataFrame({"employees": ["1,200", "5k", "many", None]})
-    out, log = H.derive_measures(t, reg(entry()))
+    out, log = hypotheses.derive_measures(t, reg(entry()))
     np.testing.assert_allclose(out["employees"], [1200, 5000, np.nan, np.nan])
     assert "1 value(s) not readable as numeric" in log.loc[0, "status"]
 
@@ -280,13 +281,13 @@ def test_derive_measures_helper_bad_args():
     t = pd.DataFrame({"founded_year": [2000]})
     r = reg(entry(variable="age", measure={"helper": "company_age_years"}))
     with pytest.raises(ParameterError, match="does not accept"):
-        H.derive_measures(t, r)
+        hypotheses.derive_measures(t, r)
     r2 = reg(entry(variable="age", measure={"helper": "company_age_years",
                                             "args": {"as_of_year": 2026}}))
-    assert H.derive_measures(t, r2)[0]["age"].tolist() == [26.0]
+    assert hypotheses.derive_measures(t, r2)[0]["age"].tolist() == [26.0]
 
 
 def test_helper_catalogue_lists_helpers():
-    cat = H.helper_catalogue()
+    cat = hypotheses.helper_catalogue()
     assert {"is_multinational", "is_hospital", "tickets_per_100_employees",
             "small_it_team"} <= set(cat["helper"])

@@ -12,7 +12,7 @@ from helpers.analyse import profiling as pf
 from helpers.analyse.regression import backward_eliminate
 from helpers.analyse.tree import fit_tree
 from helpers.analyse.verdicts import verdicts
-from helpers.collect import hypotheses as H
+from helpers.collect import hypotheses
 from helpers.collect.labels import resolve_category
 from helpers.core.errors import InputDataError, ParameterError
 from helpers.core.params import Analysis, Tree
@@ -81,7 +81,7 @@ def test_category_not_in_the_data_is_an_error_naming_hypothesis_and_values():
 
 
 def test_check_positive_categories_derives_measures_from_an_earlier_table():
-    register = H.validate_register([
+    register = hypotheses.validate_register([
         {"id": "H1", "statement": "B2B is better", "direction": "+", "lens": "firmographic",
          "variable": "business_model", "kind": "categorical", "positive_category": "b2b",
          "measure": {"column": "bm"}, "expected_coverage": 0.9, "data_quality": 3,
@@ -95,12 +95,12 @@ def test_check_positive_categories_derives_measures_from_an_earlier_table():
          "measure": {"column": "vertical_src"}, "expected_coverage": 0.9, "data_quality": 3,
          "actionability": 4}])
     raw = pd.DataFrame({"bm": ["B2B", "B2C", None], "industry": ["healthcare", "retail", "x"]})
-    assert H.check_positive_categories(register, raw) == []  # H3's column absent: skipped
+    assert hypotheses.check_positive_categories(register, raw) == []  # H3's column absent: skipped
     raw["vertical_src"] = ["Retail", "Software", "Retail"]
-    problems = H.check_positive_categories(register, raw, strict=False)
+    problems = hypotheses.check_positive_categories(register, raw, strict=False)
     assert len(problems) == 1 and "H3" in problems[0] and "Retail, Software" in problems[0]
     with pytest.raises(InputDataError, match="H3.*'Mining'"):
-        H.check_positive_categories(register, raw)
+        hypotheses.check_positive_categories(register, raw)
 
 
 def test_register_rejects_a_positive_category_the_kind_cannot_use():
@@ -108,9 +108,9 @@ def test_register_rejects_a_positive_category_the_kind_cannot_use():
             "variable": "v", "measure": {"column": "v"}, "expected_coverage": 0.9,
             "data_quality": 3, "actionability": 4}
     with pytest.raises(ParameterError, match="only used with a categorical or boolean"):
-        H.validate_register([{**base, "kind": "numeric", "positive_category": "x"}])
+        hypotheses.validate_register([{**base, "kind": "numeric", "positive_category": "x"}])
     with pytest.raises(ParameterError, match="yes/no word"):
-        H.validate_register([{**base, "kind": "boolean", "positive_category": "annual"}])
+        hypotheses.validate_register([{**base, "kind": "boolean", "positive_category": "annual"}])
 
 
 def test_tree_and_regression_evidence_speak_of_the_named_category():

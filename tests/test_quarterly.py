@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers.analyse import quarterly as Q
+from helpers.analyse import quarterly
 from helpers.core.errors import RunError
 from helpers.core.io import read_table
 from helpers.core.params import Source
@@ -25,24 +25,24 @@ RUNS = _runs([("2026Q2", "2026-06-30", True, "complete"),
 
 
 def test_previous_run_is_latest_by_as_of_then_run_id_and_skips_incomplete():
-    assert Q.previous_run("2026Q3-v2", "2026-09-30", RUNS) == "2026Q3"
-    assert Q.previous_run("2026Q3", "2026-09-30", RUNS) == "2026Q2"
-    assert Q.previous_run("2026Q3-v2", "2026-09-30", RUNS, earlier_as_of=True) == "2026Q2"
-    assert Q.previous_run("2026Q2", "2026-06-30", RUNS) is None  # 2026Q1 failed: skipped
-    assert Q.previous_run("2027Q1", "2027-03-31", RUNS) == "2026Q3-v2"  # Q4 failed
+    assert quarterly.previous_run("2026Q3-v2", "2026-09-30", RUNS) == "2026Q3"
+    assert quarterly.previous_run("2026Q3", "2026-09-30", RUNS) == "2026Q2"
+    assert quarterly.previous_run("2026Q3-v2", "2026-09-30", RUNS, earlier_as_of=True) == "2026Q2"
+    assert quarterly.previous_run("2026Q2", "2026-06-30", RUNS) is None  # 2026Q1 failed: skipped
+    assert quarterly.previous_run("2027Q1", "2027-03-31", RUNS) == "2026Q3-v2"  # Q4 failed
 
 
 def test_resolve_comparisons_for_a_feedback_iteration_and_named_runs():
-    c = Q.resolve_comparisons("2026Q3-v2", "2026-09-30", RUNS)
+    c = quarterly.resolve_comparisons("2026Q3-v2", "2026-09-30", RUNS)
     assert (c.previous_run, c.previous_quarter_run) == ("2026Q3", "2026Q2")
-    c = Q.resolve_comparisons("2026Q3", "2026-09-30", RUNS)
+    c = quarterly.resolve_comparisons("2026Q3", "2026-09-30", RUNS)
     assert (c.previous_run, c.previous_quarter_run) == ("2026Q2", "2026Q2")
-    c = Q.resolve_comparisons("2026Q2", "2026-06-30", RUNS)
+    c = quarterly.resolve_comparisons("2026Q2", "2026-06-30", RUNS)
     assert (c.previous_run, c.previous_quarter_run) == (None, None)
     with pytest.raises(RunError, match="does not exist"):
-        Q.resolve_comparisons("2026Q3", "2026-09-30", RUNS, previous="nope")
+        quarterly.resolve_comparisons("2026Q3", "2026-09-30", RUNS, previous="nope")
     with pytest.raises(RunError, match="not complete"):
-        Q.resolve_comparisons("2027Q1", "2027-03-31", RUNS, previous="2026Q4")
+        quarterly.resolve_comparisons("2027Q1", "2027-03-31", RUNS, previous="2026Q4")
 
 
 def test_param_diff_lists_changed_added_removed_keys():
@@ -50,14 +50,14 @@ def test_param_diff_lists_changed_added_removed_keys():
          "exclusions": {"manual_exclude": []}, "old": 1}
     b = {"as_of": "2026-09-30", "score": {"churn_penalty": 8000, "acv_weight": 1.0},
          "exclusions": {"manual_exclude": ["X1"]}, "new": True}
-    d = Q.param_diff(a, b).set_index("parameter")
+    d = quarterly.param_diff(a, b).set_index("parameter")
     assert set(d.index) == {"as_of", "score.churn_penalty", "exclusions.manual_exclude", "old",
                             "new"}
     assert d.loc["score.churn_penalty", ["previous", "current", "change"]].tolist() == [
         "5000", "8000", "changed"]
     assert d.loc["exclusions.manual_exclude", "current"] == '["X1"]'
     assert d.loc["old", "change"] == "removed" and d.loc["new", "change"] == "added"
-    assert Q.param_diff(a, a).empty
+    assert quarterly.param_diff(a, a).empty
 
 
 def test_input_diff_by_hash_with_rows():
@@ -68,7 +68,7 @@ def test_input_diff_by_hash_with_rows():
            "tickets": {"path": "t.csv", "size_bytes": 5, "sha256": "t"},
            "usage": {"path": "u.csv", "size_bytes": 3, "sha256": "u"}}
     files = pd.DataFrame({"file": ["a2.csv", "t.csv"], "rows": [7, 3]})
-    d = Q.input_diff(prev, cur, files, None).set_index("role")
+    d = quarterly.input_diff(prev, cur, files, None).set_index("role")
     assert d["change"].to_dict() == {"accounts": "changed", "survey": "removed",
                                      "tickets": "same", "usage": "added"}
     assert d.loc["accounts", "rows_prev"] == 7
@@ -108,9 +108,9 @@ CUR = _snapshot([
 
 
 def _mig(tol=0.0):
-    ps = Q.account_states(*PREV, recommended=["S1"])
-    cs = Q.account_states(*CUR, recommended=["S1"])
-    return ps, cs, Q.migration(ps, cs, tolerance=tol)
+    ps = quarterly.account_states(*PREV, recommended=["S1"])
+    cs = quarterly.account_states(*CUR, recommended=["S1"])
+    return ps, cs, quarterly.migration(ps, cs, tolerance=tol)
 
 
 def test_every_account_once_with_hand_computed_rows_columns_and_movements():
@@ -133,17 +133,17 @@ def test_every_account_once_with_hand_computed_rows_columns_and_movements():
 
 def test_matrix_summary_and_retention_reconcile():
     ps, cs, m = _mig()
-    mat = Q.migration_matrix(m)
+    mat = quarterly.migration_matrix(m)
     assert mat["accounts"].sum() == 8
     cell = mat.set_index(["row", "column"])
     assert cell.loc[("Big", "Small"), "arr_cur"] == 1440.0
-    summ = Q.migration_summary(m, ps, cs).set_index("measure")["value"]
+    summ = quarterly.migration_summary(m, ps, cs).set_index("measure")["value"]
     assert summ["reconciles"] == 1
     assert summ["won (new in the current snapshot, current customer)"] == 1
     assert summ["churned (customer before, not now)"] == 1
-    wide = Q.matrix_wide(mat)
+    wide = quarterly.matrix_wide(mat)
     assert wide.iloc[-1]["total"] == 8
-    ret = Q.retention(m).set_index("segment")
+    ret = quarterly.retention(m).set_index("segment")
     # start ARR: a 1200, b 600, d 480, h 960 (test account e has no ARR) = 3240
     tot = ret.loc["Total"]
     assert tot["start_arr"] == 3240.0 and tot["churned_arr"] == 600.0
@@ -161,7 +161,7 @@ def test_tolerance_makes_small_changes_unchanged():
 def test_a_kept_customer_without_segment_raises():
     acc, exc, sa = PREV
     with pytest.raises(Exception, match="no segment"):
-        Q.account_states(acc, exc, sa[sa["account_id"] != "a"])
+        quarterly.account_states(acc, exc, sa[sa["account_id"] != "a"])
 
 
 @settings(max_examples=30, deadline=None)
@@ -181,12 +181,12 @@ def test_property_every_account_of_either_snapshot_exactly_once(prev_rows, cur_r
             out.append((f"x{i}", status, False, 10.0 + 5 * mrr_up, seg is None, seg,
                         None if seg is None else "A", None if seg is None else 1.0))
         return _snapshot(out)
-    ps, cs = Q.account_states(*snap(prev_rows)), Q.account_states(*snap(cur_rows))
-    m = Q.migration(ps, cs)
+    ps, cs = quarterly.account_states(*snap(prev_rows)), quarterly.account_states(*snap(cur_rows))
+    m = quarterly.migration(ps, cs)
     ids = set(ps["account_id"]) | set(cs["account_id"])
     assert len(m) == len(ids) and set(m["account_id"]) == ids
-    assert Q.migration_matrix(m)["accounts"].sum() == len(ids)
-    assert Q.migration_summary(m, ps, cs).set_index("measure")["value"]["reconciles"] == 1
+    assert quarterly.migration_matrix(m)["accounts"].sum() == len(ids)
+    assert quarterly.migration_summary(m, ps, cs).set_index("measure")["value"]["reconciles"] == 1
 
 
 def test_segment_definitions_match_rules_and_jaccard():
@@ -196,7 +196,7 @@ def test_segment_definitions_match_rules_and_jaccard():
               "recommended": ["S1"], "names": {"S1": "Small", "S2": "Huge"}}
     pa = pd.DataFrame({"account_id": ["a", "b", "c", "d"], "segment": ["S1", "S1", "S2", "S2"]})
     ca = pd.DataFrame({"account_id": ["a", "b", "c", "d"], "segment": ["S2", "S1", "S1", "S1"]})
-    d = Q.segment_definitions(defs_p, defs_c, pa, ca).set_index("rule")
+    d = quarterly.segment_definitions(defs_p, defs_c, pa, ca).set_index("rule")
     assert d["status"].to_dict() == {"small": "same rule", "huge": "new rule",
                                      "big": "dropped rule"}
     # "small": prev {c, d}, cur {b, c, d}: 2 / 3
@@ -209,11 +209,11 @@ def test_ranking_change_and_quartile_changes():
                        "quartile": list("ABCD"), "segment_name": ["x"] * 4})
     ca = pd.DataFrame({"account_id": list("abcd"), "score": [3.0, 4, 2, 1],
                        "quartile": list("BACD"), "segment_name": ["x", "x", "y", "x"]})
-    r = Q.ranking_change(pa, ca).iloc[0]
+    r = quarterly.ranking_change(pa, ca).iloc[0]
     assert r["accounts"] == 4 and r["spearman"] == pytest.approx(0.8)
     assert r["changed_quartile"] == 2 and r["changed_segment"] == 1
     assert r["top_quartile_kept"] == 0.0
-    assert Q.quartile_changes(pa, ca)["account_id"].tolist() == ["a", "b"]
+    assert quarterly.quartile_changes(pa, ca)["account_id"].tolist() == ["a", "b"]
 
 
 # ----------------------------------------------------------------------------- CRM
@@ -227,7 +227,7 @@ ASSIGN = pd.DataFrame({"account_id": ["0015B", "0015A", "0015C"], "segment": ["S
 def test_crm_export_shape_and_reimport(tmp_path, fmt, preset, id_col):
     from helpers.core.export import safe_csv
 
-    out = Q.crm_export(ASSIGN, "2026Q3", fmt)
+    out = quarterly.crm_export(ASSIGN, "2026Q3", fmt)
     assert list(out.columns) == [id_col, "Segment", "Segment Name", "Quartile", "Quality Score",
                                  "Segmentation Run"]
     assert out[id_col].tolist() == ["0015A", "0015B", "0015C"]
@@ -245,7 +245,7 @@ def test_crm_export_shape_and_reimport(tmp_path, fmt, preset, id_col):
 
 def test_crm_changed_only():
     prev = ASSIGN.iloc[[0, 1]].assign(quartile=["A", "D"])
-    out = Q.crm_export(ASSIGN, "r", "salesforce", previous=prev, changed_only=True)
+    out = quarterly.crm_export(ASSIGN, "r", "salesforce", previous=prev, changed_only=True)
     assert out["Id"].tolist() == ["0015A", "0015C"]  # A changed quartile, C is new
     with pytest.raises(Exception, match="unknown CRM format"):
-        Q.crm_export(ASSIGN, "r", "dynamics")  # type: ignore[arg-type]
+        quarterly.crm_export(ASSIGN, "r", "dynamics")  # type: ignore[arg-type]

@@ -217,24 +217,24 @@ def test_panel_debounces_typing_in_the_kernel_loop():
     pytest.importorskip("ipywidgets")
     import asyncio
 
-    from helpers.setup import widgets as Wd
+    from helpers.setup import widgets
 
     s = quality_score(_accounts(), Score(), TICKETS)
     calls = []
-    real = Wd.weight_tables
+    real = widgets.weight_tables
 
     async def scenario():
-        panel = Wd.score_weights_panel(s, Score(), interactive=True, debounce_s=0.05)
-        box = Wd.find_widget(panel, "wb-weight-churn_penalty")
-        Wd.weight_tables = lambda *a, **k: calls.append(1) or real(*a, **k)
+        panel = widgets.score_weights_panel(s, Score(), interactive=True, debounce_s=0.05)
+        box = widgets.find_widget(panel, "wb-weight-churn_penalty")
+        widgets.weight_tables = lambda *a, **k: calls.append(1) or real(*a, **k)
         try:
             for v in (1.0, 10.0, 100.0, 1000.0):  # typing "1000"
                 box.value = v
             assert not calls  # nothing yet: still typing
             await asyncio.sleep(0.2)
         finally:
-            Wd.weight_tables = real
-        return Wd.find_widget(panel, "wb-weights-top").value
+            widgets.weight_tables = real
+        return widgets.find_widget(panel, "wb-weights-top").value
 
     asyncio.run(scenario())
     assert len(calls) == 1

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from conftest import ROOT, use_project
 
-from helpers.analyse import lightweight as LW
+from helpers.analyse import lightweight
 from helpers.collect.hypotheses import derive_measures, resolve_column
 from helpers.collect.labels import field_suggestions, industry_suggestions
 from helpers.core.errors import AnalysisError
@@ -27,18 +27,18 @@ def _params(**analysis) -> Params:
 # --------------------------------------------------------------------------- path choice
 def test_mode_auto_picks_lightweight_below_the_threshold_and_explicit_modes_win():
     a = Analysis()
-    assert LW.path_for(a, 85) == "lightweight" and LW.path_for(a, 199) == "lightweight"
-    assert LW.path_for(a, 200) == "full"
-    assert LW.path_for(Analysis(mode="full"), 50) == "full"
-    assert LW.path_for(Analysis(mode="lightweight"), 5000) == "lightweight"
-    assert LW.path_for(Analysis(lightweight={"below": 60}), 85) == "full"
+    assert lightweight.path_for(a, 85) == lightweight.path_for(a, 199) == "lightweight"
+    assert lightweight.path_for(a, 200) == "full"
+    assert lightweight.path_for(Analysis(mode="full"), 50) == "full"
+    assert lightweight.path_for(Analysis(mode="lightweight"), 5000) == "lightweight"
+    assert lightweight.path_for(Analysis(lightweight={"below": 60}), 85) == "full"
 
 
 def test_scaled_parameters_follow_the_base_and_never_exceed_the_full_path():
     a = Analysis()
-    assert LW.min_leaf(a, 20) == 5 and LW.min_leaf(a, 85) == 9 and LW.min_leaf(a, 1000) == 40
-    assert LW.min_category(a, 20) == 3 and LW.min_category(a, 85) == 5
-    s = LW.scaled(a, 85)
+    assert [lightweight.min_leaf(a, n) for n in (20, 85, 1000)] == [5, 9, 40]
+    assert lightweight.min_category(a, 20) == 3 and lightweight.min_category(a, 85) == 5
+    s = lightweight.scaled(a, 85)
     assert s.tree.min_samples_leaf == 9 and s.min_accounts == 10 and s.tree.min_category_size == 1
     assert a.tree.min_samples_leaf == 40  # the run's parameters are untouched
 
@@ -70,14 +70,14 @@ def test_category_merging_never_collapses_a_field_into_one_other():
     sectors = np.repeat([f"S{i:02d}" for i in range(12)], 5)
     sectors[:3] = "S11"  # S11 the largest (8), then S01... (5 each), S00 has 2 left
     table = pd.DataFrame({"account_id": range(60), "sector": sectors})
-    merged, log = LW.merge_categories(table, {"sector": "categorical"}, min_size=6, keep=2)
+    merged, log = lightweight.merge_categories(table, {"sector": "categorical"}, min_size=6, keep=2)
     left = merged["sector"].value_counts()
     assert len(left) == 3 and "other" in left.index  # two largest + other
     assert left["S11"] == 8 and left["S01"] == 5  # the two largest (ties by label)
     assert log["accounts"].sum() == left["other"] and set(log["merged_into"]) == {"other"}
     # a single rare category is not merged (it would only be renamed)
     t2 = pd.DataFrame({"sector": ["a"] * 30 + ["b"] * 30 + ["c"] * 2})
-    same, log2 = LW.merge_categories(t2, {"sector": "categorical"}, min_size=6)
+    same, log2 = lightweight.merge_categories(t2, {"sector": "categorical"}, min_size=6)
     assert log2.empty and same["sector"].equals(t2["sector"])
 
 
@@ -88,7 +88,7 @@ def test_separation_table_counts_every_account_once_per_field():
                           "score": rng.normal(size=n), "size": rng.integers(1, 100, n),
                           "sector": rng.choice(["x", "y"], n)})
     th = pd.DataFrame({"variable": ["size"], "cut": [50.0]})
-    sep = LW.separation(table, th, {"size": "numeric", "sector": "categorical"}, 0.25)
+    sep = lightweight.separation(table, th, {"size": "numeric", "sector": "categorical"}, 0.25)
     for _, g in sep.groupby("variable"):
         assert g["accounts"].sum() == n and g["top_accounts"].sum() == 10
     low = sep[(sep["variable"] == "size") & (sep["group"] == "below 50")]

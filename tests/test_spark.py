@@ -10,12 +10,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from helpers.collect import aggregate as A
+from helpers.collect import aggregate
 from helpers.run.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "data" / "raw" / "demo"
-WINDOW = A.Window(dt.date(2026, 9, 30), 365, 12)
+WINDOW = aggregate.Window(dt.date(2026, 9, 30), 365, 12)
 
 
 @pytest.fixture(scope="module")
@@ -53,8 +53,8 @@ def _same(spark_out: pd.DataFrame, duck_out: pd.DataFrame) -> None:
 
 @pytest.mark.parametrize("kind", ["tickets", "usage"])
 def test_spark_summaries_equal_duckdb_on_a_partitioned_dataset(kind, spark, datasets):
-    duck = A.run_duckdb(kind, datasets[kind], WINDOW)
-    got = A.run_spark(spark, kind, datasets[kind], WINDOW)
+    duck = aggregate.run_duckdb(kind, datasets[kind], WINDOW)
+    got = aggregate.run_spark(spark, kind, datasets[kind], WINDOW)
     assert len(duck) > 1000
     _same(got, duck)
     assert got.attrs.get("warnings", []) == duck.attrs.get("warnings", [])
@@ -62,7 +62,7 @@ def test_spark_summaries_equal_duckdb_on_a_partitioned_dataset(kind, spark, data
         assert duck.attrs["warnings"] == ["tickets: 1 row(s) without account_id not counted"]
     # the dataset holds the demo's rows: DuckDB over the CSV gives the same summary
     csv = DEMO / ("support_tickets.csv" if kind == "tickets" else "product_usage_monthly.csv")
-    _same(duck, A.run_duckdb(kind, csv, WINDOW))
+    _same(duck, aggregate.run_duckdb(kind, csv, WINDOW))
 
 
 def test_spark_runs_the_printed_spark_sql(spark, datasets):
@@ -75,15 +75,15 @@ def test_spark_runs_the_printed_spark_sql(spark, datasets):
              F.col("minutes_spent").alias("minutes")).createOrReplaceTempView("support_tickets")
     u = spark.read.parquet(str(datasets["usage"]))
     u.withColumn("usage_month", F.to_date("month", "yyyy-MM")).createOrReplaceTempView("usage")
-    q = A.warehouse_sql(WINDOW, "spark", tables={"tickets": "support_tickets"}, mappings={
+    q = aggregate.warehouse_sql(WINDOW, "spark", tables={"tickets": "support_tickets"}, mappings={
         "tickets": {"account_id": "Account ID", "created_at": "Opened At",
                     "minutes_spent": "minutes"}, "usage": {"month": "usage_month"}})
     tickets = spark.sql(q["tickets"]).toArrow().to_pandas()
-    _same(A.ticket_result(tickets.assign(bad_dates=0, no_account=0)),
-          A.run_duckdb("tickets", datasets["tickets"], WINDOW))
+    _same(aggregate.ticket_result(tickets.assign(bad_dates=0, no_account=0)),
+          aggregate.run_duckdb("tickets", datasets["tickets"], WINDOW))
     assert spark.sql(q["ticket_checks"]).collect()[0]["rows_without_account"] == 1
-    _same(A.usage_result(spark.sql(q["usage"]).toArrow().to_pandas()),
-          A.run_duckdb("usage", datasets["usage"], WINDOW))
+    _same(aggregate.usage_result(spark.sql(q["usage"]).toArrow().to_pandas()),
+          aggregate.run_duckdb("usage", datasets["usage"], WINDOW))
 
 
 def test_cli_aggregate_on_spark_writes_the_summary_the_workbook_reads(spark, datasets, tmp_path,
@@ -96,4 +96,4 @@ def test_cli_aggregate_on_spark_writes_the_summary_the_workbook_reads(spark, dat
                  str(datasets["usage"]), "--as-of", "2026-09-30", "--out", str(out)]) == 0
     assert "account(s) ->" in capsys.readouterr().out
     _same(read_summary(Source(path=str(out)), "usage"),
-          A.run_duckdb("usage", datasets["usage"], WINDOW))
+          aggregate.run_duckdb("usage", datasets["usage"], WINDOW))

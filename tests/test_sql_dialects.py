@@ -15,7 +15,7 @@ import pytest
 import sqlglot
 from sqlglot.errors import UnsupportedError
 
-from helpers.collect import aggregate as A
+from helpers.collect import aggregate
 from helpers.run.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,7 +46,7 @@ def _queries(text: str) -> dict[str, str]:
     return out
 
 
-@pytest.mark.parametrize("dialect", A.DIALECTS)
+@pytest.mark.parametrize("dialect", aggregate.DIALECTS)
 def test_golden_sql_per_dialect(dialect, capsys):
     text = _printed(dialect, capsys)
     path = GOLDEN / f"{dialect}.sql"
@@ -77,12 +77,12 @@ def _demo_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 @pytest.fixture(scope="module")
 def expected():
-    w = A.Window(AS_OF, 365, 12)
-    return {"tickets": A.run_duckdb("tickets", DEMO / "support_tickets.csv", w),
-            "usage": A.run_duckdb("usage", DEMO / "product_usage_monthly.csv", w)}
+    w = aggregate.Window(AS_OF, 365, 12)
+    return {"tickets": aggregate.run_duckdb("tickets", DEMO / "support_tickets.csv", w),
+            "usage": aggregate.run_duckdb("usage", DEMO / "product_usage_monthly.csv", w)}
 
 
-@pytest.mark.parametrize("dialect", A.DIALECTS)
+@pytest.mark.parametrize("dialect", aggregate.DIALECTS)
 def test_each_dialect_parses_back_and_computes_the_same_summaries(dialect, expected):
     """DuckDB's text is executed as printed; every other dialect's text is parsed back with its
     own reader (it is valid SQL of that dialect) and, written as DuckDB by SQLGlot, run on the
@@ -95,10 +95,10 @@ def test_each_dialect_parses_back_and_computes_the_same_summaries(dialect, expec
         tree = sqlglot.parse_one(sql, read=dialect)
         runnable = sql if dialect == "duckdb" else tree.sql(dialect="duckdb")
         got[name] = con.execute(runnable).df()
-    tickets = A.ticket_result(got["tickets"].assign(bad_dates=0, no_account=0))
+    tickets = aggregate.ticket_result(got["tickets"].assign(bad_dates=0, no_account=0))
     pd.testing.assert_frame_equal(tickets, expected["tickets"], check_exact=False, rtol=1e-12)
     assert got["ticket_checks"].fillna(0).iloc[0].tolist() == [0, 0]
-    pd.testing.assert_frame_equal(A.usage_result(got["usage"]), expected["usage"],
+    pd.testing.assert_frame_equal(aggregate.usage_result(got["usage"]), expected["usage"],
                                   check_exact=False, rtol=1e-9)
 
 
@@ -106,15 +106,16 @@ def test_a_function_sqlglot_cannot_map_fails_generation():
     # DuckDB-only functions (unknown to SQLGlot, it would copy them unchanged) and constructs a
     # dialect lacks both raise instead of printing SQL that is wrong there
     with pytest.raises(UnsupportedError, match="TRY_STRPTIME"):
-        A.transpile("SELECT TRY_STRPTIME(m, '%Y-%m') FROM t", "bigquery")
+        aggregate.transpile("SELECT TRY_STRPTIME(m, '%Y-%m') FROM t", "bigquery")
     with pytest.raises(UnsupportedError, match="IGNORE NULLS"):
-        A.transpile("SELECT FIRST_VALUE(x IGNORE NULLS) OVER (ORDER BY y) FROM t", "postgres")
+        aggregate.transpile("SELECT FIRST_VALUE(x IGNORE NULLS) OVER (ORDER BY y) FROM t",
+                            "postgres")
     with pytest.raises(ValueError, match="unknown dialect"):
-        A.transpile("SELECT 1", "oracle-ish")
+        aggregate.transpile("SELECT 1", "oracle-ish")
 
 
 def test_window_literals_follow_the_parameters():
-    w = A.Window(dt.date(2026, 3, 31), days=30, months=3)
+    w = aggregate.Window(dt.date(2026, 3, 31), days=30, months=3)
     assert w.values("tickets") == {"start": "2026-03-01", "as_of": "2026-03-31"}
     # months Jan..Mar 2026 are indexes 1..3: base = 2026 * 12 + 3 - 3
     assert w.values("usage") == {"base": 2026 * 12, "months": 3}

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from conftest import scratch_project, use_project
 
-from helpers.collect import aggregate as A
+from helpers.collect import aggregate
 from helpers.collect.sources import duckdb_config, read_summary, ticket_counts, usage_summary
 from helpers.core.errors import InputDataError, ParameterError
 from helpers.core.params import Aggregation, Source
@@ -118,7 +118,7 @@ def test_dataset_inputs_directory_and_glob_equal_the_file(tmp_path):
 def test_duckdb_memory_limit_and_temp_directory_come_from_the_parameters(tmp_path):
     cfg = duckdb_config(Aggregation(duckdb_memory_limit="300MB",
                                     duckdb_temp_directory=str(tmp_path / "spill")))
-    con, _ = A.duckdb_connect(pd.DataFrame({"a": [1]}), [], cfg)
+    con, _ = aggregate.duckdb_connect(pd.DataFrame({"a": [1]}), [], cfg)
     try:
         limit, temp, threads = con.execute(
             "SELECT current_setting('memory_limit'), current_setting('temp_directory'), "
