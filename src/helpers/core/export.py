@@ -18,6 +18,16 @@ def neutralise(value: object) -> object:
     Numbers stay numbers; only strings starting with = + - @ TAB or CR are changed
     (OWASP's CSV-injection guidance). A signed number stored as text ("-5", "+3") and a lone
     sign ("+" / "-", the workbook's direction codes) are not formulas and are left alone.
+
+    Parameters
+    ----------
+    value
+        One cell.
+
+    Returns
+    -------
+    object
+        The cell, a formula-like text prefixed with ``'``.
     """
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         if value in _SIGNS:
@@ -31,7 +41,18 @@ def neutralise(value: object) -> object:
 
 
 def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``df`` with every text cell neutralised (column names too)."""
+    """A copy of ``df`` with every text cell neutralised (column names too).
+
+    Parameters
+    ----------
+    df
+        Any table.
+
+    Returns
+    -------
+    DataFrame
+        The neutralised copy (``df`` is unchanged).
+    """
     out = df.copy()
     for col in out.columns:
         s = out[col]
@@ -51,7 +72,22 @@ def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def safe_csv(df: pd.DataFrame, path: str | os.PathLike, **kwargs) -> Path:
-    """Write a formula-injection-safe CSV (UTF-8 with BOM so Excel reads accents)."""
+    """Write a formula-injection-safe CSV (UTF-8 with BOM so Excel reads accents).
+
+    Parameters
+    ----------
+    df
+        The table.
+    path
+        The CSV file to write.
+    **kwargs
+        Passed to :meth:`pandas.DataFrame.to_csv`.
+
+    Returns
+    -------
+    Path
+        The file written.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     neutralise_frame(df).to_csv(path, index=False, encoding="utf-8-sig", **kwargs)
@@ -69,7 +105,20 @@ _NOT_MONEY = frozenset({"rank", "ratio", "count", "n", "accounts", "band"})
 def column_kind(name: object, dtype: object) -> str:
     """How a spreadsheet column is formatted: "percent", "money", "integer", "number" or
     "text", from its dtype and the words of its name ("share_top" -> percent, "mean_acv" ->
-    money, "score_rank" -> integer)."""
+    money, "score_rank" -> integer).
+
+    Parameters
+    ----------
+    name
+        The column name.
+    dtype
+        Its dtype.
+
+    Returns
+    -------
+    str
+        One of the five kinds.
+    """
     if pd.api.types.is_bool_dtype(dtype) or not pd.api.types.is_numeric_dtype(dtype):
         return "text"
     words = set(re.split(r"[^a-z0-9]+", str(name).lower()))
@@ -100,7 +149,24 @@ def safe_xlsx(sheets: dict[str, pd.DataFrame], path: str | os.PathLike, *,
     Every sheet has a frozen header row, filters on its columns, widths fitted to its
     content and number formats by :func:`column_kind` (money with ``currency``, percent,
     integer). ``contents`` (sheet name -> description) adds a first sheet "contents" that
-    lists and links every sheet with its row count."""
+    lists and links every sheet with its row count.
+
+    Parameters
+    ----------
+    sheets
+        Sheet name -> table, in order.
+    path
+        The XLSX file to write.
+    contents
+        Sheet name -> description, for the "contents" sheet (None: no such sheet).
+    currency
+        The currency code shown in money formats.
+
+    Returns
+    -------
+    Path
+        The file written.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     # XlsxWriter: ~1.5x faster than openpyxl for the 20k-row sheets; told never to turn text

@@ -31,7 +31,13 @@ ENV = "WORKBOOK_JOBS"
 
 
 def workers() -> int:
-    """Worker threads to use: ``$WORKBOOK_JOBS`` if set (>= 1), else the usable cores."""
+    """Worker threads to use: ``$WORKBOOK_JOBS`` if set (>= 1), else the usable cores.
+
+    Returns
+    -------
+    int
+        The number of worker threads (at least 1).
+    """
     raw = os.environ.get(ENV, "").strip()
     if raw:
         try:
@@ -57,6 +63,24 @@ def ordered_map(fn: Callable[[T], R], items: Iterable[T], n_jobs: int | None = N
     bootstrap draws never holds more than that many draws). With one worker it is a plain
     loop (no threads). ``desc`` shows a progress bar of the finished items
     (:mod:`helpers.core.progress`; ``total`` defaults to ``len(items)`` when it has one).
+
+    Parameters
+    ----------
+    fn
+        The function applied to each item.
+    items
+        The items (consumed lazily).
+    n_jobs
+        Worker threads (None: :func:`workers`).
+    desc
+        The progress bar's label (None: no bar).
+    total
+        The number of items, for the bar (default ``len(items)`` when it has one).
+
+    Returns
+    -------
+    list
+        ``fn(x)`` for each item, in input order.
     """
     from helpers.core.progress import bar
 
@@ -116,7 +140,20 @@ class _Done:
 def in_background(fn: Callable[..., R], *args: object, **kwargs: object) -> Future[R] | _Done:
     """Start ``fn(*args, **kwargs)`` on its own thread (e.g. a DuckDB scan while pandas works
     on another source) and return a handle whose ``result()`` waits for it and re-raises its
-    error. With one worker it runs at once, in this thread."""
+    error. With one worker it runs at once, in this thread.
+
+    Parameters
+    ----------
+    fn
+        The work.
+    *args, **kwargs
+        Its arguments.
+
+    Returns
+    -------
+    Future
+        The handle (an already completed one with one worker).
+    """
     if workers() == 1:
         return _Done(fn, *args, **kwargs)
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="workbook-bg")

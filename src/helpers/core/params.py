@@ -295,7 +295,8 @@ class Tree(_Strict):
     forced_root: str | None = None
     min_category_size: int = Field(20, ge=1, description="merge rarer categories into 'other'")
     round_tolerance: float = Field(0.02, ge=0, lt=1, description="round a split threshold to a "
-                                   "readable value if it keeps at least (1 - this) of the split's gain")
+                                   "readable value if it keeps at least (1 - this) of the "
+                                   "split's gain")
 
 
 class Regression(_Strict):
@@ -358,7 +359,8 @@ class Robustness(_Strict):
 
 
 class Coverage(_Strict):
-    dedicated_min_value: float = Field(50000.0, ge=0, description="mean ACV for a dedicated manager")
+    dedicated_min_value: float = Field(50000.0, ge=0,
+                                       description="mean ACV for a dedicated manager")
     accounts_per_manager_min: int = Field(10, ge=1)
     accounts_per_manager_max: int = Field(100, ge=1)
     pooled_accounts_per_manager: int = Field(1000, ge=1)
@@ -489,7 +491,8 @@ def _read_chain(path: str | Path, _seen: tuple[Path, ...] = ()
     if not p.is_file():
         raise ParameterError(f"parameter file not found: {p}")
     if p in _seen:
-        raise ParameterError(f"parameter file {p} extends itself (cycle: {[str(s) for s in _seen]})")
+        raise ParameterError(f"parameter file {p} extends itself "
+                             f"(cycle: {[str(s) for s in _seen]})")
     text = p.read_text(encoding="utf-8")
     try:
         data = yaml.load(text, Loader=_Loader) or {}  # noqa: S506 - a SafeLoader subclass
@@ -586,7 +589,18 @@ def canonical_names(role: str) -> tuple[str, ...]:
     """The canonical column names a mapping of input ``role`` (a field of :class:`Inputs`)
     expects: the account columns of the presets for the account list and the enrichment
     sources, the deal / subscription columns of their presets, the scanned columns for tickets
-    and usage; none for the worksheet (its columns are fixed)."""
+    and usage; none for the worksheet (its columns are fixed).
+
+    Parameters
+    ----------
+    role
+        The input (``accounts``, ``tickets``, ``deals`` ...).
+
+    Returns
+    -------
+    tuple of str
+        The canonical names, in preset order.
+    """
     if role in ("tickets", "usage"):
         from helpers.collect import (
             sources,  # imports DuckDB: only when a ticket / usage mapping is checked
@@ -612,7 +626,18 @@ def mapping_problems(params: Params) -> list[str]:
     """Mapping keys that are not canonical names: a key close to a canonical name is a typo
     (``curency`` -> did you mean 'currency'; unnoticed, the file's currency column would not be
     read and every amount taken in the base currency), and a closed input accepts no other
-    key. One line per problem."""
+    key. One line per problem.
+
+    Parameters
+    ----------
+    params
+        Validated parameters.
+
+    Returns
+    -------
+    list of str
+        The problems (empty when every mapping key is fine).
+    """
     out: list[str] = []
     for role in Inputs.model_fields:
         src = getattr(params.inputs, role)
@@ -741,11 +766,33 @@ def with_overrides(params: Params, overrides: Mapping[str, Any]) -> Params:
 
 
 def effective(params: Params) -> dict[str, Any]:
-    """The full effective parameters as plain JSON-able data (written beside every run)."""
+    """The full effective parameters as plain JSON-able data (written beside every run).
+
+    Parameters
+    ----------
+    params
+        The parameters.
+
+    Returns
+    -------
+    dict
+        Every parameter, defaults included (dates as ISO text, tuples as lists).
+    """
     return json.loads(params.model_dump_json())
 
 
 def params_hash(params: Params) -> str:
-    """SHA-256 of the effective parameters (stable key order)."""
+    """SHA-256 of the effective parameters (stable key order).
+
+    Parameters
+    ----------
+    params
+        The parameters.
+
+    Returns
+    -------
+    str
+        The hex digest of :func:`effective` as sorted-key JSON.
+    """
     blob = json.dumps(effective(params), sort_keys=True).encode()
     return hashlib.sha256(blob).hexdigest()

@@ -20,7 +20,13 @@ NOTEBOOKS = (
 
 @cache
 def project_root() -> Path:
-    """The repository root: $WORKBOOK_ROOT, else the nearest parent with notebooks/ and params/."""
+    """The repository root: $WORKBOOK_ROOT, else the nearest parent with notebooks/ and params/.
+
+    Returns
+    -------
+    Path
+        The project root (cached; ``project_root.cache_clear()`` after changing $WORKBOOK_ROOT).
+    """
     env = os.environ.get("WORKBOOK_ROOT")
     if env:
         return Path(env).resolve()
@@ -74,36 +80,104 @@ def _set_env(name: str, value: str | None) -> None:
 
 
 def resolve(path: str | os.PathLike) -> Path:
-    """A path from a parameter file: absolute as given, relative to the project root otherwise."""
+    """A path from a parameter file: absolute as given, relative to the project root otherwise.
+
+    Parameters
+    ----------
+    path
+        The path as written.
+
+    Returns
+    -------
+    Path
+        The absolute path.
+    """
     p = Path(path).expanduser()
     return p if p.is_absolute() else project_root() / p
 
 
 def notebooks_dir() -> Path:
+    """The notebooks folder: <root>/notebooks/.
+
+    Returns
+    -------
+    Path
+        The folder.
+    """
     return project_root() / "notebooks"
 
 
 def params_dir() -> Path:
+    """The parameter files folder: <root>/params/.
+
+    Returns
+    -------
+    Path
+        The folder.
+    """
     return project_root() / "params"
 
 
 def raw_dir() -> Path:
+    """The input files folder (never written): <root>/data/raw/.
+
+    Returns
+    -------
+    Path
+        The folder.
+    """
     return project_root() / "data" / "raw"
 
 
 def processed_root() -> Path:
+    """The runs' tables: <root>/data/processed/.
+
+    Returns
+    -------
+    Path
+        The folder.
+    """
     return project_root() / "data" / "processed"
 
 
 def reports_root() -> Path:
+    """The runs' reports: <root>/reports/.
+
+    Returns
+    -------
+    Path
+        The folder.
+    """
     return project_root() / "reports"
 
 
 def run_dir(run_id: str) -> Path:
-    """Intermediate tables of one run: data/processed/<run_id>/."""
+    """Intermediate tables of one run: data/processed/<run_id>/.
+
+    Parameters
+    ----------
+    run_id
+        The run.
+
+    Returns
+    -------
+    Path
+        The run's table folder (in place, never its staging folder).
+    """
     return processed_root() / run_id
 
 
 def report_dir(run_id: str) -> Path:
-    """Executed notebooks and HTML of one run: reports/<run_id>/."""
+    """Executed notebooks and HTML of one run: reports/<run_id>/.
+
+    Parameters
+    ----------
+    run_id
+        The run.
+
+    Returns
+    -------
+    Path
+        The run's report folder (in place, never its staging folder).
+    """
     return reports_root() / run_id

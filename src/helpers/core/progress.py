@@ -56,7 +56,13 @@ def _launching_terminal() -> TextIO | None:
 
 
 def target() -> tuple[str, TextIO | None]:
-    """Where a bar goes: ("off", None), ("widget", None) or ("terminal", stream)."""
+    """Where a bar goes: ("off", None), ("widget", None) or ("terminal", stream).
+
+    Returns
+    -------
+    tuple of (str, TextIO or None)
+        The kind of display and, for a terminal, its stream.
+    """
     if _truthy(os.environ.get("CI")) or os.environ.get(SWITCH_ENV, "1").strip() == "0":
         return "off", None
     from helpers.core.store import STAGING_ENV
@@ -71,7 +77,22 @@ def target() -> tuple[str, TextIO | None]:
 
 def bar(total: int | None, desc: str, **kwargs: Any):  # noqa: ANN201 - a tqdm bar
     """A progress bar of ``total`` items (call ``.update(n)`` and ``.close()``); a disabled
-    bar (same interface, draws nothing) where nobody is watching (:func:`target`)."""
+    bar (same interface, draws nothing) where nobody is watching (:func:`target`).
+
+    Parameters
+    ----------
+    total
+        The number of items (None: unknown).
+    desc
+        The bar's label.
+    **kwargs
+        Passed to tqdm.
+
+    Returns
+    -------
+    tqdm
+        The bar.
+    """
     from tqdm import tqdm as plain
     from tqdm.auto import tqdm as auto
 

@@ -22,7 +22,18 @@ PACKAGES = ("pandas", "numpy", "scipy", "statsmodels", "scikit-learn", "seaborn"
 
 def input_files(params: Params) -> dict[str, str]:
     """Every input file a run reads, by role (accounts, firmographics, ..., register), as
-    written in the parameters."""
+    written in the parameters.
+
+    Parameters
+    ----------
+    params
+        The run's parameters.
+
+    Returns
+    -------
+    dict
+        Input role -> path as written.
+    """
     out: dict[str, str] = {}
     for role, src in params.inputs:
         if src is not None:
@@ -48,7 +59,19 @@ def resolved_input_paths(params: Params) -> dict[str, Path]:
 
 
 def input_hashes(params: Params) -> dict[str, dict[str, Any]]:
-    """Role -> {path, size_bytes, sha256} for every input that exists (missing: sha256 None)."""
+    """Role -> {path, size_bytes, sha256} for every input that exists (missing: sha256 None).
+
+    Parameters
+    ----------
+    params
+        The run's parameters.
+
+    Returns
+    -------
+    dict
+        Input role -> {path (relative to the project root when inside it), size_bytes, sha256};
+        a Parquet dataset's file list is hashed.
+    """
     root = project_root()
     res: dict[str, dict[str, Any]] = {}
     for role, p in resolved_input_paths(params).items():
@@ -69,7 +92,13 @@ def input_hashes(params: Params) -> dict[str, dict[str, Any]]:
 
 
 def versions() -> dict[str, str]:
-    """Installed versions of the packages that shape the numbers."""
+    """Installed versions of the packages that shape the numbers.
+
+    Returns
+    -------
+    dict
+        Package -> version (``not installed`` when absent), with ``python``.
+    """
     out = {"python": platform.python_version()}
     for name in PACKAGES:
         try:
@@ -80,12 +109,34 @@ def versions() -> dict[str, str]:
 
 
 def now() -> str:
-    """UTC wall-clock, used only for the stamped run metadata."""
+    """UTC wall-clock, used only for the stamped run metadata.
+
+    Returns
+    -------
+    str
+        ISO 8601 time, to the second.
+    """
     return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
 
 
 def run_record(params: Params, run_id: str, params_file: str | Path) -> dict[str, Any]:
-    """The metadata stamped at the start of a run (written to run.json)."""
+    """The metadata stamped at the start of a run (written to run.json).
+
+    Parameters
+    ----------
+    params
+        The run's parameters.
+    run_id
+        The run.
+    params_file
+        The parameter file, as given.
+
+    Returns
+    -------
+    dict
+        ``run_id``, ``as_of``, ``params_file``, ``params_hash``, ``inputs`` (:func:`input_hashes`),
+        ``versions`` and ``effective_params``.
+    """
     return {
         "run_id": run_id,
         "as_of": params.as_of.isoformat(),
