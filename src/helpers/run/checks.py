@@ -234,7 +234,20 @@ def check_run(params_path: str | Path, run_id: str | None = None
               ) -> tuple[Params | None, list[Finding]]:
     """Every problem a run of ``params_path`` would meet before its first result (see the
     module docstring). Returns the parameters (None when the file itself is not valid) and
-    the findings, errors first."""
+    the findings, errors first.
+
+    Parameters
+    ----------
+    params_path
+        The parameter file.
+    run_id
+        The run id it is checked for (a run is never its own previous run); None: a new run.
+
+    Returns
+    -------
+    tuple of (Params or None, list of Finding)
+        The parameters and the findings.
+    """
     from helpers.collect import collection, hypotheses, sources
     from helpers.core.io import read_source_frame, read_table
     from helpers.core.paths import resolve
@@ -337,7 +350,22 @@ def check_run(params_path: str | Path, run_id: str | None = None
 
 def format_findings(params_path: str | Path, params: Params | None,
                     findings: list[Finding]) -> str:
-    """The text ``workbook check`` prints: every finding, then the verdict."""
+    """The text ``workbook check`` prints: every finding, then the verdict.
+
+    Parameters
+    ----------
+    params_path
+        The parameter file, as given.
+    params
+        Its parameters (None when not valid).
+    findings
+        What :func:`check_run` found.
+
+    Returns
+    -------
+    str
+        One line per finding, then ``valid`` (with the parameters hash) or ``NOT valid``.
+    """
     errors = sum(f.level == "error" for f in findings)
     warnings = len(findings) - errors
     lines = []

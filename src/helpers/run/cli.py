@@ -30,7 +30,13 @@ log = logging.getLogger("helpers")
 
 
 def version() -> str:
-    """The installed package's version ("unknown" when run from an uninstalled tree)."""
+    """The installed package's version ("unknown" when run from an uninstalled tree).
+
+    Returns
+    -------
+    str
+        The version.
+    """
     from importlib.metadata import PackageNotFoundError
     from importlib.metadata import version as dist_version
 
@@ -42,7 +48,13 @@ def version() -> str:
 
 def setup_logging(verbosity: int = 0) -> None:
     """Route the workbook's messages: progress and detail to stdout (as before logging),
-    warnings and errors to stderr; -1 warnings only, 0 progress, 1+ debug."""
+    warnings and errors to stderr; -1 warnings only, 0 progress, 1+ debug.
+
+    Parameters
+    ----------
+    verbosity
+        -1 (``-q``), 0 or the number of ``-v``.
+    """
     level = logging.WARNING if verbosity < 0 else logging.DEBUG if verbosity > 0 else logging.INFO
     fmt = logging.Formatter("%(message)s" if verbosity <= 0 else
                             "%(asctime)s %(name)s %(levelname)s: %(message)s")
@@ -223,6 +235,14 @@ def _cmd_aggregate(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``workbook`` command line: one sub-command per task (run, check, runs, diff,
+    crm-export, kernel, demo, calibrate, sql, aggregate), each with its ``func``.
+
+    Returns
+    -------
+    ArgumentParser
+        The parser.
+    """
     parser = argparse.ArgumentParser(prog="workbook", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
@@ -316,6 +336,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one ``workbook`` command; a workbook error is printed without a traceback.
+
+    Parameters
+    ----------
+    argv
+        The arguments (None: the command line).
+
+    Returns
+    -------
+    int
+        The exit code: 0 done, 2 a workbook error (or ``check`` found errors), 130 interrupted.
+    """
     args = build_parser().parse_args(argv)
     setup_logging(-1 if args.quiet else args.verbose)
     try:

@@ -29,7 +29,18 @@ def _read_json(path: Path) -> dict[str, Any] | None:
 
 
 def status_text(manifest: dict[str, Any]) -> str:
-    """'complete', 'failed at notebook 4 (04_analysis)', 'running', 'interactive' ..."""
+    """'complete', 'failed at notebook 4 (04_analysis)', 'running', 'interactive' ...
+
+    Parameters
+    ----------
+    manifest
+        A run's manifest.
+
+    Returns
+    -------
+    str
+        Its status in words.
+    """
     status = str(manifest.get("status") or "unknown")
     if status == "failed":
         nb = manifest.get("failed_notebook")
@@ -41,7 +52,18 @@ def status_text(manifest: dict[str, Any]) -> str:
 
 def run_lineage(manifest: dict[str, Any]) -> str:
     """The lineage of a run: its ``lineage`` parameter, else its charter's project name
-    (from the effective parameters in its manifest; '' when the manifest has neither)."""
+    (from the effective parameters in its manifest; '' when the manifest has neither).
+
+    Parameters
+    ----------
+    manifest
+        A run's manifest.
+
+    Returns
+    -------
+    str
+        The lineage.
+    """
     eff = manifest.get("effective_params") or {}
     if not isinstance(eff, dict):
         return ""
@@ -50,7 +72,18 @@ def run_lineage(manifest: dict[str, Any]) -> str:
 
 
 def recommended_segments(segment_defs: dict[str, Any] | None) -> list[str]:
-    """Display names of a run's recommended segments (ids when unnamed), in priority order."""
+    """Display names of a run's recommended segments (ids when unnamed), in priority order.
+
+    Parameters
+    ----------
+    segment_defs
+        A run's ``segment_defs.json`` (None: none).
+
+    Returns
+    -------
+    list of str
+        The names.
+    """
     if not segment_defs:
         return []
     names = segment_defs.get("names") or {}
@@ -58,7 +91,18 @@ def recommended_segments(segment_defs: dict[str, Any] | None) -> list[str]:
 
 
 def run_row(run_path: Path) -> dict[str, Any] | None:
-    """One row of :func:`list_runs` for the run folder ``run_path`` (None without manifest)."""
+    """One row of :func:`list_runs` for the run folder ``run_path`` (None without manifest).
+
+    Parameters
+    ----------
+    run_path
+        The run's folder under ``data/processed/``.
+
+    Returns
+    -------
+    dict or None
+        The row (:data:`RUN_COLUMNS`).
+    """
     m = _read_json(run_path / "manifest.json")
     if m is None:
         return None
@@ -84,7 +128,18 @@ def run_row(run_path: Path) -> dict[str, Any] | None:
 
 def list_runs(root: Path | None = None) -> pd.DataFrame:
     """Every run under ``data/processed/`` (or ``root``), newest first: by as-of date
-    descending, then run id descending. Columns: :data:`RUN_COLUMNS`."""
+    descending, then run id descending. Columns: :data:`RUN_COLUMNS`.
+
+    Parameters
+    ----------
+    root
+        The folder holding the runs (None: ``data/processed/``).
+
+    Returns
+    -------
+    DataFrame
+        One row per run.
+    """
     base = Path(root) if root is not None else processed_root()
     rows = [r for d in (sorted(base.iterdir()) if base.is_dir() else [])
             if d.is_dir() and (r := run_row(d)) is not None]
@@ -97,7 +152,18 @@ def list_runs(root: Path | None = None) -> pd.DataFrame:
 
 
 def format_runs(runs: pd.DataFrame) -> str:
-    """The table ``workbook runs`` prints."""
+    """The table ``workbook runs`` prints.
+
+    Parameters
+    ----------
+    runs
+        :func:`list_runs`.
+
+    Returns
+    -------
+    str
+        The text table (or how to start a first run).
+    """
     if runs.empty:
         return ("no runs yet: try `workbook run --params params/demo.yaml --run-id "
                 "demo-2026Q3`")
@@ -111,7 +177,18 @@ def format_runs(runs: pd.DataFrame) -> str:
 
 
 def index_rows(runs: pd.DataFrame) -> list[dict[str, Any]]:
-    """The rows of ``reports/index.html`` as plain text values (the template escapes them)."""
+    """The rows of ``reports/index.html`` as plain text values (the template escapes them).
+
+    Parameters
+    ----------
+    runs
+        :func:`list_runs`.
+
+    Returns
+    -------
+    list of dict
+        One dict per run (run_id, as_of, status, complete, href, accounts, recommended).
+    """
     return [{"run_id": str(r.run_id), "as_of": str(r.as_of), "status": str(r.status),
              "complete": bool(r.complete),
              "href": (f"{Path(str(r.run_id)).as_posix()}/report.html"
@@ -123,7 +200,20 @@ def index_rows(runs: pd.DataFrame) -> list[dict[str, Any]]:
 def index_html(runs: pd.DataFrame, *, title: str = "Segmentation workbook: runs") -> str:
     """A self-contained page (no script, no external resource) linking each run's report,
     rendered with the report's template machinery (``runs_index.html.j2``, every value
-    autoescaped). Links are relative to ``reports/``."""
+    autoescaped). Links are relative to ``reports/``.
+
+    Parameters
+    ----------
+    runs
+        :func:`list_runs`.
+    title
+        The page title.
+
+    Returns
+    -------
+    str
+        The HTML page.
+    """
     from helpers.present.report import template_env
 
     return template_env().get_template("runs_index.html.j2").render(
@@ -132,7 +222,20 @@ def index_html(runs: pd.DataFrame, *, title: str = "Segmentation workbook: runs"
 
 def write_index(out: Path | None = None, *, root: Path | None = None) -> Path:
     """Write ``reports/index.html`` (atomically) from :func:`list_runs`; returns its path.
-    Meant to be called by the chain at the end of every run (complete or failed)."""
+    Meant to be called by the chain at the end of every run (complete or failed).
+
+    Parameters
+    ----------
+    out
+        The page to write (None: ``reports/index.html``).
+    root
+        The folder holding the runs (None: ``data/processed/``).
+
+    Returns
+    -------
+    Path
+        The page written.
+    """
     path = Path(out) if out is not None else reports_root() / "index.html"
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")

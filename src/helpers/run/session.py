@@ -65,7 +65,13 @@ class Session:
 
     @property
     def report_dir(self) -> Path:
-        """The folder of this run's report and executed notebooks."""
+        """The folder of this run's report and executed notebooks.
+
+        Returns
+        -------
+        Path
+            ``reports/<run>/`` (its staging folder while the chain builds the run).
+        """
         return report_path(self.run_id)
 
     def warn(self, messages: list[str] | tuple[str, ...], source: str = "") -> list[str]:
@@ -116,7 +122,13 @@ class Session:
 def inline_charts() -> bool:
     """In a Jupyter kernel, draw charts inline (``%matplotlib inline``) whatever $MPLBACKEND
     says, so JupyterLab and the batch-executed notebooks both hold the images; outside a
-    kernel (scripts, tests) nothing changes. Returns whether inline was switched on."""
+    kernel (scripts, tests) nothing changes. Returns whether inline was switched on.
+
+    Returns
+    -------
+    bool
+        Whether inline charts were switched on.
+    """
     import sys
 
     if "IPython" not in sys.modules:
