@@ -1,4 +1,5 @@
-"""The calibration study: Steps 1-4 on random data rooms with known truths (``helpers.synthetic.factory``).
+"""The calibration study: Steps 1-4 on random data rooms with known truths
+(``helpers.synthetic.factory``).
 
 ``workbook calibrate [--rooms 200] [--sizes 300,1500,5000] [--seed S] [--jobs 2] [--out PATH]``
 runs the chain in-process (``pipeline`` functions, no notebooks, no report) on ``rooms`` rooms
@@ -93,7 +94,21 @@ def _interaction_in_split(split: Any, x: str, by: str) -> bool:
 
 
 def evaluate(step4: Results, truth: RoomTruth) -> dict[str, Any]:
-    """Compare Step 4's verdicts, tree and split regression with the room's truth."""
+    """Compare Step 4's verdicts, tree and split regression with the room's truth.
+
+    Parameters
+    ----------
+    step4
+        Step 4's results (``verdicts``, ``tree``, ``split``) for the room.
+    truth
+        The room's planted truth.
+
+    Returns
+    -------
+    dict
+        ``hypotheses`` (one row per hypothesis: truth, verdict, validated sign), ``interaction``
+        and whether the tree / the split regression found it.
+    """
     verdicts = step4.verdicts.set_index("variable")
     rows = []
     for h in truth.hypotheses:
@@ -116,7 +131,22 @@ def evaluate(step4: Results, truth: RoomTruth) -> dict[str, Any]:
 
 def reconciled(project: Path, run_id: str, truth: RoomTruth) -> dict[str, Any]:
     """Step 1's reconciliation against the room: every account kept or excluded, and the
-    planted warts excluded by the right rules."""
+    planted warts excluded by the right rules.
+
+    Parameters
+    ----------
+    project
+        The scratch project of the room.
+    run_id
+        Its run.
+    truth
+        The room's planted truth.
+
+    Returns
+    -------
+    dict
+        ``raw``, ``kept`` and one flag per check.
+    """
     import pandas as pd
 
     base = project / "data" / "processed" / run_id
@@ -139,7 +169,24 @@ def run_room(seed: int, n_accounts: int, workdir: str | os.PathLike | None = Non
              keep: bool = False) -> dict[str, Any]:
     """Generate one room, run Steps 1-4 in-process in a scratch project, evaluate it.
 
-    Never raises for the chain: a failure is recorded with the error's type and message."""
+    Never raises for the chain: a failure is recorded with the error's type and message.
+
+    Parameters
+    ----------
+    seed
+        The room's seed.
+    n_accounts
+        Its size.
+    workdir
+        Where the scratch project is made (None: the system's temporary folder).
+    keep
+        Keep the scratch project (else deleted).
+
+    Returns
+    -------
+    dict
+        The room's settings, truth, evaluation, reconciliation and timings (or its error).
+    """
     import yaml
 
     from helpers.core import paths
@@ -191,7 +238,22 @@ def min_detectable_effect(deltas: np.ndarray, found: np.ndarray,
                           recall: float = TARGET_RECALL) -> float | None:
     """The |delta| found ``recall`` of the time: a logistic fit of found ~ |delta| (Newton's
     method), solved for the recall; None when the fit is undefined or the value falls outside
-    the observed range of |delta|."""
+    the observed range of |delta|.
+
+    Parameters
+    ----------
+    deltas
+        Each planted effect's |Cliff's delta|.
+    found
+        Whether each was validated with its sign.
+    recall
+        The share of effects found.
+
+    Returns
+    -------
+    float or None
+        The effect size.
+    """
     d = np.abs(np.asarray(deltas, float))
     y = np.asarray(found, float)
     if len(d) < 5 or y.min() == y.max():
@@ -214,7 +276,18 @@ def min_detectable_effect(deltas: np.ndarray, found: np.ndarray,
 
 
 def summarise(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """The figures of one size (see the module docstring)."""
+    """The figures of one size (see the module docstring).
+
+    Parameters
+    ----------
+    results
+        :func:`run_room` of every room of one size.
+
+    Returns
+    -------
+    dict
+        The size's figures.
+    """
     ok = [r for r in results if r["status"] == "ok"]
     hyps = [h for r in ok for h in r["hypotheses"]]
     planted = [h for h in hyps if h["status"] == "planted"]
@@ -285,13 +358,49 @@ def _room_task(task: tuple[int, int, str | None]) -> dict[str, Any]:
 
 
 def room_seed(seed: int, size: int, index: int) -> int:
-    """The seed of room ``index`` at ``size`` in a study seeded ``seed``."""
+    """The seed of room ``index`` at ``size`` in a study seeded ``seed``.
+
+    Parameters
+    ----------
+    seed
+        The study's seed.
+    size
+        The room size.
+    index
+        The room's number at that size.
+
+    Returns
+    -------
+    int
+        The room's seed.
+    """
     return int(np.random.SeedSequence([seed, size, index]).generate_state(1)[0])
 
 
 def study(rooms: int = ROOMS, sizes: Sequence[int] = SIZES, seed: int = DEFAULT_SEED,
           jobs: int = 2, workdir: str | None = None, progress: Any = None) -> dict[str, Any]:
-    """Run the study; returns the JSON document (per size: the summary; plus the settings)."""
+    """Run the study; returns the JSON document (per size: the summary; plus the settings).
+
+    Parameters
+    ----------
+    rooms
+        Rooms per size.
+    sizes
+        The room sizes (accounts).
+    seed
+        The study's seed.
+    jobs
+        Rooms run at once (processes).
+    workdir
+        Where the scratch projects are made (None: the system's temporary folder).
+    progress
+        Called with (size, :func:`summarise` of that size) after each size (None: silent).
+
+    Returns
+    -------
+    dict
+        The study document.
+    """
     os.environ["WORKBOOK_JOBS"] = "1"  # the worker processes inherit it
     doc: dict[str, Any] = {"date": dt.date.today().isoformat(), "seed": seed, "rooms": rooms,
                            "sizes": {}, "fast_params": FAST, "jobs": jobs,
@@ -326,7 +435,18 @@ def _compact(r: dict[str, Any]) -> dict[str, Any]:
 
 
 def to_json(doc: dict[str, Any]) -> str:
-    """The study's JSON: the figures indented, each room's detail on one line."""
+    """The study's JSON: the figures indented, each room's detail on one line.
+
+    Parameters
+    ----------
+    doc
+        :func:`study`.
+
+    Returns
+    -------
+    str
+        The JSON text.
+    """
     head = json.dumps({k: v for k, v in doc.items() if k != "rooms_detail"}, indent=1)
     detail = ",\n".join(
         f'  "{size}": [\n' + ",\n".join("   " + json.dumps(r) for r in rooms) + "\n  ]"
@@ -335,7 +455,20 @@ def to_json(doc: dict[str, Any]) -> str:
 
 
 def format_summary(size: int, s: dict[str, Any]) -> str:
-    """One size's figures as printed lines."""
+    """One size's figures as printed lines.
+
+    Parameters
+    ----------
+    size
+        The room size.
+    s
+        :func:`summarise` for that size.
+
+    Returns
+    -------
+    str
+        The lines.
+    """
     def pct(v: float | None) -> str:
         return "n/a" if v is None else f"{v:.1%}"
 
@@ -358,14 +491,31 @@ def format_summary(size: int, s: dict[str, Any]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``workbook calibrate`` (see the module docstring)."""
+    """``workbook calibrate`` (see the module docstring).
+
+    Parameters
+    ----------
+    argv
+        The arguments (None: the command line).
+
+    Returns
+    -------
+    int
+        The exit code.
+    """
     parser = argparse.ArgumentParser(prog="workbook calibrate", description=__doc__.splitlines()[0])
     add_arguments(parser)
     return run_cli(parser.parse_args(list(argv) if argv is not None else None))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The command's flags."""
+    """The command's flags.
+
+    Parameters
+    ----------
+    parser
+        The ``calibrate`` sub-command's parser.
+    """
     parser.add_argument("--rooms", type=int, default=ROOMS, help=f"rooms per size ({ROOMS})")
     parser.add_argument("--sizes", default=",".join(map(str, SIZES)),
                         help="account counts, comma-separated (300,1500,5000)")
@@ -379,7 +529,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_cli(args: argparse.Namespace) -> int:
-    """Run the study from parsed flags, print and write the figures."""
+    """Run the study from parsed flags, print and write the figures.
+
+    Parameters
+    ----------
+    args
+        The parsed flags (:func:`add_arguments`).
+
+    Returns
+    -------
+    int
+        The exit code.
+    """
     from helpers.core.paths import project_root
 
     sizes = [int(s) for s in str(args.sizes).split(",") if s.strip()]

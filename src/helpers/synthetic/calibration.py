@@ -23,7 +23,20 @@ PACKAGE_SUMMARY = Path(__file__).with_name("calibration.json")
 
 def summary_of(doc: dict[str, Any], source: str = "") -> dict[str, Any]:
     """The package summary of a study's JSON document: date, rooms, and per size the minimum
-    detectable effect at 80 % recall, recall and the null-validated share."""
+    detectable effect at 80 % recall, recall and the null-validated share.
+
+    Parameters
+    ----------
+    doc
+        A study's JSON document (:func:`helpers.synthetic.calibrate.study`).
+    source
+        Where it came from (shown in the summary).
+
+    Returns
+    -------
+    dict
+        The summary.
+    """
     sizes = {}
     for size, s in doc["sizes"].items():
         sizes[str(size)] = {k: s.get(k) for k in ("rooms", "completed", "recall", "recall_strong",
@@ -34,7 +47,18 @@ def summary_of(doc: dict[str, Any], source: str = "") -> dict[str, Any]:
 
 
 def load_summary(path: str | Path | None = None) -> dict[str, Any] | None:
-    """The shipped summary (or the one at ``path``); None when there is none."""
+    """The shipped summary (or the one at ``path``); None when there is none.
+
+    Parameters
+    ----------
+    path
+        A summary file (None: the one shipped with the package).
+
+    Returns
+    -------
+    dict or None
+        The summary.
+    """
     p = Path(path) if path is not None else PACKAGE_SUMMARY
     if not p.is_file():
         return None
@@ -55,7 +79,20 @@ class Detectable:
 
 
 def detectable_effect(n: int, summary: dict[str, Any] | None = None) -> Detectable | None:
-    """Interpolate the minimum detectable effect at ``n`` accounts (None without figures)."""
+    """Interpolate the minimum detectable effect at ``n`` accounts (None without figures).
+
+    Parameters
+    ----------
+    n
+        The number of kept accounts.
+    summary
+        The figures (None: :func:`load_summary`).
+
+    Returns
+    -------
+    Detectable or None
+        The effect and how it was found (interpolated, at a studied size, or beyond them).
+    """
     summary = summary if summary is not None else load_summary()
     if not summary:
         return None
@@ -82,7 +119,20 @@ def detectable_effect(n: int, summary: dict[str, Any] | None = None) -> Detectab
 
 
 def calibration_sentence(n: int, summary: dict[str, Any] | None = None) -> str:
-    """The report's sentence (plain text; the caller escapes it)."""
+    """The report's sentence (plain text; the caller escapes it).
+
+    Parameters
+    ----------
+    n
+        The number of kept accounts.
+    summary
+        The figures (None: :func:`load_summary`).
+
+    Returns
+    -------
+    str
+        The sentence (saying so when there are no figures).
+    """
     d = detectable_effect(n, summary)
     if d is None:
         return ("No calibration figures are available for this version of the workbook, so "

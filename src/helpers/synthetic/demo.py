@@ -34,8 +34,8 @@ Warts, on purpose (counts for the committed data: 1,500 accounts, seed 20260930)
 - Stale vendor records (``record_updated`` more than 730 days before 2026-09-30): 104 rows;
   their ``employees`` are 60-95 % of today's headcount.
 - Inconsistent industry labels: 44 raw labels, 42 of them mapped onto 10 canonical
-  industries (e.g. "Hospital", "Healthcare", "health care"; "Software", "SaaS", "software & services"; "Hospitality" is
-  travel, not health). ``industry_map.yaml`` maps every one of them except the two rare labels
+  industries (e.g. "Hospital", "Healthcare", "health care"; "Software", "SaaS",
+  "software & services"; "Hospitality" is travel, not health). ``industry_map.yaml`` maps every one of them except the two rare labels
   ``Agritech`` and ``Maritime`` (unmapped on purpose: Step 3 must list them). CRM Industry is
   blank for about 10 % of accounts.
 - MRR in mixed currencies (``Currency`` USD / EUR / GBP by billing country; USD per unit:
@@ -54,8 +54,8 @@ A latent account quality ``q`` is built from the true firmographics (coefficient
   - 1.15 * [healthcare] - 0.90 * [countries_of_operation >= 3] + 0.35 * z(log ad_budget)
   - 0.55 * z(log it_team_size) + N(0, 0.6)``.
 Ad budget, IT team size and multinational status rise mildly with size (realistic confounding;
-the regression has to separate them). Social-media followers, HQ region, founded year and Glassdoor rating are drawn independently
-of everything else (no effect). From ``q`` plus noise: MRR (log-normal, rising with ``q`` and
+the regression has to separate them). Social-media followers, HQ region, founded year and
+Glassdoor rating are drawn independently of everything else (no effect). From ``q`` plus noise: MRR (log-normal, rising with ``q`` and
 size), churn hazard (falling with ``q``), ticket rate and urgency (rising as ``q`` falls),
 success hours and acquisition cost (rising as ``q`` falls), and 12-month MRR growth (rising
 with ``q``). So the workbook's default quality score (ACV - tickets*30 - success hours*75 -
@@ -358,6 +358,20 @@ def generate(n_accounts: int = 1500, seed: int = DEFAULT_SEED,
     """Every file of the demo data room, keyed by file name (CSV frames and the YAML text).
 
     ``n_accounts`` is the row count of the Q3 CRM export (current, former, test and POC).
+
+    Parameters
+    ----------
+    n_accounts
+        Rows of the Q3 export.
+    seed
+        The random seed (same seed, same files).
+    n_prospects
+        Rows of the prospect list.
+
+    Returns
+    -------
+    dict
+        File name -> DataFrame (CSV) or text (YAML).
     """
     if n_accounts < 50:
         raise ValueError("the demo data room needs at least 50 accounts")
@@ -688,7 +702,13 @@ def _prospects(rng: np.random.Generator, pros: pd.DataFrame) -> pd.DataFrame:
 
 
 def industry_map_yaml() -> str:
-    """``industry_map.yaml``: every raw label the generator uses -> canonical, minus UNMAPPED."""
+    """``industry_map.yaml``: every raw label the generator uses -> canonical, minus UNMAPPED.
+
+    Returns
+    -------
+    str
+        The YAML text.
+    """
     lines = ["# Raw industry label -> canonical industry (demo data room).",
              "# Labels not listed here are unmapped and must be reviewed in Step 3."]
     for canon, (_, _, labels) in INDUSTRIES.items():
@@ -702,7 +722,24 @@ def industry_map_yaml() -> str:
 def write_demo(out_dir: str | Path, n_accounts: int = 1500, seed: int = DEFAULT_SEED,
                n_prospects: int = 300) -> list[Path]:
     """Write the demo data room into ``out_dir`` (relative paths from the project root; created
-    if needed); returns the written paths."""
+    if needed); returns the written paths.
+
+    Parameters
+    ----------
+    out_dir
+        The data room folder.
+    n_accounts
+        Rows of the Q3 export.
+    seed
+        The random seed.
+    n_prospects
+        Rows of the prospect list.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
     out = resolve(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     files = generate(n_accounts=n_accounts, seed=seed, n_prospects=n_prospects)
@@ -719,7 +756,18 @@ def write_demo(out_dir: str | Path, n_accounts: int = 1500, seed: int = DEFAULT_
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m helpers demo --out DIR [--accounts N] [--seed S] [--prospects P]``."""
+    """``python -m helpers demo --out DIR [--accounts N] [--seed S] [--prospects P]``.
+
+    Parameters
+    ----------
+    argv
+        The arguments (None: the command line).
+
+    Returns
+    -------
+    int
+        The exit code (0).
+    """
     parser = argparse.ArgumentParser(prog="helpers demo", description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="data/raw/demo")
     parser.add_argument("--accounts", type=int, default=1500)

@@ -1,7 +1,7 @@
 """Random data rooms with known truths, for the calibration study (``workbook calibrate``).
 
-Separate from the demo (``helpers.synthetic.demo``), which is one realistic room the tests know by heart:
-a factory room is drawn at random from a seed, so the workbook meets column names, label
+Separate from the demo (``helpers.synthetic.demo``), which is one realistic room the tests
+know by heart: a factory room is drawn at random from a seed, so the workbook meets column names, label
 conventions and effects it was never shown. A room is ONE accounts export (CSV) carrying the
 hypothesis columns, a hypothesis register (YAML) and a parameter file (YAML), plus its truth.
 
@@ -140,11 +140,23 @@ class RoomTruth:
     warts: dict[str, Any] = field(default_factory=dict)
 
     def by_variable(self) -> dict[str, HypothesisTruth]:
-        """variable -> truth."""
+        """variable -> truth.
+
+        Returns
+        -------
+        dict
+            Variable -> its :class:`HypothesisTruth`.
+        """
         return {h.variable: h for h in self.hypotheses}
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain data (JSON-able)."""
+        """Plain data (JSON-able).
+
+        Returns
+        -------
+        dict
+            The truth as plain data.
+        """
         return asdict(self)
 
 
@@ -161,7 +173,18 @@ class Room:
 
 # --------------------------------------------------------------------------- helpers
 def cliffs_delta(x: np.ndarray, y: np.ndarray) -> float:
-    """Cliff's delta P(X > Y) - P(X < Y), counting by binary search in sorted y (O(n log n))."""
+    """Cliff's delta P(X > Y) - P(X < Y), counting by binary search in sorted y (O(n log n)).
+
+    Parameters
+    ----------
+    x, y
+        The two samples.
+
+    Returns
+    -------
+    float
+        The delta in [-1, 1] (NaN when a sample is empty).
+    """
     x, y = np.asarray(x, float), np.sort(np.asarray(y, float))
     if not len(x) or not len(y):
         return float("nan")
@@ -203,7 +226,22 @@ def _slug(name: str) -> str:
 def default_score(mrr: np.ndarray, prev: np.ndarray, former: np.ndarray) -> np.ndarray:
     """The workbook's default quality score for an export with MRR, MRR 12 months ago and a
     churn date only (``params.Score`` defaults: ACV + 0.5 x ACV x growth (capped at 100 %)
-    - 5,000 if former; no tickets, success hours, acquisition cost or employees)."""
+    - 5,000 if former; no tickets, success hours, acquisition cost or employees).
+
+    Parameters
+    ----------
+    mrr
+        MRR at as_of.
+    prev
+        MRR 12 months before.
+    former
+        Whether each account is a former customer.
+
+    Returns
+    -------
+    ndarray
+        The score of each account.
+    """
     from helpers.core.params import Score
 
     w = Score()
@@ -219,7 +257,24 @@ def effect_delta(kind: str, values: pd.Series, score: np.ndarray,
                  positive: str | None = None) -> float:
     """Cliff's delta on the workbook's scale: numeric = the variable in the best score quartile
     vs the worst; categorical / boolean = the score of ``positive`` (a canonical label, or True)
-    vs the rest. Missing values are left out."""
+    vs the rest. Missing values are left out.
+
+    Parameters
+    ----------
+    kind
+        ``numeric``, ``categorical`` or ``boolean``.
+    values
+        The variable's values.
+    score
+        The quality score, same order.
+    positive
+        The category the effect is about (categorical / boolean).
+
+    Returns
+    -------
+    float
+        Cliff's delta.
+    """
     ok = values.notna().to_numpy()
     if kind == "numeric":  # quartiles of every account (as the workbook cuts them)
         n = len(score)
@@ -396,7 +451,22 @@ def _population_deltas(seed: int, design: list[_Var],
 
 # --------------------------------------------------------------------------- the room
 def generate_room(seed: int, n_accounts: int = 1500, name: str | None = None) -> Room:
-    """Draw a random data room of ``n_accounts`` accounts (warts included) from ``seed``."""
+    """Draw a random data room of ``n_accounts`` accounts (warts included) from ``seed``.
+
+    Parameters
+    ----------
+    seed
+        The room's seed (same seed, same room).
+    n_accounts
+        Rows of the export.
+    name
+        The room's name (None: from the seed).
+
+    Returns
+    -------
+    Room
+        The files, the parameters and the planted truth.
+    """
     if n_accounts < 100:
         raise ValueError("a factory room needs at least 100 accounts")
     rng = np.random.default_rng(seed)
@@ -596,7 +666,20 @@ def _statement(var: _Var, direction: str, positive: str | None) -> str:
 def write_room(room: Room, root: str | Path) -> Path:
     """Write the room into the project folder ``root`` (data/raw/<name>/accounts.csv,
     params/hypotheses/<name>.yaml, params/<name>.yaml); returns the parameter file's path
-    relative to ``root``."""
+    relative to ``root``.
+
+    Parameters
+    ----------
+    room
+        :func:`generate_room`.
+    root
+        The project folder.
+
+    Returns
+    -------
+    Path
+        The parameter file, relative to ``root``.
+    """
     root = Path(root)
     raw = root / "data" / "raw" / room.name
     raw.mkdir(parents=True, exist_ok=True)
