@@ -33,11 +33,11 @@ Warts, on purpose (counts for the committed data: 1,500 accounts, seed 20260930)
   "5200000").
 - Stale vendor records (``record_updated`` more than 730 days before 2026-09-30): 104 rows;
   their ``employees`` are 60-95 % of today's headcount.
-- Inconsistent industry labels: 44 raw labels, 42 of them mapped onto 10 canonical
-  industries (e.g. "Hospital", "Healthcare", "health care"; "Software", "SaaS",
-  "software & services"; "Hospitality" is travel, not health). ``industry_map.yaml`` maps every one of them except the two rare labels
-  ``Agritech`` and ``Maritime`` (unmapped on purpose: Step 3 must list them). CRM Industry is
-  blank for about 10 % of accounts.
+- Inconsistent industry labels: 44 raw labels, 42 of them mapped onto 10 canonical industries
+  (e.g. "Hospital", "Healthcare", "health care"; "Software", "SaaS", "software & services";
+  "Hospitality" is travel, not health). ``industry_map.yaml`` maps every one of them except the
+  two rare labels ``Agritech`` and ``Maritime`` (unmapped on purpose: Step 3 must list them).
+  CRM Industry is blank for about 10 % of accounts.
 - MRR in mixed currencies (``Currency`` USD / EUR / GBP by billing country; USD per unit:
   EUR 1.08, GBP 1.27). ``Acquisition Cost`` is in USD.
 - CRM ``Employees`` is sparse (filled for about half the accounts) and stale for about a
@@ -55,13 +55,14 @@ A latent account quality ``q`` is built from the true firmographics (coefficient
   - 0.55 * z(log it_team_size) + N(0, 0.6)``.
 Ad budget, IT team size and multinational status rise mildly with size (realistic confounding;
 the regression has to separate them). Social-media followers, HQ region, founded year and
-Glassdoor rating are drawn independently of everything else (no effect). From ``q`` plus noise: MRR (log-normal, rising with ``q`` and
-size), churn hazard (falling with ``q``), ticket rate and urgency (rising as ``q`` falls),
-success hours and acquisition cost (rising as ``q`` falls), and 12-month MRR growth (rising
-with ``q``). So the workbook's default quality score (ACV - tickets*30 - success hours*75 -
-acquisition cost/3 + 0.5*ACV*growth - 5000*former + 5000*[employees >= 5000]) ranks accounts
-by ``q``: on 1,500 accounts each planted effect is significant at p < 0.001 (Spearman), on
-300 accounts the directions hold. Product usage (feature adoption) also rises with ``q``.
+Glassdoor rating are drawn independently of everything else (no effect). From ``q`` plus noise:
+MRR (log-normal, rising with ``q`` and size), churn hazard (falling with ``q``), ticket rate
+and urgency (rising as ``q`` falls), success hours and acquisition cost (rising as ``q``
+falls), and 12-month MRR growth (rising with ``q``). So the workbook's default quality score
+(ACV - tickets*30 - success hours*75 - acquisition cost/3 + 0.5*ACV*growth - 5000*former +
+5000*[employees >= 5000]) ranks accounts by ``q``: on 1,500 accounts each planted effect is
+significant at p < 0.001 (Spearman), on 300 accounts the directions hold. Product usage
+(feature adoption) also rises with ``q``.
 The needs survey (40 % of real accounts respond) has three latent clusters - "self-serve
 growth" (small / B2C), "compliance-heavy enterprise" (large, healthcare / finance) and
 "integration-centric" (software, logistics, manufacturing) - visible in the answers; the

@@ -1,9 +1,10 @@
 """Random data rooms with known truths, for the calibration study (``workbook calibrate``).
 
-Separate from the demo (``helpers.synthetic.demo``), which is one realistic room the tests
-know by heart: a factory room is drawn at random from a seed, so the workbook meets column names, label
-conventions and effects it was never shown. A room is ONE accounts export (CSV) carrying the
-hypothesis columns, a hypothesis register (YAML) and a parameter file (YAML), plus its truth.
+Separate from the demo (``helpers.synthetic.demo``), which is one realistic room the tests know
+by heart: a factory room is drawn at random from a seed, so the workbook meets column names,
+label conventions and effects it was never shown. A room is ONE accounts export (CSV) carrying
+the hypothesis columns, a hypothesis register (YAML) and a parameter file (YAML), plus its
+truth.
 
 How a room is drawn (all from ``numpy.random.default_rng(seed)``)
 ----------------------------------------------------------------
