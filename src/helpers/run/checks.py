@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -230,6 +230,129 @@ def _check_named_runs(params: Params, run_id: str | None, findings: list[Finding
                                     "different account lists"))
 
 
+@dataclass
+class _Seen:
+    """What the inputs opened so far hold: their columns, the text values of each column
+    (for the ``positive_category`` check) and the survey's columns (None: no survey)."""
+
+    available: set[str] = field(default_factory=set)
+    values: dict[str, list[object]] = field(default_factory=dict)
+    survey_columns: set[str] | None = None
+
+    def take(self, df: pd.DataFrame | None) -> None:
+        """Note the columns and text values of ``df`` (None: nothing was read)."""
+        if df is None:
+            return
+        self.available.update(map(str, df.columns))
+        for col in df.columns:
+            if not pd.api.types.is_numeric_dtype(df[col]):
+                self.values.setdefault(str(col), []).extend(pd.unique(df[col].dropna()))
+
+
+def _check_account_list(params: Params, findings: list[Finding], seen: _Seen
+                        ) -> tuple[pd.DataFrame, list[str]] | None:
+    """Build the account list (from the export, or the deals / subscriptions) and check that
+    the exclusion rules leave enough accounts; returns (accounts, warnings) or None."""
+    from helpers.setup import customers
+
+    inp = params.inputs
+    where, load = "inputs.accounts", lambda: customers.load_accounts(params)
+    if inp.deals is not None or inp.subscriptions is not None:
+        from helpers.setup import deals
+
+        where = "inputs.deals" if inp.deals is not None else "inputs.subscriptions"
+
+        def load() -> tuple[pd.DataFrame, list[str]]:
+            built = deals.build_account_list(params)
+            return built.accounts, built.warnings
+
+    accounts = _attempt(findings, where, load)
+    if accounts is not None:
+        seen.take(accounts[0])
+        findings += [Finding("warning", where, w) for w in accounts[1]]
+        _attempt(findings, "exclusions", lambda: customers.check_enough_accounts(
+            customers.apply_exclusions(accounts[0], params.exclusions, params.as_of), params))
+    return accounts
+
+
+def _check_join_sources(params: Params, findings: list[Finding], seen: _Seen) -> None:
+    """Open the previous account list and the enrichment sources (firmographics, survey):
+    each must have the column it joins on."""
+    from helpers.core.io import read_table
+
+    inp = params.inputs
+    if inp.previous_accounts is not None:
+        _attempt(findings, "inputs.previous_accounts", lambda: read_table(
+            inp.previous_accounts, what="previous_accounts", required=("account_id",)))
+    for role in ("firmographics", "survey"):
+        src = getattr(inp, role)
+        if src is None:
+            continue
+        df = _attempt(findings, f"inputs.{role}", lambda src=src, role=role: read_table(
+            src, what=role))
+        if df is None:
+            continue
+        seen.take(df)
+        if role == "survey":
+            seen.survey_columns = set(map(str, df.columns))
+        keys = JOIN_KEY[src.join_on]
+        if not set(keys) & set(df.columns):
+            findings.append(Finding("error", f"inputs.{role}", f"no '{keys[0]}' column to join "
+                                    f"on (join_on: {src.join_on}); map one: inputs.{role}."
+                                    f"mapping.{keys[0]}: '<column>' (columns: "
+                                    f"{', '.join(map(str, list(df.columns)[:20]))})"))
+
+
+def _check_other_inputs(params: Params, findings: list[Finding], seen: _Seen) -> None:
+    """Scan the tickets and usage, open the prospects, the worksheet and the industry map."""
+    from helpers.collect import collection, sources
+    from helpers.core.io import read_source_frame, read_table
+
+    inp = params.inputs
+    if inp.tickets is not None and _attempt(findings, "inputs.tickets", lambda: (
+            sources.ticket_counts(inp.tickets, params.as_of,
+                                  params.collection.ticket_window_days))) is not None:
+        seen.available.update(SUMMARY_COLUMNS["tickets"])
+    if inp.usage is not None and _attempt(findings, "inputs.usage", lambda: (
+            sources.usage_summary(inp.usage, params.as_of,
+                                  params.collection.usage_window_months))) is not None:
+        seen.available.update(SUMMARY_COLUMNS["usage"])
+    if inp.prospects is not None:
+        _attempt(findings, "inputs.prospects", lambda: read_table(inp.prospects,
+                                                                  what="prospects"))
+    if inp.worksheet is not None:
+        ws = _attempt(findings, "inputs.worksheet", lambda: read_source_frame(inp.worksheet))
+        missing = [c for c in ("account_id", "field", "value") if ws is not None
+                   and c not in ws.columns]
+        if missing:
+            findings.append(Finding("error", "inputs.worksheet", f"worksheet column(s) missing: "
+                                    f"{missing}; use the file written by Step 3"))
+    if inp.industry_map:
+        imap = _attempt(findings, "inputs.industry_map",
+                        lambda: collection.load_industry_map(inp.industry_map))
+        if imap:
+            seen.values.setdefault("industry", []).extend(imap.values())
+
+
+def _check_register(params: Params, findings: list[Finding], seen: _Seen,
+                    with_data: bool) -> pd.DataFrame | None:
+    """Load the hypothesis register (its valid entries when some are not) and, ``with_data``
+    (an account list was read), check its measure columns and positive categories."""
+    from helpers.collect import hypotheses
+    from helpers.core.paths import resolve
+
+    path = resolve(params.hypotheses.register_file)
+    register = _attempt(findings, "hypotheses.register_file",
+                        lambda: hypotheses.load_register(path))
+    if register is None:  # still check the data against the entries that are valid
+        register = _valid_entries(path)
+    if register is not None and with_data:
+        findings += _measure_problems(register, seen.available)
+        findings += [Finding("error", f"hypotheses {hid}", msg)
+                     for hid, msg in positive_category_problems(register, seen.values)]
+    return register
+
+
 def check_run(params_path: str | Path, run_id: str | None = None
               ) -> tuple[Params | None, list[Finding]]:
     """Every problem a run of ``params_path`` would meet before its first result (see the
@@ -248,11 +371,6 @@ def check_run(params_path: str | Path, run_id: str | None = None
     tuple of (Params or None, list of Finding)
         The parameters and the findings.
     """
-    from helpers.collect import collection, hypotheses, sources
-    from helpers.core.io import read_source_frame, read_table
-    from helpers.core.paths import resolve
-    from helpers.setup import customers
-
     findings: list[Finding] = []
     params = _attempt(findings, "parameters",
                       lambda: load_params(params_path, check_mappings=False))
@@ -260,88 +378,13 @@ def check_run(params_path: str | Path, run_id: str | None = None
         return None, findings
     findings += [Finding("error", "parameters", line.strip().removeprefix("- "))
                  for line in mapping_problems(params)]
-    inp = params.inputs
-    values: dict[str, list[object]] = {}
-    available: set[str] = set()
-
-    def take(df: pd.DataFrame | None) -> None:
-        if df is None:
-            return
-        available.update(map(str, df.columns))
-        for col in df.columns:
-            if not pd.api.types.is_numeric_dtype(df[col]):
-                values.setdefault(str(col), []).extend(pd.unique(df[col].dropna()))
-
-    where, load = "inputs.accounts", lambda: customers.load_accounts(params)
-    if inp.deals is not None or inp.subscriptions is not None:
-        from helpers.setup import deals
-
-        where = "inputs.deals" if inp.deals is not None else "inputs.subscriptions"
-
-        def load() -> tuple[pd.DataFrame, list[str]]:
-            built = deals.build_account_list(params)
-            return built.accounts, built.warnings
-
-    accounts = _attempt(findings, where, load)
+    seen = _Seen()
+    accounts = _check_account_list(params, findings, seen)
+    _check_join_sources(params, findings, seen)
+    _check_other_inputs(params, findings, seen)
+    register = _check_register(params, findings, seen, with_data=accounts is not None)
     if accounts is not None:
-        take(accounts[0])
-        findings += [Finding("warning", where, w) for w in accounts[1]]
-        _attempt(findings, "exclusions", lambda: customers.check_enough_accounts(
-            customers.apply_exclusions(accounts[0], params.exclusions, params.as_of), params))
-    if inp.previous_accounts is not None:
-        _attempt(findings, "inputs.previous_accounts", lambda: read_table(
-            inp.previous_accounts, what="previous_accounts", required=("account_id",)))
-    survey_columns: set[str] | None = None
-    for role in ("firmographics", "survey"):
-        src = getattr(inp, role)
-        if src is None:
-            continue
-        df = _attempt(findings, f"inputs.{role}", lambda src=src, role=role: read_table(
-            src, what=role))
-        if df is None:
-            continue
-        take(df)
-        if role == "survey":
-            survey_columns = set(map(str, df.columns))
-        keys = JOIN_KEY[src.join_on]
-        if not set(keys) & set(df.columns):
-            findings.append(Finding("error", f"inputs.{role}", f"no '{keys[0]}' column to join "
-                                    f"on (join_on: {src.join_on}); map one: inputs.{role}."
-                                    f"mapping.{keys[0]}: '<column>' (columns: "
-                                    f"{', '.join(map(str, list(df.columns)[:20]))})"))
-    if inp.tickets is not None and _attempt(findings, "inputs.tickets", lambda: (
-            sources.ticket_counts(inp.tickets, params.as_of,
-                                  params.collection.ticket_window_days))) is not None:
-        available.update(SUMMARY_COLUMNS["tickets"])
-    if inp.usage is not None and _attempt(findings, "inputs.usage", lambda: (
-            sources.usage_summary(inp.usage, params.as_of,
-                                  params.collection.usage_window_months))) is not None:
-        available.update(SUMMARY_COLUMNS["usage"])
-    if inp.prospects is not None:
-        _attempt(findings, "inputs.prospects", lambda: read_table(inp.prospects,
-                                                                  what="prospects"))
-    if inp.worksheet is not None:
-        ws = _attempt(findings, "inputs.worksheet", lambda: read_source_frame(inp.worksheet))
-        missing = [c for c in ("account_id", "field", "value") if ws is not None
-                   and c not in ws.columns]
-        if missing:
-            findings.append(Finding("error", "inputs.worksheet", f"worksheet column(s) missing: "
-                                    f"{missing}; use the file written by Step 3"))
-    if inp.industry_map:
-        imap = _attempt(findings, "inputs.industry_map",
-                        lambda: collection.load_industry_map(inp.industry_map))
-        if imap:
-            values.setdefault("industry", []).extend(imap.values())
-    register = _attempt(findings, "hypotheses.register_file",
-                        lambda: hypotheses.load_register(resolve(params.hypotheses.register_file)))
-    if register is None:  # still check the data against the entries that are valid
-        register = _valid_entries(resolve(params.hypotheses.register_file))
-    if register is not None and accounts is not None:
-        findings += _measure_problems(register, available)
-        findings += [Finding("error", f"hypotheses {hid}", msg)
-                     for hid, msg in positive_category_problems(register, values)]
-    if accounts is not None:
-        findings += _named_columns(params, register, available, survey_columns)
+        findings += _named_columns(params, register, seen.available, seen.survey_columns)
     _check_named_runs(params, run_id, findings,
                       accounts[0]["account_id"] if accounts is not None else None)
     findings.sort(key=lambda f: f.level != "error")  # stable: errors first, in check order
