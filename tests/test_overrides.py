@@ -5,6 +5,7 @@ parameters (no assignment can bypass the validation or the record)."""
 from __future__ import annotations
 
 import hashlib
+from dataclasses import FrozenInstanceError
 
 import pytest
 from conftest import scratch_project, use_project
@@ -118,6 +119,8 @@ def test_a_direct_assignment_raises_and_changes_nothing(project):
     with pytest.raises(ParameterError, match="read-only"):  # a valid value is no exception
         s.params.analysis.tree.forced_root = "industry"
     assert s.params.analysis.top_share == 0.25 and s.params.analysis.tree.forced_root is None
+    with pytest.raises(FrozenInstanceError):  # nor can the session's parameters be swapped
+        s.params = with_overrides(s.params, {"analysis.top_share": 0.3})  # type: ignore[misc]
 
 
 @pytest.mark.parametrize("n_accounts", [20, 199, 5000])

@@ -13,9 +13,11 @@ from helpers.core.paths import NOTEBOOKS
 from helpers.core.store import RunStore, report_path
 
 
-@dataclass
+@dataclass(frozen=True)
 class Session:
-    """The context a notebook works in."""
+    """The context a notebook works in. Frozen, like the parameters: a notebook changes its
+    parameters with :meth:`with_params` (validated and recorded), never by assigning
+    ``s.params``."""
 
     run_id: str
     params: Params
