@@ -145,14 +145,14 @@ def test_an_override_in_a_run_changes_the_tree_root_not_the_file(tmp_path):
     with use_project(root):
         s = start("ov", "params/demo.yaml", step="01_setup", plots=False)
         step1.charter(s)
-        step1.scored_accounts(s, step1.customer_list(s)["flagged"])
+        step1.scored_accounts(s, flagged=step1.customer_list(s).flagged)
         step2.hypotheses(start("ov", "params/demo.yaml", step="02_hypotheses", plots=False))
         step3.collect(start("ov", "params/demo.yaml", step="03_data_collection", plots=False))
         s4 = start("ov", "params/demo.yaml", step="04_analysis", plots=False)
-        natural = step4.tree(s4, step4.context(s4))["tree"].nodes
+        natural = step4.tree(s4, step4.context(s4)).tree.nodes
         root_before = natural.iloc[0]["split_variable"]
         s4 = s4.with_params(FORCED)
-        forced = step4.tree(s4, step4.context(s4))["tree"].nodes
+        forced = step4.tree(s4, step4.context(s4)).tree.nodes
         stored = s4.store.read("tree_nodes")
         info = dict(xlsx_sheets(s4.store, s4.params)["run info"].to_numpy().tolist())
     assert root_before != "business_model"  # else the override would show nothing
