@@ -40,14 +40,16 @@ def test_notebook_names_resolve():
 def test_store_round_trip_and_manifest(tmp_path):
     store = RunStore("t", root=tmp_path)
     df = pd.DataFrame({"account_id": ["a", "b"], "score": [1.0, 2.0]})
-    store.write("scored", df, step="01_setup")
-    pd.testing.assert_frame_equal(store.read("scored"), df)
-    entry = store.manifest()["tables"]["scored"]
+    store.write("scored_accounts", df, step="01_setup")
+    pd.testing.assert_frame_equal(store.read("scored_accounts"), df)
+    entry = store.manifest()["tables"]["scored_accounts"]
     assert entry["rows"] == 2 and len(entry["sha256"]) == 64 and entry["step"] == "01_setup"
+    assert entry["producer"] == "helpers.pipeline.step1.scored_accounts"
     store.write_json("charter", {"b": 1, "a": [1, 2]})
     assert store.read_json("charter") == {"a": [1, 2], "b": 1}
-    with pytest.raises(RunError, match="no table 'missing'"):
-        store.read("missing")
+    assert store.manifest()["documents"]["charter"]["producer"] == "helpers.pipeline.step1.charter"
+    with pytest.raises(RunError, match="no table 'segments'.*04_analysis"):
+        store.read("segments")
 
 
 def test_formula_injection_is_neutralised():

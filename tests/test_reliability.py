@@ -63,6 +63,12 @@ def project(tmp_path, monkeypatch):
     paths.project_root.cache_clear()
 
 
+#: the catalog table each fake notebook writes (helpers.core.catalog: no ad-hoc names)
+FAKE_TABLE = {"01_setup": "accounts_raw", "02_hypotheses": "hypotheses",
+              "03_data_collection": "analysis_table", "04_analysis": "segments",
+              "05_presentation": "coverage"}
+
+
 class FakePapermill:
     """Stands in for papermill.execute_notebook: writes a table and the output notebook
     where a kernel would (RunStore / report_path, i.e. the staging folder), or fails."""
@@ -81,7 +87,7 @@ class FakePapermill:
             raise KeyboardInterrupt
         if name == self.fail_at:
             raise PapermillExecutionError(0, 3, "boom", "ValueError", "bad cell", [])
-        RunStore(run_id).write(f"table_{name}", pd.DataFrame({"x": [len(name), 2]}), step=name)
+        RunStore(run_id).write(FAKE_TABLE[name], pd.DataFrame({"x": [len(name), 2]}), step=name)
         if name == NOTEBOOKS[-1]:
             (report_path(run_id) / "report.html").write_text(f"<p>{parameters['params_path']}</p>")
 
@@ -123,7 +129,7 @@ def test_run_is_built_in_staging_and_moved_into_place(project, fake):
     assert not staging_dir("r-a").exists()
     m = json.loads((project / "data/processed/r-a/manifest.json").read_text())
     assert m["status"] == "complete" and set(m["notebooks"]) == set(NOTEBOOKS)
-    assert sorted(m["tables"]) == sorted(f"table_{n}" for n in NOTEBOOKS)
+    assert sorted(m["tables"]) == sorted(FAKE_TABLE[n] for n in NOTEBOOKS)
     assert os.environ.get(STAGING_ENV) is None  # restored
 
 
@@ -153,7 +159,7 @@ def test_failed_new_run_is_moved_into_place_marked_failed(project, fake):
     _run("r-new", start_from="02_hypotheses")
     assert [n for n, *_ in f.seen] == list(NOTEBOOKS[1:])
     m = json.loads((project / "data/processed/r-new/manifest.json").read_text())
-    assert m["status"] == "complete" and "table_01_setup" in m["tables"]
+    assert m["status"] == "complete" and FAKE_TABLE["01_setup"] in m["tables"]
 
 
 def test_interrupt_marks_the_attempt_failed_and_keeps_earlier_runs(project, fake):

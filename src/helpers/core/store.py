@@ -1,6 +1,9 @@
 """Results pass between notebooks as files: data/processed/<run_id>/ holds Parquet tables and
 small JSON documents, listed in ``manifest.json`` (name, rows, SHA-256, the notebook that wrote
-it). Notebooks never hand results on through their outputs.
+it, the function that produced it). Notebooks never hand results on through their outputs.
+
+Every name is checked against the table catalog (:mod:`helpers.core.catalog`): writing or
+reading a name that is not there, or a table as a document, is an error naming the catalog.
 """
 
 from __future__ import annotations
@@ -14,10 +17,14 @@ from typing import Any
 
 import pandas as pd
 
+from helpers.core import catalog
 from helpers.core.errors import RunError
 from helpers.core.paths import processed_root, report_dir, run_dir
 
 MANIFEST = "manifest.json"
+#: what the store calls each kind of the catalog in its messages
+_KIND_WORD = {"table": "a table (write / read)", "document": "a document (write_json / read_json)",
+              "manifest": "the manifest (written by the store itself)"}
 STAGING_ENV = "WORKBOOK_STAGING"  # set by `workbook run` (helpers.run.chain) to the run id it builds
 STAGING_DIR = ".staging"
 
@@ -81,6 +88,14 @@ def dumps(obj: Any) -> str:
     return json.dumps(obj, indent=2, sort_keys=True, default=_json_default, ensure_ascii=False)
 
 
+def _produced_by(name: str) -> str:
+    """Which notebook and function write ``name`` (for a missing table's message)."""
+    found = catalog.entry(name)
+    when = f" It is written only when {found.only_when}." if found.optional else ""
+    return (f"Run the notebook that produces it first: {found.notebook} "
+            f"({found.producer}).{when}")
+
+
 class RunStore:
     """Read and write the tables of one run.
 
@@ -111,16 +126,42 @@ class RunStore:
         m.update(fields)
         _atomic_write_bytes(self.path / MANIFEST, dumps(m).encode())
 
+    # ------------------------------------------------------------------ catalog
+    @staticmethod
+    def entry(name: str, kind: str) -> catalog.Entry:
+        """The catalog entry of ``name``, which must be of ``kind``.
+
+        Parameters
+        ----------
+        name
+            A table or document name.
+        kind
+            ``table`` or ``document``: what the caller is about to write or read.
+
+        Returns
+        -------
+        helpers.core.catalog.Entry
+            Raises :class:`helpers.core.catalog.UnknownTableError` for a name not in the
+            catalog and :class:`RunError` for a name of the other kind.
+        """
+        found = catalog.entry(name)
+        if found.kind != kind:
+            raise RunError(f"'{name}' is {_KIND_WORD[found.kind]} in the table catalog "
+                           f"(helpers.core.catalog), not {_KIND_WORD[kind]}.")
+        return found
+
     # ------------------------------------------------------------------ tables
     def table_path(self, name: str) -> Path:
-        return self.path / f"{name}.parquet"
+        """Where the table ``name`` (a catalog name) is stored."""
+        return self.path / self.entry(name, "table").file
 
     def write(self, name: str, df: pd.DataFrame, *, step: str | None = None,
               csv: bool = False) -> Path:
-        """Write a table as Parquet (and optionally CSV), atomically, and list it."""
+        """Write a table of the catalog as Parquet (and optionally CSV), atomically, and list
+        it in the manifest with its producer."""
+        path = self.table_path(name)
         if not isinstance(df, pd.DataFrame):
             raise TypeError(f"{name}: expected a DataFrame, got {type(df).__name__}")
-        path = self.table_path(name)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.tmp")
         df.to_parquet(tmp, index=False)
@@ -131,28 +172,38 @@ class RunStore:
             safe_csv(df, path.with_suffix(".csv"))
         self._record("tables", name, {"file": path.name, "rows": int(len(df)),
                                       "columns": [str(c) for c in df.columns],
-                                      "sha256": sha256_file(path), "step": step})
+                                      "sha256": sha256_file(path), "step": step,
+                                      "producer": catalog.entry(name).producer})
         return path
 
     def read(self, name: str) -> pd.DataFrame:
         path = self.table_path(name)
         if not path.exists():
             raise RunError(f"run '{self.run_id}' has no table '{name}' ({path}). "
-                           "Run the notebook that produces it first (see docs/architecture.md).")
+                           f"{_produced_by(name)}")
         return pd.read_parquet(path)
 
     def has(self, name: str) -> bool:
-        return self.table_path(name).exists() or (self.path / f"{name}.json").exists()
+        """True when the run holds the table or document ``name`` (a catalog name)."""
+        return (self.path / catalog.entry(name).file).exists()
 
     # ------------------------------------------------------------------ documents
+    def document_path(self, name: str) -> Path:
+        """Where the document ``name`` (a catalog name) is stored."""
+        return self.path / self.entry(name, "document").file
+
     def write_json(self, name: str, obj: Any, *, step: str | None = None) -> Path:
-        path = self.path / f"{name}.json"
+        """Write a document of the catalog as JSON, atomically, and list it in the manifest
+        with its producer."""
+        path = self.document_path(name)
         _atomic_write_bytes(path, dumps(obj).encode())
-        self._record("documents", name, {"file": path.name, "step": step})
+        self._record("documents", name, {"file": path.name, "step": step,
+                                         "producer": catalog.entry(name).producer})
         return path
 
     def read_json(self, name: str) -> Any:
-        path = self.path / f"{name}.json"
+        path = self.document_path(name)
         if not path.exists():
-            raise RunError(f"run '{self.run_id}' has no document '{name}' ({path}).")
+            raise RunError(f"run '{self.run_id}' has no document '{name}' ({path}). "
+                           f"{_produced_by(name)}")
         return json.loads(path.read_text(encoding="utf-8"))

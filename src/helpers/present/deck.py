@@ -74,7 +74,7 @@ XLSX_ACCOUNT_COLUMNS = (
 # ----------------------------------------------------------------------------- reading
 def _table(store: RunStore, name: str) -> pd.DataFrame | None:
     """A stored table, or None when the run lacks it (or it cannot be read)."""
-    if not store.table_path(name).exists():
+    if not store.has(name):
         return None
     try:
         return store.read(name)
@@ -83,7 +83,8 @@ def _table(store: RunStore, name: str) -> pd.DataFrame | None:
 
 
 def _doc(store: RunStore, name: str) -> Any:
-    if not (store.path / f"{name}.json").exists():
+    """A stored document, or None when the run lacks it (or it cannot be read)."""
+    if not store.has(name):
         return None
     try:
         return store.read_json(name)
