@@ -63,8 +63,9 @@ _LIGHT = "the lightweight analysis ran (a small base, analysis.mode)"
 _NEEDS = "a needs survey is given (inputs.survey)"
 _PREV = "a previous run of the lineage is found (previous_run)"
 _PREVQ = "a previous quarter's run is found (quarterly.previous_quarter_run)"
-_STEP3 = ("03_data_collection", f"{_S3}.collect")
-_SINCE = ("04_analysis", f"{_S4}.since_previous")
+#: (producer, notebook) of the tables written by one function under variable names
+_STEP3 = (f"{_S3}.collect", "03_data_collection")
+_SINCE = (f"{_S4}.since_previous", "04_analysis")
 
 
 def _t(name: str, producer: str, notebook: str, keys: Sequence[str], description: str,
@@ -103,12 +104,13 @@ CATALOG: tuple[Entry, ...] = (
     _t("reconciliation", f"{_S1}.customer_list", "01_setup", ("rule",),
        "from the raw export to the kept accounts, rule by rule (raw = kept + excluded)",
        ("method-reconciliation", "method-hypotheses", XLSX)),
-    _t("account_list_rows", f"{_S1}.customer_list", "01_setup", ("source_row",),
+    _t("account_list_rows", f"{_S1}.customer_list", "01_setup", ("row",),
        "every deal or subscription row: used (and how) or ignored with its reason", (), _DEALS),
-    _t("account_list_reconciliation", f"{_S1}.customer_list", "01_setup", ("status",),
+    _t("account_list_reconciliation", f"{_S1}.customer_list", "01_setup",
+       ("used", "outcome"),
        "the deal or subscription rows summed by use and reason", ("method-reconciliation",),
        _DEALS),
-    _t("account_list_match", f"{_S1}.customer_list", "01_setup", ("status",),
+    _t("account_list_match", f"{_S1}.customer_list", "01_setup", ("outcome",),
        "the accounts built from deals matched with the account export",
        ("method-reconciliation",), "an account export is given beside the deals or "
        "subscriptions"),
@@ -120,26 +122,26 @@ CATALOG: tuple[Entry, ...] = (
        "the register costed and prioritised within the charter's budget",
        ("method-hypotheses", XLSX)),
     # ------------------------------------------------------------ Step 3: 03_data_collection
-    _t("data_manifest", _STEP3[1], _STEP3[0], ("file",),
+    _t("data_manifest", *_STEP3, ("file",),
        "every input file with its size, rows and SHA-256"),
-    _t("analysis_table", _STEP3[1], _STEP3[0], ("account_id",),
+    _t("analysis_table", *_STEP3, ("account_id",),
        "one row per scored account with every measure joined and standardised"),
-    _t("join_report", _STEP3[1], _STEP3[0], ("source",),
+    _t("join_report", *_STEP3, ("source",),
        "each source's join: accounts matched and unmatched", ("method-data-gaps",)),
-    _t("quality_report", _STEP3[1], _STEP3[0], ("id", "variable"),
+    _t("quality_report", *_STEP3, ("id", "variable"),
        "each measure's completeness, staleness, range and whether it goes back to Step 2",
        ("method-data-gaps",)),
-    _t("standardisation_log", _STEP3[1], _STEP3[0], ("field", "rule"),
+    _t("standardisation_log", *_STEP3, ("field", "rule"),
        "what standardisation changed in each measure (units, labels, dates)"),
-    _t("measure_log", _STEP3[1], _STEP3[0], ("variable",),
+    _t("measure_log", *_STEP3, ("variable",),
        "how each measure was derived from its source"),
-    _t("unmatched_source_rows", _STEP3[1], _STEP3[0], ("source", "source_row"),
+    _t("unmatched_source_rows", *_STEP3, ("source", "source_row"),
        "source rows that matched no account, with the reason"),
-    _t("unmapped_industries", _STEP3[1], _STEP3[0], ("source", "label"),
+    _t("unmapped_industries", *_STEP3, ("source", "label"),
        "industry labels the industry map does not cover"),
-    _t("worksheet_provenance", _STEP3[1], _STEP3[0], ("account_id", "field"),
+    _t("worksheet_provenance", *_STEP3, ("account_id", "field"),
        "values that came from the filled-in collection worksheet"),
-    _t("label_suggestions", _STEP3[1], _STEP3[0], ("field", "label"),
+    _t("label_suggestions", *_STEP3, ("field", "label"),
        "category labels that look like typos of a known one, with the fix",
        ("method-data-gaps",)),
     # ------------------------------------------------------------ Step 4: 04_analysis
@@ -217,10 +219,10 @@ CATALOG: tuple[Entry, ...] = (
     _d("findings", f"{_S4}.findings", "04_analysis",
        "the headline facts of the analysis for the report",
        ("executive-summary", "method-robustness", "next-steps")),
-    _d("comparison", _SINCE[1], _SINCE[0],
+    _d("comparison", *_SINCE,
        "which earlier runs this one is compared with and why, and the migration in figures",
        ("since-previous",)),
-    _t("change_params", *_SINCE, ("key",), "parameters changed since the previous run",
+    _t("change_params", *_SINCE, ("parameter",), "parameters changed since the previous run",
        ("since-previous", XLSX), _PREV),
     _t("change_inputs", *_SINCE, ("role",), "input files changed since the previous run",
        ("since-previous", XLSX), _PREV),
@@ -232,7 +234,7 @@ CATALOG: tuple[Entry, ...] = (
        "the segment rules of both runs and how each changed", ("since-previous",), _PREV),
     _t("migration_accounts", *_SINCE, ("account_id",),
        "every account of either quarter: state then and now, movement", (XLSX,), _PREVQ),
-    _t("migration_matrix", *_SINCE, ("state_prev", "state_cur"),
+    _t("migration_matrix", *_SINCE, ("row", "column"),
        "accounts and ARR moving between states since the previous quarter",
        ("since-previous", XLSX), _PREVQ),
     _t("migration_summary", *_SINCE, ("measure",), "the migration in figures", (XLSX,),

@@ -19,8 +19,9 @@ become stable pseudonyms (:mod:`helpers.present.anonymise`) in the HTML and the 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -28,6 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from helpers.core import catalog
 from helpers.core.params import Params, params_hash
 from helpers.core.paths import NOTEBOOKS
 from helpers.core.runinfo import overrides_text
@@ -141,13 +143,44 @@ def _num(v: Any) -> float:
 # ----------------------------------------------------------------------------- context
 @dataclass
 class Context:
-    """What every section builder needs: the store, parameters and derived display helpers."""
+    """What every section builder needs: the store, parameters and derived display helpers.
+
+    The tables shared by several sections (the segment table, findings.json, the pseudonyms)
+    are read on first use, so a section reads only the tables it uses (see
+    :func:`helpers.core.catalog.read_by` and tests/test_catalog.py)."""
 
     store: RunStore
     params: Params
-    segs: pd.DataFrame | None = None          # standardised segment table (priority order)
-    colours: dict[str, str] = field(default_factory=dict)
-    scrub: dict[str, str] = field(default_factory=dict)  # real identifier -> pseudonym
+    #: label -> relative href of the appendix's file list (None: :func:`default_links`)
+    appendix_links: Mapping[str, str] | None = field(default=None, repr=False)
+
+    @cached_property
+    def segs(self) -> pd.DataFrame | None:
+        """The standardised segment table (priority order), or None without one."""
+        seg = _table(self.store, "segments")
+        if seg is not None and {"segment", "share_of_base", "top_capture", "share_top"} <= set(
+                seg.columns):
+            return standard_segments(seg, self.params)
+        return None
+
+    @cached_property
+    def colours(self) -> dict[str, str]:
+        """One colour per segment (priority order, Rest of base grey)."""
+        if self.segs is None:
+            return {}
+        from helpers.present.plots import segment_colours
+
+        return segment_colours(list(self.segs["segment"]))
+
+    @cached_property
+    def scrub(self) -> dict[str, str]:
+        """Real identifier -> pseudonym (empty unless anonymising)."""
+        return _scrub_map(self.store) if self.anonymise else {}
+
+    @cached_property
+    def findings(self) -> Any:
+        """The analysis's findings.json (None when the run lacks it)."""
+        return _doc(self.store, "findings")
 
     @property
     def anonymise(self) -> bool:
@@ -227,19 +260,24 @@ def _scrub_map(store: RunStore) -> dict[str, str]:
     return out
 
 
-def make_context(store: RunStore, params: Params) -> Context:
-    """Read the segment table once, fix colours (priority order) and the scrub map."""
-    ctx = Context(store, params)
-    seg = _table(store, "segments")
-    if seg is not None and {"segment", "share_of_base", "top_capture", "share_top"} <= set(
-            seg.columns):
-        ctx.segs = standard_segments(seg, params)
-        from helpers.present.plots import segment_colours
+def make_context(store: RunStore, params: Params,
+                 appendix_links: Mapping[str, str] | None = None) -> Context:
+    """The context of one report (its shared tables are read on first use).
 
-        ctx.colours = segment_colours(list(ctx.segs["segment"]))
-    if ctx.anonymise:
-        ctx.scrub = _scrub_map(store)
-    return ctx
+    Parameters
+    ----------
+    store
+        The run's tables.
+    params
+        The run's parameters.
+    appendix_links
+        The appendix's file list (label -> relative href); None for :func:`default_links`.
+
+    Returns
+    -------
+    Context
+    """
+    return Context(store, params, appendix_links)
 
 
 # ----------------------------------------------------------------------------- headline
@@ -323,8 +361,9 @@ def _null_section(s: R.Section, null: Mapping[str, Any]) -> None:
         s.add(R.h3("What to collect next"), R.bullets(_strings(null["next_steps"])))
 
 
-def _executive(ctx: Context, findings: Any) -> R.Section:
+def _executive(ctx: Context) -> R.Section:
     s = R.Section("executive-summary", "Executive summary")
+    findings = ctx.findings
     h = headline(ctx)
     null = _null_result(findings)
     if null is not None:
@@ -881,7 +920,7 @@ def _method_models(ctx: Context) -> R.Section:
     return s
 
 
-def _method_robustness(ctx: Context, findings: Any) -> R.Section:
+def _method_robustness(ctx: Context) -> R.Section:
     from helpers.analyse.robustness import stability_sentence, weights_sentence
 
     s = R.Section("method-robustness", "Methodology: how robust the result is")
@@ -896,6 +935,7 @@ def _method_robustness(ctx: Context, findings: Any) -> R.Section:
         names = dict(zip(ctx.segs["segment"], ctx.segs["label"], strict=True)) \
             if ctx.segs is not None else {}
         out.append(stability_sentence(st, names))
+    findings = ctx.findings if not out else None
     if not out and isinstance(findings, Mapping):
         out = [str(v) for k, v in findings.items()
                if isinstance(v, str) and ("robust" in k or "stabil" in k)]
@@ -1057,9 +1097,9 @@ def _prospect_counts(ctx: Context) -> pd.DataFrame | None:
     return out.reset_index(drop=True)
 
 
-def _next_steps(ctx: Context, findings: Any = None) -> R.Section:
+def _next_steps(ctx: Context) -> R.Section:
     s = R.Section("next-steps", "Next steps")
-    null = _null_result(findings)
+    null = _null_result(ctx.findings)
     if null is not None and null.get("next_steps"):
         s.add(R.h3("0. No segment beats random yet: collect what the tests lacked"),
               R.bullets(_strings(null["next_steps"])))
@@ -1103,9 +1143,9 @@ def _next_steps(ctx: Context, findings: Any = None) -> R.Section:
     return s
 
 
-def _appendix(ctx: Context, appendix_links: Mapping[str, str] | None) -> R.Section:
+def _appendix(ctx: Context) -> R.Section:
     s = R.Section("appendix", "Appendix for analysts")
-    links = dict(appendix_links) if appendix_links is not None else default_links()
+    links = dict(ctx.appendix_links) if ctx.appendix_links is not None else default_links()
     s.add(R.h3("Files"), R.links(list(links.items())))
     if ctx.anonymise:
         s.add(R.note("This report is anonymised; the executed notebooks are analyst material "
@@ -1135,7 +1175,22 @@ def _appendix(ctx: Context, appendix_links: Mapping[str, str] | None) -> R.Secti
     vers = m.get("versions") or {}
     if vers:
         s.add(R.h3("Versions"), R.p("; ".join(f"{k} {v}" for k, v in sorted(vers.items()))))
+    s.add(R.h3("Where each part of the report comes from"),
+          R.note("Each part's tables in this run and the function that wrote them "
+                 "(helpers.pipeline; the full list is in docs/architecture.md)."))
+    written = {*tables, *(m.get("documents") or {}), "manifest"}
+    parts = [*((title, f"#{sid}", sid) for sid, title in SECTIONS),
+             ("Data file (report.xlsx)", "report.xlsx", catalog.XLSX)]
+    for title, href, sid in parts:
+        found = [catalog.entry(n) for n in catalog.read_by(sid) if n in written]
+        if found:
+            s.add(R.sources(title, href, [(_KIND_LABEL[e.kind], e.file if e.kind != "table"
+                                           else e.name, e.producer) for e in found]))
     return s
+
+
+#: how the appendix's Source lines name each kind of the catalog
+_KIND_LABEL = {"table": "table", "document": "document", "manifest": "run record"}
 
 
 def default_links() -> dict[str, str]:
@@ -1145,18 +1200,38 @@ def default_links() -> dict[str, str]:
     return out
 
 
+#: the builder of each section of :data:`SECTIONS`, by id; the tables each one reads are
+#: declared in the table catalog (:func:`helpers.core.catalog.read_by`)
+BUILDERS: dict[str, Callable[[Context], R.Section]] = {
+    "agenda": _agenda, "executive-summary": _executive, "recap": _recap,
+    "findings": _findings, "concentration": _chart_a, "segment-top-share": _chart_b,
+    "trade-off": _tradeoff, "since-previous": _since_previous, "method-score": _method_score,
+    "method-best-worst": _method_best_worst, "method-reconciliation": _method_reconciliation,
+    "method-hypotheses": _method_hypotheses, "method-data-gaps": _method_data_gaps,
+    "method-models": _method_models, "method-robustness": _method_robustness,
+    "customer-success": _customer_success, "next-steps": _next_steps, "appendix": _appendix,
+}
+
+
 def build_sections(store: RunStore, params: Params,
                    appendix_links: Mapping[str, str] | None = None) -> list[R.Section]:
-    """Every report section in the method's order (see :data:`SECTIONS`)."""
-    ctx = make_context(store, params)
-    findings = _doc(store, "findings")
-    return [
-        _agenda(ctx), _executive(ctx, findings), _recap(ctx), _findings(ctx), _chart_a(ctx),
-        _chart_b(ctx), _tradeoff(ctx), _since_previous(ctx), _method_score(ctx), _method_best_worst(ctx),
-        _method_reconciliation(ctx), _method_hypotheses(ctx), _method_data_gaps(ctx),
-        _method_models(ctx), _method_robustness(ctx, findings), _customer_success(ctx),
-        _next_steps(ctx, findings), _appendix(ctx, appendix_links),
-    ]
+    """Every report section in the method's order (see :data:`SECTIONS`).
+
+    Parameters
+    ----------
+    store
+        The run's tables.
+    params
+        The run's parameters.
+    appendix_links
+        The appendix's file list; None for :func:`default_links`.
+
+    Returns
+    -------
+    list of Section
+    """
+    ctx = make_context(store, params, appendix_links)
+    return [BUILDERS[sid](ctx) for sid, _ in SECTIONS]
 
 
 def build_report(store: RunStore, params: Params, out_path: str | Path, *,

@@ -158,6 +158,15 @@ def table(df: pd.DataFrame, caption: str = "", max_rows: int = 50,
             "caption": caption}
 
 
+def sources(title: str, href: str, items: Sequence[tuple[str, str, str]]) -> dict:
+    """Where one report part's figures come from: its title linked to ``href`` (a relative
+    link, e.g. ``#findings``) and one ``Source: <kind> <name> · <producer>`` line per
+    (kind, name, producer)."""
+    links([(title, href)])  # validates the href
+    return {"kind": "sources", "title": title, "href": href,
+            "items": [(str(k), str(n), str(f)) for k, n, f in items]}
+
+
 def figure(fig: Any, caption: str, alt: str, dpi: int = 110) -> dict:
     """A matplotlib figure inlined as a PNG data URI (a pyplot figure is closed).
 
