@@ -295,7 +295,8 @@ def test_unrelated_run_is_not_compared_in_the_report(tmp_path):
         assert any("demo-2026Q2" in n and "not considered" in n for n in doc["notes"])
         warns = json.loads((store.path / "warnings.json").read_text())
         assert warns["04_analysis:comparison"] == doc["notes"]
-        page = report.render("t", [], [deck._since_previous(deck.Context(store, params))])
+        section = deck.BUILDERS["since-previous"](deck.Context(store, params))
+        page = report.render("t", [], [section])
     text = _html.unescape(page)
     assert "no earlier complete run of this lineage" in text
     assert "old-2026Q2 (as of 2026-06-30) skipped: no account ids in common" in text
@@ -348,7 +349,7 @@ def test_unreadable_values_are_counted_per_column(tmp_path):
     store = RunStore("r", tmp_path / "run")
     store.path.mkdir()
     store.write("quality_report", rep["quality_report"])
-    section = deck._method_data_gaps(deck.Context(store, prm))
+    section = deck.BUILDERS["method-data-gaps"](deck.Context(store, prm))
     page = _html.unescape(report.render("t", [], [section]))
     assert "Unreadable values, counted as missing: H1 (employees): 2 account(s); H2 " \
            "(business_model): 2 account(s); H3 (competitor): 2 account(s)." in page

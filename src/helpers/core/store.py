@@ -25,7 +25,8 @@ MANIFEST = "manifest.json"
 #: what the store calls each kind of the catalog in its messages
 _KIND_WORD = {"table": "a table (write / read)", "document": "a document (write_json / read_json)",
               "manifest": "the manifest (written by the store itself)"}
-STAGING_ENV = "WORKBOOK_STAGING"  # set by `workbook run` (helpers.run.chain) to the run id it builds
+#: set by `workbook run` (helpers.run.chain) to the run id it builds
+STAGING_ENV = "WORKBOOK_STAGING"
 STAGING_DIR = ".staging"
 
 
@@ -110,6 +111,13 @@ class RunStore:
 
     # ------------------------------------------------------------------ manifest
     def manifest(self) -> dict[str, Any]:
+        """The run's manifest.json (an empty one before anything is written).
+
+        Returns
+        -------
+        dict
+            ``run_id``, ``tables``, ``documents`` and the run record's fields.
+        """
         p = self.path / MANIFEST
         if not p.exists():
             return {"run_id": self.run_id, "tables": {}, "documents": {}}
@@ -158,7 +166,24 @@ class RunStore:
     def write(self, name: str, df: pd.DataFrame, *, step: str | None = None,
               csv: bool = False) -> Path:
         """Write a table of the catalog as Parquet (and optionally CSV), atomically, and list
-        it in the manifest with its producer."""
+        it in the manifest with its producer.
+
+        Parameters
+        ----------
+        name
+            A table of the catalog (another name raises, naming the catalog).
+        df
+            The table.
+        step
+            The notebook writing it (recorded in the manifest).
+        csv
+            Also write ``<name>.csv`` (formula-injection safe).
+
+        Returns
+        -------
+        Path
+            The Parquet file.
+        """
         path = self.table_path(name)
         if not isinstance(df, pd.DataFrame):
             raise TypeError(f"{name}: expected a DataFrame, got {type(df).__name__}")
@@ -177,6 +202,18 @@ class RunStore:
         return path
 
     def read(self, name: str) -> pd.DataFrame:
+        """A table of the run.
+
+        Parameters
+        ----------
+        name
+            A table of the catalog; a missing one raises, naming the notebook and
+            function that write it.
+
+        Returns
+        -------
+        DataFrame
+        """
         path = self.table_path(name)
         if not path.exists():
             raise RunError(f"run '{self.run_id}' has no table '{name}' ({path}). "
@@ -194,7 +231,22 @@ class RunStore:
 
     def write_json(self, name: str, obj: Any, *, step: str | None = None) -> Path:
         """Write a document of the catalog as JSON, atomically, and list it in the manifest
-        with its producer."""
+        with its producer.
+
+        Parameters
+        ----------
+        name
+            A document of the catalog (another name raises, naming the catalog).
+        obj
+            Anything :func:`dumps` can write.
+        step
+            The notebook writing it (recorded in the manifest).
+
+        Returns
+        -------
+        Path
+            The JSON file.
+        """
         path = self.document_path(name)
         _atomic_write_bytes(path, dumps(obj).encode())
         self._record("documents", name, {"file": path.name, "step": step,
@@ -202,6 +254,19 @@ class RunStore:
         return path
 
     def read_json(self, name: str) -> Any:
+        """A document of the run.
+
+        Parameters
+        ----------
+        name
+            A document of the catalog; a missing one raises, naming the notebook and
+            function that write it.
+
+        Returns
+        -------
+        Any
+            The parsed JSON.
+        """
         path = self.document_path(name)
         if not path.exists():
             raise RunError(f"run '{self.run_id}' has no document '{name}' ({path}). "
