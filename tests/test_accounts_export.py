@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from readers import load_accounts
 
 from helpers.core import paths
 from helpers.core.errors import InputDataError
@@ -24,7 +25,6 @@ from helpers.core.params import Params, with_overrides
 from helpers.setup.customers import (
     account_type_labels,
     apply_exclusions,
-    load_accounts,
     parse_flag,
     reconciliation,
     status_mix_warnings,

@@ -17,12 +17,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from readers import load_accounts
 
 from helpers.core import paths
 from helpers.core.errors import AnalysisError, InputDataError, ParameterError, RunError
 from helpers.core.params import Params, load
 from helpers.run.chain import check_injectable_path, run_chain
-from helpers.setup.customers import load_accounts
 
 AS_OF = dt.date(2026, 9, 30)
 HEADER = ["Account ID", "Account Name", "Customer Since", "Churn Date", "MRR", "Currency",

@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 import yaml
 from conftest import use_project
+from readers import build_analysis_table
 
 from helpers.analyse import quarterly
-from helpers.collect import collection
 from helpers.core.errors import ParameterError
 from helpers.core.params import Params
 from helpers.core.params import load as load_params
@@ -338,7 +338,7 @@ def test_unreadable_values_are_counted_per_column(tmp_path):
                            "domain": ["a.com", "b.com", "c.com", "d.com"],
                            "employees": [np.nan, 50.0, np.nan, np.nan],
                            "competitor": ["Yes", "TBD", " ? ", "No"], "score": [4.0, 3, 2, 1]})
-    table, rep = collection.build_analysis_table(prm, scored)
+    table, rep = build_analysis_table(prm, scored)
     t = table.set_index("account_id")
     assert set(t["competitor"].dropna()) == {"Yes", "No"}  # no 'TBD' / '?' category
     assert set(t["business_model"].dropna()) == {"B2B", "B2C"}

@@ -11,8 +11,10 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
+from readers import build_analysis_table, import_worksheet
 
 from helpers.collect import collection, hypotheses
+from helpers.collect.read import data_manifest, read_industry_map
 from helpers.core.errors import InputDataError
 from helpers.core.params import Collection, Currency, Params
 from helpers.core.params import load as load_params
@@ -138,11 +140,11 @@ def test_standardise_industry_case_whitespace_and_unmapped():
 def test_load_industry_map_formats(tmp_path):
     p = tmp_path / "m.yaml"
     p.write_text(yaml.safe_dump({"Healthcare": ["Hospital", "health care"]}))
-    assert collection.load_industry_map(p) == {"Hospital": "Healthcare",
+    assert read_industry_map(p) == {"Hospital": "Healthcare",
                                                "health care": "Healthcare",
                                                "Healthcare": "Healthcare"}
     with pytest.raises(InputDataError, match="not found"):
-        collection.load_industry_map(tmp_path / "none.yaml")
+        read_industry_map(tmp_path / "none.yaml")
 
 
 def test_coerce_numeric_and_out_of_range():
@@ -251,7 +253,7 @@ def test_worksheet_round_trip(tmp_path):
             ws.cell(r, vcol, "B2B")
     ws.append(["A1", None, "employees", "99"])  # A1 has a value already: not overwritten
     wb.save(path)
-    filled, prov = collection.import_worksheet(path, t)
+    filled, prov = import_worksheet(path, t)
     assert filled["employees"].tolist()[:2] == [10.0, 1250.0] and np.isnan(filled["employees"][2])
     assert filled["business_model"].tolist() == ["B2B", "B2B", "B2C"]
     assert prov[["account_id", "field"]].values.tolist() == [["A2", "business_model"],
@@ -270,16 +272,16 @@ def test_import_worksheet_validation(tmp_path):
         return p
 
     with pytest.raises(InputDataError, match="account ids not in"):
-        collection.import_worksheet(sheet([["ZZ", "employees", "3"]]), t)
+        import_worksheet(sheet([["ZZ", "employees", "3"]]), t)
     with pytest.raises(InputDataError, match="fields not in"):
-        collection.import_worksheet(sheet([["A1", "nope", "3"]]), t)
+        import_worksheet(sheet([["A1", "nope", "3"]]), t)
     with pytest.raises(InputDataError, match="not valid for 'employees'") as exc:
-        collection.import_worksheet(sheet([["A1", "employees", "lots"]]), t)
+        import_worksheet(sheet([["A1", "employees", "lots"]]), t)
     assert "rows: 2" in str(exc.value)
     with pytest.raises(InputDataError, match="several values"):
-        collection.import_worksheet(sheet([["A1", "bm", "x"], ["A1", "bm", "y"]]), t)
+        import_worksheet(sheet([["A1", "bm", "x"], ["A1", "bm", "y"]]), t)
     with pytest.raises(InputDataError, match="cannot read"):
-        collection.import_worksheet(tmp_path / "missing.xlsx", t)
+        import_worksheet(tmp_path / "missing.xlsx", t)
 
 
 # --------------------------------------------------------------------------- manifest
@@ -290,12 +292,12 @@ def test_data_manifest_hashes_and_rows(tmp_path):
     pd.DataFrame({"x": range(7)}).to_parquet(pq)
     yml = tmp_path / "c.yaml"
     yml.write_text("a: 1\nb: 2\n")
-    m = collection.data_manifest([csv, pq, yml])
+    m = data_manifest([csv, pq, yml])
     assert m["rows"].tolist() == [2, 7, 2]
     assert m.loc[0, "sha256"] == hashlib.sha256(csv.read_bytes()).hexdigest()
     assert m.loc[1, "size_bytes"] == pq.stat().st_size
     with pytest.raises(InputDataError, match="does not exist"):
-        collection.data_manifest([tmp_path / "nope.csv"])
+        data_manifest([tmp_path / "nope.csv"])
 
 
 # --------------------------------------------------------------------------- orchestration
@@ -363,7 +365,7 @@ def test_build_analysis_table_tiny(tmp_path):
                            "industry": [None, "Retail", "Software"],
                            "employees": [1000.0, np.nan, 25.0],
                            "score": [3.0, 2.0, 1.0], "quartile": ["A", "B", "D"]})
-    table, rep = collection.build_analysis_table(prm, scored)
+    table, rep = build_analysis_table(prm, scored)
     assert table["account_id"].tolist() == ["A1", "A2", "A3"]
     assert {"score", "quartile"} <= set(table.columns)
     t = table.set_index("account_id")
@@ -394,7 +396,7 @@ def test_build_on_demo_data():
     prm = load_params(project_root() / "params/demo.yaml")
     acc = wio.read_table(prm.inputs.accounts, what="accounts")
     acc = acc.drop_duplicates("account_id").reset_index(drop=True).assign(score=1.0)
-    table, rep = collection.build_analysis_table(prm, acc)
+    table, rep = build_analysis_table(prm, acc)
     assert len(table) == len(acc) and table["account_id"].is_unique
     jr = rep["join_report"].set_index("source").loc["firmographics"]
     assert jr["matched_by_key"] >= 1300 and jr["matched_by_name"] >= 20
@@ -420,5 +422,5 @@ def test_long_worksheet_is_capped_in_xlsx_and_whole_in_csv(tmp_path):
     assert len(full) == n + 3
     full.loc[(full["account_id"] == "A29") & (full["field"] == "employees"), "value"] = "42"
     full.to_csv(path.with_suffix(".csv"), index=False)
-    filled, prov = collection.import_worksheet(path.with_suffix(".csv"), t)
+    filled, prov = import_worksheet(path.with_suffix(".csv"), t)
     assert filled["employees"].iloc[29] == 42.0 and len(prov) == 1

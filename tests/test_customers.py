@@ -10,10 +10,11 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from readers import load_accounts
 
 from helpers.core.errors import InputDataError
 from helpers.core.params import Exclusions, Params
-from helpers.setup.customers import RULES, apply_exclusions, load_accounts, reconciliation
+from helpers.setup.customers import RULES, apply_exclusions, reconciliation
 
 AS_OF = dt.date(2026, 9, 30)
 HEADER = ["Account ID", "Account Name", "Website", "Type", "Customer Since", "Churn Date", "MRR",

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from readers import build_account_list
 
 from helpers.core.errors import InputDataError
 from helpers.core.params import Params
-from helpers.setup import deals
 
 AS_OF = "2026-09-30"
 
@@ -55,7 +55,7 @@ OPPS = [
 def test_salesforce_opportunities_give_value_start_churn_growth_and_cycle(tmp_path):
     p = _params(tmp_path, deals={"path": _csv(tmp_path, "opps.csv", OPPS),
                                  "preset": "salesforce"})
-    built = deals.build_account_list(p)
+    built = build_account_list(p)
     acc = built.accounts.set_index("account_id")
     assert list(acc.index) == ["A", "B", "C"]
     a, b, c = acc.loc["A"], acc.loc["B"], acc.loc["C"]
@@ -91,7 +91,7 @@ def test_deals_join_an_account_export_by_name_with_a_match_report(tmp_path):
     p = _params(tmp_path, deals={"path": _csv(tmp_path, "opps.csv", OPPS[:5]),
                                  "preset": "salesforce", "join_on": "name"},
                 accounts={"path": _csv(tmp_path, "acc.csv", export), "preset": "salesforce"})
-    built = deals.build_account_list(p)
+    built = build_account_list(p)
     acc = built.accounts.set_index("account_id")
     assert set(acc.index) == {"001A", "001B", "C"}  # the export's ids where names match
     assert acc.loc["001A", "industry"] == "Software" and acc.loc["001A", "employees"] == 120
@@ -106,13 +106,13 @@ def test_hubspot_deals_preset_and_a_missing_column_names_what_to_map(tmp_path):
              "Amount": 1200, "Close Date": "2026-01-10", "Create Date": "2025-12-01"}]
     p = _params(tmp_path, deals={"path": _csv(tmp_path, "hs.csv", rows), "preset": "hubspot",
                                  "amount_basis": "annual"})
-    acc = deals.build_account_list(p).accounts
+    acc = build_account_list(p).accounts
     assert acc["account_id"].tolist() == ["77"] and acc["mrr"].iloc[0] == pytest.approx(100)
     bad = _params(tmp_path, deals={"path": _csv(tmp_path, "hs2.csv", [{"Record ID": 1}]),
                                    "preset": "hubspot"})
     with pytest.raises(InputDataError, match="no column for 'account_id' or 'account_name'"
                        ) as err:
-        deals.build_account_list(bad)
+        build_account_list(bad)
     assert "inputs.deals.mapping.account_id" in err.value.hint
 
 
@@ -137,7 +137,7 @@ SUBS = [
 
 def test_stripe_subscriptions_give_mrr_with_intervals_normalised(tmp_path):
     p = _params(tmp_path, subscriptions={"path": _csv(tmp_path, "subs.csv", SUBS)})
-    built = deals.build_account_list(p)
+    built = build_account_list(p)
     acc = built.accounts.set_index("account_id")
     assert list(acc.index) == ["cus_1", "cus_2"]
     one, two = acc.loc["cus_1"], acc.loc["cus_2"]

@@ -8,8 +8,9 @@ import pandas as pd
 import pytest
 import yaml
 from conftest import use_project
+from readers import load_accounts
 
-from helpers.collect import hypotheses
+from helpers.collect.read import read_register
 from helpers.core.params import Score, load
 from helpers.run.cli import main as cli_main
 from helpers.setup import customers
@@ -156,8 +157,8 @@ def test_a_room_loads_through_the_workbook_check_path(tmp_path, capsys):
     with use_project(tmp_path):
         assert cli_main(["check", "--params", str(rel)]) == 0
         p = load(rel)
-        accounts, _ = customers.load_accounts(p)
-        register = hypotheses.load_register(p.hypotheses.register_file)
+        accounts, _ = load_accounts(p)
+        register = read_register(p.hypotheses.register_file)
     assert "valid" in capsys.readouterr().out
     assert len(accounts) == room.truth.n_accounts
     assert set(register["variable"]) == set(room.truth.by_variable())

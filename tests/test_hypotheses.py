@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from helpers.collect import hypotheses
+from helpers.collect.read import read_register
 from helpers.core.errors import ParameterError
 from helpers.core.params import Hypotheses
 from helpers.core.paths import project_root
@@ -32,19 +33,19 @@ def reg(*entries) -> pd.DataFrame:
 # --------------------------------------------------------------------------- validation
 def test_load_demo_and_template_registers():
     root = project_root()
-    demo = hypotheses.load_register(root / "params/hypotheses/demo.yaml")
+    demo = read_register(root / "params/hypotheses/demo.yaml")
     assert len(demo) >= 12
     assert demo["id"].is_unique
     assert set(demo["lens"]) >= {"firmographic", "geographic", "psychographic", "technographic",
                                  "behavioural", "needs-based", "demographic"}
-    tmpl = hypotheses.load_register(root / "params/hypotheses/template.yaml")
+    tmpl = read_register(root / "params/hypotheses/template.yaml")
     assert len(tmpl) >= 6
 
 
 def test_register_from_yaml_file(tmp_path):
     p = tmp_path / "r.yaml"
     p.write_text(yaml.safe_dump([entry(), entry(id="H2", variable="x", measure={"expr": "a+b"})]))
-    r = hypotheses.load_register(p)
+    r = read_register(p)
     assert r["measure_type"].tolist() == ["column", "expr"]
     assert r["measure"].tolist() == ["employees", "a+b"]
 
@@ -74,10 +75,10 @@ def test_duplicate_ids_rejected():
 
 def test_missing_file_and_empty_register(tmp_path):
     with pytest.raises(ParameterError, match="not found"):
-        hypotheses.load_register(tmp_path / "none.yaml")
+        read_register(tmp_path / "none.yaml")
     (tmp_path / "e.yaml").write_text("[]")
     with pytest.raises(ParameterError, match="non-empty list"):
-        hypotheses.load_register(tmp_path / "e.yaml")
+        read_register(tmp_path / "e.yaml")
 
 
 # --------------------------------------------------------------------------- costs
@@ -199,7 +200,7 @@ def test_prioritise_weights_change_score():
 
 
 def test_demo_register_selection():
-    demo = hypotheses.load_register(project_root() / "params/hypotheses/demo.yaml")
+    demo = read_register(project_root() / "params/hypotheses/demo.yaml")
     out = hypotheses.prioritise(hypotheses.collection_cost(demo, 800), Hypotheses()).set_index("id")
     dropped = out.loc[~out["selected"]]
     assert len(dropped) == 2

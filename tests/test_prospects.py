@@ -54,10 +54,10 @@ def test_prepare_prospects_takes_frames_and_standardises_like_the_customers(root
     """No file is read: the prospect list, the register and the industry map are frames;
     domains, industries and numbers come out as for the customers, the input untouched."""
     from helpers.analyse.prospects import prepare_prospects
-    from helpers.collect.hypotheses import load_register
+    from helpers.collect.read import read_register
     from helpers.core.params import load
 
-    register = load_register(load(root / "params" / "demo.yaml").hypotheses.register_file)
+    register = read_register(load(root / "params" / "demo.yaml").hypotheses.register_file)
     raw = pd.DataFrame({"domain": ["https://www.Acme.com/", "beta.io"],
                         "industry": ["SaaS", "Bakery"], "employees": ["1,200", "80"]})
     before = raw.copy()
@@ -73,12 +73,12 @@ def test_prepare_prospects_takes_frames_and_standardises_like_the_customers(root
 
 def test_the_step4_edge_reads_the_prospect_file_with_derived_measures(root):
     from helpers.analyse.prospects import observable_fields
-    from helpers.collect.hypotheses import load_register
+    from helpers.collect.read import read_register
     from helpers.core.params import load
     from helpers.pipeline.step4 import _read_prospects
 
     p = load(root / "params" / "demo.yaml")
-    prepared = _read_prospects(p, load_register(p.hypotheses.register_file))
+    prepared = _read_prospects(p, read_register(p.hypotheses.register_file))
     fields = observable_fields(prepared)
     for derived in ("is_hospital", "is_multinational", "employees", "business_model"):
         assert derived in fields

@@ -170,7 +170,7 @@ def test_demo_run_fed_by_summaries_equals_the_run_fed_by_rows(tmp_path):
 
 
 def test_a_dataset_input_gets_a_manifest_row_and_a_fingerprint(tmp_path):
-    from helpers.collect.collection import data_manifest
+    from helpers.collect.read import data_manifest
 
     ds = _dataset(tmp_path)
     man = data_manifest([str(ds), str(ds / "year=*" / "*.parquet")])

@@ -10,20 +10,20 @@ and back, with provenance; a data manifest hashes every input file.
 
 from __future__ import annotations
 
-import json
+import datetime as dt
 import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 import pandas as pd
-import yaml
 
-from helpers.collect import hypotheses as H
-from helpers.core import params as P
+from helpers.collect import hypotheses
 from helpers.core.errors import AnalysisError, InputDataError
-from helpers.core.paths import resolve
-from helpers.core.store import sha256_file
+from helpers.core.io import isin_text, normalise_domain, normalise_name, parse_money, parse_number
+from helpers.core.params import Collection, Currency
 
 JOIN_REPORT_COLUMNS = [
     "source", "join_on", "accounts", "source_rows", "matched", "matched_by_key",
@@ -32,12 +32,6 @@ JOIN_REPORT_COLUMNS = [
 ]
 LOG_COLUMNS = ["field", "rule", "rows_fixed", "rows_left", "detail"]
 NAME_COLUMNS = ("account_name", "company_name", "name")
-
-
-def _io():
-    from helpers.core import io as wio  # the reader module (owned elsewhere); imported lazily
-
-    return wio
 
 
 def _plain_dtype(s: pd.Series) -> bool:
@@ -100,11 +94,10 @@ def unreadable_marks(before: pd.DataFrame, after: pd.DataFrame,
 
 def _key(series: pd.Series, how: str) -> pd.Series:
     """The normalised join key of a column (domain / name / account_id)."""
-    wio = _io()
     if how == "domain":
-        k = wio.normalise_domain(series)
+        k = normalise_domain(series)
     elif how == "name":
-        k = wio.normalise_name(series)
+        k = normalise_name(series)
     else:
         k = series.astype("str").str.strip().where(series.notna())
     if k.dtype == "str" and k.index.equals(series.index):
@@ -239,7 +232,7 @@ def _log(field: str, rule: str, fixed: int, left: int, detail: str = "") -> dict
             "detail": detail}
 
 
-def standardise_money(df: pd.DataFrame, column: str, currency: P.Currency | None = None,
+def standardise_money(df: pd.DataFrame, column: str, currency: Currency | None = None,
                       *, currency_column: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Parse a money column with mixed formats ("$5M", "5,000,000", "EUR 4.2M") into the base
     currency via ``helpers.core.io.parse_money``.
@@ -248,14 +241,14 @@ def standardise_money(df: pd.DataFrame, column: str, currency: P.Currency | None
     as given, ``<column>_currency`` the currency read and ``<column>_parsed`` whether parsing
     succeeded. Returns ``(df, log)`` (log columns ``LOG_COLUMNS``).
     """
-    currency = currency or P.Currency()
+    currency = currency or Currency()
     if column not in df.columns:
         return df, pd.DataFrame([_log(column, "parse money", 0, 0, "column absent")],
                                 columns=LOG_COLUMNS)
     out = df.copy()
     raw = out[column]
     given_cur = out[currency_column] if currency_column else currency.base
-    parsed = _io().parse_money(raw, given_cur, currency.rates, currency.base)
+    parsed = parse_money(raw, given_cur, currency.rates, currency.base)
     parsed.index = out.index
     present = ~_blank(raw)
     ok = parsed["parsed_ok"].fillna(False).astype(bool) & present
@@ -316,34 +309,14 @@ def _unmapped_log(field: str, unmapped: pd.DataFrame) -> dict:
                 ", ".join(unmapped["label"].astype("str").head(20)))
 
 
-def load_industry_map(path: str | os.PathLike | None) -> dict[str, str]:
-    """Read ``raw label -> canonical industry`` from a YAML file (a flat mapping)."""
-    if not path:
-        return {}
-    p = resolve(path)
-    if not p.is_file():
-        raise InputDataError("industry map not found", file=str(p),
-                             hint="set inputs.industry_map to an existing YAML file or null")
-    data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-    if isinstance(data, dict) and isinstance(data.get("industries", None), dict):
-        data = data["industries"]
-    if not isinstance(data, dict):
-        raise InputDataError("industry map must be a mapping raw label -> canonical industry",
-                             file=str(p))
-    if all(isinstance(v, list) for v in data.values()):  # canonical -> [raw labels]
-        data = {raw: canon for canon, raws in data.items() for raw in raws} | \
-            {canon: canon for canon in data}
-    return {str(k): str(v) for k, v in data.items()}
-
-
 # --------------------------------------------------------------------------- quality
 def _register_fields(register: pd.DataFrame) -> pd.DataFrame:
-    cols = H.measure_columns(register)
+    cols = hypotheses.measure_columns(register)
     return cols.groupby("id", sort=False)["source_column"].agg(list).rename("fields")
 
 
 def quality_report(table: pd.DataFrame, register: pd.DataFrame, as_of,
-                   rules: P.Collection | None = None,
+                   rules: Collection | None = None,
                    staleness_column: str | dict[str, str] | None = None, *,
                    standardisation_log: pd.DataFrame | None = None,
                    measure_log: pd.DataFrame | None = None,
@@ -359,7 +332,7 @@ def quality_report(table: pd.DataFrame, register: pd.DataFrame, as_of,
     unreadable (accounts left without a value because theirs was unreadable: a placeholder
     such as N/A, TBD, -, ? or text that is not a number; ``unreadable``: column -> accounts).
     """
-    rules = rules or P.Collection()
+    rules = rules or Collection()
     as_of = pd.Timestamp(as_of)
     cutoff = as_of - pd.Timedelta(days=rules.stale_after_days)
     n = len(table)
@@ -445,7 +418,7 @@ def coerce_numeric(df: pd.DataFrame, columns, *, source_name: str = ""
         x = out[col]
         if pd.api.types.is_numeric_dtype(x) and not pd.api.types.is_bool_dtype(x):
             continue
-        values, bad = _io().parse_number(x)
+        values, bad = parse_number(x)
         values = pd.Series(np.asarray(values, dtype="float64"), index=out.index)
         present = ~_blank(x)
         plain = pd.to_numeric(x.where(present), errors="coerce").notna()
@@ -461,10 +434,10 @@ def coerce_numeric(df: pd.DataFrame, columns, *, source_name: str = ""
 OUT_OF_RANGE_RULE = "outside plausible range"
 
 
-def flag_out_of_range(table: pd.DataFrame, rules: P.Collection | None = None
+def flag_out_of_range(table: pd.DataFrame, rules: Collection | None = None
                       ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Blank values outside ``rules.plausible_ranges`` (never guessed) and log how many."""
-    rules = rules or P.Collection()
+    rules = rules or Collection()
     out = table.copy()
     log = []
     for col, (lo, hi) in rules.plausible_ranges.items():
@@ -516,183 +489,252 @@ def _coalesce(table: pd.DataFrame, column: str, source_name: str,
                      changed, left, detail)
 
 
-def _read(src: P.Source, what: str) -> pd.DataFrame:
-    return _io().read_table(src, what=what)
+@dataclass(frozen=True)
+class Sources:
+    """Step 3's inputs as read from the files (:func:`helpers.collect.read.read_sources`):
+    each frame keeps its ``attrs`` (``source``: the file; ``warnings``). ``None``: not given.
 
-
-def build_analysis_table(params: P.Params, scored_accounts: pd.DataFrame,
-                         register: pd.DataFrame | None = None
-                         ) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
-    """Assemble ``analysis_table``: one row per kept, scored account with every measure.
-
-    Reads firmographics (join by domain with name fallback), the ticket and usage summaries for
-    the as-of window, the survey (by account_id); standardises money and industry; derives the
-    hypothesis measures; runs the QA pass. Returns ``(analysis_table, reports)`` with reports
-    ``join_report``, ``quality_report``, ``standardisation_log``, ``measure_log``,
-    ``unmatched_source_rows``, ``unmapped_industries`` and ``hypotheses`` (the register).
-    ``register``: the Step 2 ``hypotheses`` table (any register rows); default: the register
-    file of the parameters.
+    ``firmographics`` / ``survey`` are joined on ``firmographics_on`` / ``survey_on``
+    (``inputs.<source>.join_on``); ``tickets`` / ``usage`` are per-account summaries for the
+    as-of window; ``worksheet`` is the researchers' filled collection worksheet
+    (``attrs["source"]``: its file); ``industry_map`` maps raw label -> canonical industry.
     """
-    from helpers.collect import sources as S  # owned elsewhere; imported lazily
 
-    rules = params.collection
-    as_of = pd.Timestamp(params.as_of)
-    if register is None:
-        register = H.load_register(params.hypotheses.register_file)
-    table = scored_accounts.reset_index(drop=True).copy()
-    n0 = len(table)
-    joins: list[dict] = []
-    logs: list[pd.DataFrame] = []
-    unmatched: list[pd.DataFrame] = []
-    extra_cols: list[str] = []
-    staleness: dict[str, str] = {}
+    firmographics: pd.DataFrame | None = None
+    firmographics_on: str = "account_id"
+    tickets: pd.DataFrame | None = None
+    usage: pd.DataFrame | None = None
+    survey: pd.DataFrame | None = None
+    survey_on: str = "account_id"
+    worksheet: pd.DataFrame | None = None
+    industry_map: Mapping[str, str] = field(default_factory=dict)
 
-    mcols = H.measure_columns(register).merge(register[["id", "kind", "measure_type"]], on="id")
+
+@dataclass
+class _Assembly:
+    """The analysis table being built and what the reports collect on the way (joins,
+    standardisation log, unmatched source rows, unmapped industries, unreadable cells)."""
+
+    table: pd.DataFrame
+    rules: Collection
+    currency: Currency
+    industry_map: Mapping[str, str]
+    hyp_cols: list[str]
+    numeric_cols: list[str]
+    joins: list[dict] = field(default_factory=list)
+    logs: list[pd.DataFrame] = field(default_factory=list)
+    unmatched: list[pd.DataFrame] = field(default_factory=list)
+    unmapped: list[pd.DataFrame] = field(default_factory=list)
+    unread: dict[str, pd.Series] = field(default_factory=dict)
+    staleness: dict[str, str] = field(default_factory=dict)
+    provenance: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=["account_id", "field", "value", "source"]))
+
+    def readable(self, df: pd.DataFrame, name: str) -> tuple[pd.DataFrame,
+                                                              dict[str, pd.Series]]:
+        """Placeholders blanked, numbers parsed; the cells left unreadable per column."""
+        before = df
+        # numbers: coerce_numeric leaves a placeholder or other text missing (marked below)
+        df, marks = blank_placeholders(df, [c for c in self.hyp_cols
+                                            if c not in self.numeric_cols])
+        df, log = coerce_numeric(df, self.numeric_cols, source_name=name)
+        self.logs.append(log)
+        hyp = self.hyp_cols
+        return df, unreadable_marks(before[[c for c in hyp if c in before.columns]],
+                                    df[[c for c in hyp if c in df.columns]], marks)
+
+    def std_industry(self, df: pd.DataFrame, name: str) -> pd.DataFrame:
+        """Industry labels mapped to canonical ones (logged; unmapped labels listed)."""
+        if "industry" not in df.columns:
+            return df
+        raw = df["industry"]
+        canon, unmapped = standardise_industry(raw, dict(self.industry_map))
+        df = df.assign(industry=canon)
+        self.logs.extend([industry_log(raw, canon, "industry").assign(
+                              rule=lambda d: d["rule"] + f" ({name})"),
+                          pd.DataFrame([_unmapped_log("industry", unmapped)],
+                                       columns=LOG_COLUMNS
+                                       ).assign(rule=lambda d: d["rule"] + f" ({name})")])
+        self.unmapped.append(unmapped.assign(source=name))
+        return df
+
+    def add_source(self, name: str, df: pd.DataFrame, on: str, date_col: str | None) -> None:
+        """Standardise one enrichment source and join it onto the table (row-preserving);
+        account columns it also holds are coalesced (``collection.prefer_enrichment``)."""
+        rules = self.rules
+        for money in [c for c in rules.money_columns if c in df.columns]:
+            df, log = standardise_money(df, money, self.currency)
+            self.logs.append(log.assign(field=money, rule=log["rule"] + f" ({name})"))
+        df, marks = self.readable(df, name)
+        df = df.assign(**{f"{_MARK}{c}": m for c, m in marks.items()})
+        df = self.std_industry(df, name)
+        before = set(self.table.columns)
+        table, rep, um = join_source(self.table, df, on=on, name_fallback=rules.name_match,
+                                     source_name=name, date_column=date_col)
+        for c in marks:  # onto the accounts: True where the matched source row was unreadable
+            hit = table.pop(f"{_MARK}{c}").fillna(False).astype(bool)
+            self.unread[c] = self.unread[c] | hit if c in self.unread else hit
+        self.joins.append(rep)
+        self.unmatched.append(_compact_unmatched(um, name, on))
+        for c in df.columns:
+            if f"{c}_{name}" in table.columns and c in before and c not in ("domain",
+                                                                            "account_name"):
+                table, row = _coalesce(table, c, name, rules.prefer_enrichment)
+                self.logs.append(pd.DataFrame([row], columns=LOG_COLUMNS))
+        self.table = table
+
+    def add_summary(self, name: str, summary: pd.DataFrame, fill_zero: tuple[str, ...]
+                    ) -> None:
+        """Merge a per-account summary (tickets, usage) with its warnings logged."""
+        self.logs.append(_warnings_log(name, summary))
+        self.table, row = _merge_summary(self.table, summary, name, fill_zero=fill_zero)
+        self.logs.append(row)
+
+    def join_all(self, sources: Sources) -> None:
+        """Firmographics (with their record date for staleness), the ticket and usage
+        summaries, the survey: in this order."""
+        if sources.firmographics is not None:
+            self.add_source("firmographics", sources.firmographics, sources.firmographics_on,
+                            "record_updated")
+            if "record_updated" in self.table.columns:
+                self.table["record_updated"] = pd.to_datetime(self.table["record_updated"],
+                                                              errors="coerce")
+                self.staleness = {"firmographics": "record_updated"}
+        if sources.tickets is not None:
+            self.add_summary("tickets", sources.tickets, ("tickets", "ticket_minutes"))
+        if sources.usage is not None:
+            self.add_summary("usage", sources.usage, ("months_active",))
+        if sources.survey is not None:
+            self.add_source("survey", sources.survey, sources.survey_on, None)
+
+    def standardise(self) -> None:
+        """Money columns still text, unmapped industries flagged, implausible values blanked."""
+        table = self.table
+        for money in [c for c in self.rules.money_columns if c in table.columns
+                      and not pd.api.types.is_numeric_dtype(table[c])]:
+            table, log = standardise_money(table, money, self.currency)
+            self.logs.append(log)
+        if "industry" in table.columns:
+            table["industry_unmapped"] = (~_blank(table["industry"])
+                                          & ~table["industry"].isin(
+                                              set(self.industry_map.values())))
+        table, log = flag_out_of_range(table, self.rules)
+        self.logs.append(log)
+        self.table = table
+
+    def fill_worksheet(self, worksheet: pd.DataFrame) -> None:
+        """Gaps filled from the researchers' worksheet (never a value already there)."""
+        self.table, self.provenance = fill_from_worksheet(self.table, worksheet)
+        where = worksheet.attrs.get("path", worksheet.attrs.get("source", "worksheet"))
+        self.logs.append(pd.DataFrame(
+            [_log(str(f), f"filled from the collection worksheet ({where})", int(n), 0)
+             for f, n in self.provenance["field"].value_counts(sort=False).items()],
+            columns=LOG_COLUMNS))
+
+
+def _assembly(scored_accounts: pd.DataFrame, register: pd.DataFrame,
+              industry_map: Mapping[str, str], rules: Collection, currency: Currency
+              ) -> _Assembly:
+    """The accounts as the table to build on: measure columns found, placeholders blanked,
+    numbers parsed, industries standardised."""
+    mcols = hypotheses.measure_columns(register).merge(
+        register[["id", "kind", "measure_type"]], on="id")
     numeric_cols = list(dict.fromkeys(
         list(rules.plausible_ranges)
         + mcols.loc[mcols["kind"].eq("numeric") | mcols["measure_type"].eq("expr"),
                     "source_column"].tolist()))
     numeric_cols = [c for c in numeric_cols if c not in rules.money_columns]
-
     hyp_cols = list(dict.fromkeys(mcols["source_column"].astype(str)))
-    unread: dict[str, pd.Series] = {}  # column -> accounts whose value was unreadable
+    asm = _Assembly(scored_accounts.reset_index(drop=True).copy(), rules, currency,
+                    industry_map, hyp_cols, numeric_cols)
+    asm.table, marks = asm.readable(asm.table, "accounts")
+    asm.unread.update(marks)
+    asm.table = asm.std_industry(asm.table, "accounts")
+    return asm
 
-    def readable(df: pd.DataFrame, name: str) -> tuple[pd.DataFrame, dict[str, pd.Series]]:
-        before = df
-        # numbers: coerce_numeric leaves a placeholder or other text missing (marked below)
-        df, marks = blank_placeholders(df, [c for c in hyp_cols if c not in numeric_cols])
-        df, log = coerce_numeric(df, numeric_cols, source_name=name)
-        logs.append(log)
-        return df, unreadable_marks(before[[c for c in hyp_cols if c in before.columns]],
-                                    df[[c for c in hyp_cols if c in df.columns]], marks)
 
-    table, marks = readable(table, "accounts")
-    unread.update(marks)
-    mapping = load_industry_map(params.inputs.industry_map)
-    unmapped_all: list[pd.DataFrame] = []
+def build_analysis_table(sources: Sources, scored_accounts: pd.DataFrame,
+                         register: pd.DataFrame, *, rules: Collection, currency: Currency,
+                         as_of: dt.date | pd.Timestamp
+                         ) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    """Assemble ``analysis_table``: one row per kept, scored account with every measure.
 
-    def std_industry(df: pd.DataFrame, name: str) -> pd.DataFrame:
-        if "industry" not in df.columns:
-            return df
-        raw = df["industry"]
-        canon, unmapped = standardise_industry(raw, mapping)
-        df = df.assign(industry=canon)
-        logs.extend([industry_log(raw, canon, "industry").assign(
-                         rule=lambda d: d["rule"] + f" ({name})"),
-                     pd.DataFrame([_unmapped_log("industry", unmapped)], columns=LOG_COLUMNS
-                                  ).assign(rule=lambda d: d["rule"] + f" ({name})")])
-        unmapped_all.append(unmapped.assign(source=name))
-        return df
+    Joins the firmographics (by their ``join_on`` with name fallback), the ticket and usage
+    summaries for the as-of window and the survey; standardises money and industry; fills
+    gaps from the collection worksheet; derives the hypothesis measures; runs the QA pass.
+    Pure: reads no file (the sources come read, :func:`helpers.collect.read.read_sources`).
 
-    table = std_industry(table, "accounts")
+    Parameters
+    ----------
+    sources : Sources
+        The enrichment sources, summaries, worksheet and industry map.
+    scored_accounts : pandas.DataFrame
+        Step 1's ``scored_accounts`` (one row per kept account).
+    register : pandas.DataFrame
+        Step 2's ``hypotheses`` table (any register rows).
+    rules : Collection
+        ``collection`` parameters (money columns, plausible ranges, staleness, ...).
+    currency : Currency
+        Base currency and exchange rates.
+    as_of : datetime.date or pandas.Timestamp
+        The analysis date (staleness).
 
-    def add_source(name: str, src: P.JoinSource, date_col: str | None) -> None:
-        nonlocal table
-        df = _read(src, name)
-        for money in [c for c in rules.money_columns if c in df.columns]:
-            df, log = standardise_money(df, money, params.currency)
-            logs.append(log.assign(field=money, rule=log["rule"] + f" ({name})"))
-        df, marks = readable(df, name)
-        df = df.assign(**{f"{_MARK}{c}": m for c, m in marks.items()})
-        df = std_industry(df, name)
-        before = set(table.columns)
-        table, rep, um = join_source(table, df, on=src.join_on, name_fallback=rules.name_match,
-                                     source_name=name, date_column=date_col)
-        for c in marks:  # onto the accounts: True where the matched source row was unreadable
-            hit = table.pop(f"{_MARK}{c}").fillna(False).astype(bool)
-            unread[c] = unread[c] | hit if c in unread else hit
-        joins.append(rep)
-        unmatched.append(_compact_unmatched(um, name, src.join_on))
-        extra_cols.extend(c for c in table.columns if c not in before)
-        for c in df.columns:
-            if f"{c}_{name}" in table.columns and c in before and c not in ("domain",
-                                                                                  "account_name"):
-                table, row = _coalesce(table, c, name, rules.prefer_enrichment)
-                logs.append(pd.DataFrame([row], columns=LOG_COLUMNS))
+    Returns
+    -------
+    tuple[pandas.DataFrame, dict[str, pandas.DataFrame]]
+        ``(analysis_table, reports)`` with reports ``join_report``, ``quality_report``,
+        ``standardisation_log``, ``measure_log``, ``unmatched_source_rows``,
+        ``unmapped_industries``, ``hypotheses`` (the register) and ``worksheet_provenance``.
+    """
+    asm = _assembly(scored_accounts, register, sources.industry_map, rules, currency)
+    asm.join_all(sources)
+    asm.standardise()
+    if sources.worksheet is not None:  # researchers' filled worksheet: fills gaps only
+        asm.fill_worksheet(sources.worksheet)
+    if len(asm.table) != len(scored_accounts):  # pragma: no cover - joins keep every row
+        raise AnalysisError(f"analysis table has {len(asm.table)} rows, expected "
+                            f"{len(scored_accounts)}")
+    return _measures_and_reports(asm, scored_accounts, register, pd.Timestamp(as_of))
 
-    inp = params.inputs
-    # the row-level summaries (DuckDB scans of the ticket and usage files) run in the
-    # background while pandas joins the firmographics (helpers.core.parallel)
-    from helpers.core.parallel import in_background
 
-    tickets = (in_background(S.ticket_input, inp, as_of, rules.ticket_window_days,
-                             params.aggregation) if S.has_tickets(inp) else None)
-    usage = (in_background(S.usage_input, inp, as_of, rules.usage_window_months,
-                           params.aggregation) if S.has_usage(inp) else None)
-    if inp.firmographics is not None:
-        add_source("firmographics", inp.firmographics, "record_updated")
-        if "record_updated" in table.columns:
-            table["record_updated"] = pd.to_datetime(table["record_updated"], errors="coerce")
-            staleness = {"firmographics": "record_updated"}
-    if tickets is not None:
-        summary = tickets.result()
-        logs.append(_warnings_log("tickets", summary))
-        table, row = _merge_summary(table, summary, "tickets", fill_zero=("tickets",
-                                                                          "ticket_minutes"))
-        logs.append(row)
-    if usage is not None:
-        summary = usage.result()
-        logs.append(_warnings_log("usage", summary))
-        table, row = _merge_summary(table, summary, "usage", fill_zero=("months_active",))
-        logs.append(row)
-    if inp.survey is not None:
-        add_source("survey", inp.survey, None)
-
-    # standardise
-    for money in [c for c in rules.money_columns if c in table.columns
-                  and not pd.api.types.is_numeric_dtype(table[c])]:
-        table, log = standardise_money(table, money, params.currency)
-        logs.append(log)
-    if "industry" in table.columns:
-        table["industry_unmapped"] = (~_blank(table["industry"])
-                                      & ~table["industry"].isin(set(mapping.values())))
-    table, log = flag_out_of_range(table, rules)
-    logs.append(log)
-    provenance = pd.DataFrame(columns=["account_id", "field", "value", "source"])
-    if params.inputs.worksheet is not None:  # researchers' filled worksheet: fills gaps only
-        table, provenance = import_worksheet(resolve(params.inputs.worksheet.path), table)
-        logs.append(pd.DataFrame(
-            [_log(str(f), f"filled from the collection worksheet ({params.inputs.worksheet.path})",
-                  int(n), 0) for f, n in provenance["field"].value_counts(sort=False).items()],
-            columns=LOG_COLUMNS))
-
-    table, mlog = H.derive_measures(table, register)
-    filled = [lg for lg in logs if len(lg)]  # none when nothing needed standardising
+def _measures_and_reports(asm: _Assembly, scored_accounts: pd.DataFrame,
+                          register: pd.DataFrame, as_of: pd.Timestamp
+                          ) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    """Derive the measures, run the QA pass and keep the columns the analysis uses."""
+    table, mlog = hypotheses.derive_measures(asm.table, register)
+    filled = [lg for lg in asm.logs if len(lg)]  # none when nothing needed standardising
     std_log = pd.concat(filled, ignore_index=True) if filled else \
         pd.DataFrame(columns=LOG_COLUMNS)
+    staleness = asm.staleness
     stale = {r.id: staleness["firmographics"] for r in register.itertuples()
              if staleness and r.collection in ("public lookup", "paid source")}
     # unreadable: no value in the end (another source or the worksheet may have filled it)
-    n_unread = {c: int((m & _blank(table[c])).sum()) for c, m in unread.items()
+    n_unread = {c: int((m & _blank(table[c])).sum()) for c, m in asm.unread.items()
                 if c in table.columns}
-    qr = quality_report(table, register, as_of, rules, stale or None,
+    qr = quality_report(table, register, as_of, asm.rules, stale or None,
                         standardisation_log=std_log, measure_log=mlog,
                         unreadable={c: n for c, n in n_unread.items() if n})
-    if len(table) != n0:  # pragma: no cover - every join is row-preserving
-        raise AnalysisError(f"analysis table has {len(table)} rows, expected {n0}")
-
-    needed = H.measure_columns(register)["source_column"].tolist()
+    needed = hypotheses.measure_columns(register)["source_column"].tolist()
     keep = list(dict.fromkeys(
         list(scored_accounts.columns)
         + [c for c in needed if c in table.columns]
         + [v for v in register["variable"] if v in table.columns]
         + [c for c in table.columns if c.endswith("_match") or c.endswith("_unmapped")]
         + ([staleness["firmographics"]] if staleness else [])))
-    analysis = table[keep]
-    um = (pd.concat(unmatched, ignore_index=True) if unmatched
+    um = (pd.concat(asm.unmatched, ignore_index=True) if asm.unmatched
           else pd.DataFrame(columns=UNMATCHED_COLUMNS))
     reports = {
-        "join_report": pd.DataFrame(joins, columns=JOIN_REPORT_COLUMNS),
+        "join_report": pd.DataFrame(asm.joins, columns=JOIN_REPORT_COLUMNS),
         "quality_report": qr,
         "standardisation_log": std_log,
         "measure_log": mlog,
         "unmatched_source_rows": um,
-        "unmapped_industries": (pd.concat(unmapped_all, ignore_index=True) if unmapped_all
+        "unmapped_industries": (pd.concat(asm.unmapped, ignore_index=True) if asm.unmapped
                                 else pd.DataFrame(columns=["label", "rows", "source"])),
         "hypotheses": register,
-        "worksheet_provenance": provenance,
+        "worksheet_provenance": asm.provenance,
     }
-    return analysis, reports
+    return table[keep], reports
 
 
 UNMATCHED_COLUMNS = ["source", "source_row", "key", "name", "reason"]
@@ -723,7 +765,7 @@ def _merge_summary(table: pd.DataFrame, summary: pd.DataFrame, name: str,
     new = [c for c in summary.columns if c != "account_id" and c not in table.columns]
     out = table.merge(summary[["account_id", *new]], on="account_id", how="left",
                       validate="one_to_one")
-    absent = ~_io().isin_text(out["account_id"], summary["account_id"])
+    absent = ~isin_text(out["account_id"], summary["account_id"])
     rows = []
     for c in fill_zero:
         if c in new:
@@ -747,7 +789,7 @@ def _collectable(register: pd.DataFrame) -> pd.DataFrame:
     reg = register
     if "selected" in reg.columns:
         reg = reg.loc[reg["selected"].astype(bool)]
-    cols = H.measure_columns(reg).merge(reg, on=["id", "variable"], how="left")
+    cols = hypotheses.measure_columns(reg).merge(reg, on=["id", "variable"], how="left")
     return cols
 
 
@@ -836,68 +878,40 @@ def _unquote(s: pd.Series) -> pd.Series:
     return s.str.replace(r"^'(?=[=+\-@\t\r])", "", regex=True)
 
 
-def import_worksheet(path: str | os.PathLike, table: pd.DataFrame
-                     ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Read a filled worksheet back; fill only values still missing in ``table``.
+def fill_from_worksheet(table: pd.DataFrame, worksheet: pd.DataFrame
+                        ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Fill only values still missing in ``table`` from a filled worksheet. Pure: the
+    worksheet comes read (:func:`helpers.collect.read.read_worksheet`).
 
     Validates that every account_id and field exists, that values parse as the field's type
-    (numbers via ``helpers.core.io.parse_number``, yes/no for booleans) and that one (account, field)
-    has one value. Returns ``(table, provenance)`` with provenance rows (account_id, field,
-    value, source="worksheet:<file name>") for the values filled. Re-run
-    ``hypotheses.derive_measures`` afterwards.
+    (numbers via ``helpers.core.io.parse_number``, yes/no for booleans) and that one
+    (account, field) has one value; errors name the file (``worksheet.attrs["source"]``),
+    the column and the spreadsheet rows. Re-run ``hypotheses.derive_measures`` afterwards.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The analysis table being built.
+    worksheet : pandas.DataFrame
+        The worksheet's rows as text (columns account_id, field, value, ...).
+
+    Returns
+    -------
+    tuple[pandas.DataFrame, pandas.DataFrame]
+        ``(table, provenance)``; provenance rows (account_id, field, value,
+        source="worksheet:<file name>") for the values filled.
     """
-    p = Path(path)
-    try:
-        if p.suffix.lower() == ".csv":  # the full list written next to a capped XLSX
-            ws = pd.read_csv(p, dtype="str", encoding="utf-8-sig", keep_default_na=False,
-                             na_values=[""])
-        else:
-            ws = pd.read_excel(p, sheet_name=WORKSHEET_SHEET, dtype="str")
-    except (ValueError, FileNotFoundError, OSError, pd.errors.ParserError) as exc:
-        raise InputDataError(f"cannot read the worksheet: {exc}", file=str(p),
-                             hint=f"use the file written by make_worksheet (sheet "
-                                  f"'{WORKSHEET_SHEET}')") from None
+    file = str(worksheet.attrs.get("source", "worksheet"))
     for col in ("account_id", "field", "value"):
-        if col not in ws.columns:
-            raise InputDataError("worksheet column missing", file=str(p), column=col)
-    ws = ws.loc[~_blank(ws["value"])].copy()
-    ws["value"] = _unquote(ws["value"].astype("str").str.strip())
-    ws["account_id"] = _unquote(ws["account_id"].astype("str").str.strip())
-    ws["_row"] = ws.index + 2  # spreadsheet row number (header is row 1)
-    bad_id = ~_io().isin_text(ws["account_id"], table["account_id"])
-    if bad_id.any():
-        raise InputDataError("worksheet has account ids not in the analysis table", file=str(p),
-                             column="account_id", rows=ws.loc[bad_id, "_row"].tolist(),
-                             hint="do not edit account_id; fill only the value column")
-    bad_field = ~ws["field"].isin(table.columns) | ws["field"].eq("account_id")
-    if bad_field.any():
-        raise InputDataError("worksheet has fields not in the analysis table", file=str(p),
-                             column="field", rows=ws.loc[bad_field, "_row"].tolist())
-    dup = ws.duplicated(["account_id", "field"], keep=False)
-    if dup.any():
-        raise InputDataError("several values for one account and field", file=str(p),
-                             rows=ws.loc[dup, "_row"].tolist(), hint="keep one row per pair")
+        if col not in worksheet.columns:
+            raise InputDataError("worksheet column missing", file=file, column=col)
+    ws = _worksheet_rows(worksheet, table, file)
     out = table.copy()
     pos = pd.Series(np.arange(len(out)), index=out["account_id"].astype("str"))
     prov = []
-    for field, grp in ws.groupby("field", sort=True):
-        target = out[field]
-        if pd.api.types.is_bool_dtype(target):
-            words = grp["value"].str.casefold()
-            val = words.map({"yes": True, "y": True, "true": True, "1": True,
-                             "no": False, "n": False, "false": False, "0": False})
-            bad = val.isna()
-        elif pd.api.types.is_numeric_dtype(target):
-            val, bad_rows = _io().parse_number(grp["value"])
-            val = pd.Series(val, index=grp.index)
-            bad = val.isna()
-        else:
-            val, bad = grp["value"], pd.Series(False, index=grp.index)
-        if bad.any():
-            raise InputDataError(f"worksheet values that are not valid for '{field}'",
-                                 file=str(p), column=field,
-                                 rows=grp.loc[bad, "_row"].tolist(),
-                                 hint="numbers only for numeric fields, yes/no for flags")
+    for field_name, grp in ws.groupby("field", sort=True):
+        target = out[field_name]
+        val = _worksheet_values(grp, target, field_name, file)
         idx = pos.loc[grp["account_id"]].to_numpy()
         still_missing = _blank(target.iloc[idx]).to_numpy()
         if not still_missing.any():
@@ -909,73 +923,56 @@ def import_worksheet(path: str | os.PathLike, table: pd.DataFrame
         except (TypeError, ValueError):
             new = new.astype("object")
             new.iloc[fill_idx] = val.to_numpy()[still_missing]
-        out[field] = new
+        out[field_name] = new
         prov.append(pd.DataFrame({
-            "account_id": grp["account_id"].to_numpy()[still_missing], "field": field,
-            "value": grp["value"].to_numpy()[still_missing], "source": f"worksheet:{p.name}"}))
+            "account_id": grp["account_id"].to_numpy()[still_missing], "field": field_name,
+            "value": grp["value"].to_numpy()[still_missing],
+            "source": f"worksheet:{Path(file).name}"}))
     provenance = (pd.concat(prov, ignore_index=True) if prov else
                   pd.DataFrame(columns=["account_id", "field", "value", "source"]))
     return out, provenance
 
 
-# --------------------------------------------------------------------------- manifest
-def _count_rows(p: Path) -> int | None:
-    suffix = p.suffix.lower()
-    try:
-        if suffix == ".parquet":
-            import pyarrow.parquet as pq
-
-            return int(pq.ParquetFile(p).metadata.num_rows)
-        if suffix in (".csv", ".tsv", ".txt"):
-            import duckdb
-
-            con = duckdb.connect()
-            try:
-                return int(con.execute("select count(*) from read_csv_auto(?, header=true)",
-                                       [str(p)]).fetchone()[0])
-            finally:
-                con.close()
-        if suffix in (".xlsx", ".xlsm"):
-            from openpyxl import load_workbook
-
-            wb = load_workbook(p, read_only=True)
-            try:
-                return max(int(wb.worksheets[0].max_row or 0) - 1, 0)
-            finally:
-                wb.close()
-        if suffix in (".yaml", ".yml", ".json"):
-            text = p.read_text(encoding="utf-8")
-            data = yaml.safe_load(text) if suffix != ".json" else json.loads(text)
-            return len(data) if isinstance(data, list | dict) else None
-    except Exception:  # noqa: BLE001 - an unreadable file still gets its hash
-        return None
-    return None
+def _worksheet_rows(worksheet: pd.DataFrame, table: pd.DataFrame, file: str) -> pd.DataFrame:
+    """The filled rows (a value given), unquoted, with their spreadsheet row in ``_row``;
+    unknown account ids or fields and two values for one pair stop."""
+    ws = worksheet.loc[~_blank(worksheet["value"])].copy()
+    ws["value"] = _unquote(ws["value"].astype("str").str.strip())
+    ws["account_id"] = _unquote(ws["account_id"].astype("str").str.strip())
+    ws["_row"] = ws.index + 2  # spreadsheet row number (header is row 1)
+    bad_id = ~isin_text(ws["account_id"], table["account_id"])
+    if bad_id.any():
+        raise InputDataError("worksheet has account ids not in the analysis table", file=file,
+                             column="account_id", rows=ws.loc[bad_id, "_row"].tolist(),
+                             hint="do not edit account_id; fill only the value column")
+    bad_field = ~ws["field"].isin(table.columns) | ws["field"].eq("account_id")
+    if bad_field.any():
+        raise InputDataError("worksheet has fields not in the analysis table", file=file,
+                             column="field", rows=ws.loc[bad_field, "_row"].tolist())
+    dup = ws.duplicated(["account_id", "field"], keep=False)
+    if dup.any():
+        raise InputDataError("several values for one account and field", file=file,
+                             rows=ws.loc[dup, "_row"].tolist(), hint="keep one row per pair")
+    return ws
 
 
-def data_manifest(paths) -> pd.DataFrame:
-    """One row per input file: file, size_bytes, rows (header excluded; None if unknown),
-    sha256 (``helpers.core.store.sha256_file``)."""
-    rows = []
-    for raw in paths:
-        if raw is None:
-            continue
-        p = resolve(raw)
-        from helpers.collect.aggregate import dataset_fingerprint, is_dataset
-
-        if is_dataset(p):  # a Parquet dataset (directory or glob) of row-level data
-            rows.append({"file": str(raw), **dataset_fingerprint(p)})
-            continue
-        if not p.is_file():
-            raise InputDataError("file listed for the data manifest does not exist", file=str(p))
-        rows.append({"file": str(raw), "size_bytes": int(p.stat().st_size),
-                     "rows": _count_rows(p), "sha256": sha256_file(p)})
-    out = pd.DataFrame(rows, columns=["file", "size_bytes", "rows", "sha256"])
-    out["rows"] = out["rows"].astype("Int64")
-    return out
-
-
-def input_paths(params: P.Params) -> list[str]:
-    """Every input file named in the parameters (for :func:`data_manifest`)."""
-    from helpers.core.runinfo import input_files
-
-    return list(input_files(params).values())
+def _worksheet_values(grp: pd.DataFrame, target: pd.Series, field_name: str, file: str
+                      ) -> pd.Series:
+    """One field's worksheet values in the field's type (yes/no, number or text)."""
+    if pd.api.types.is_bool_dtype(target):
+        words = grp["value"].str.casefold()
+        val = words.map({"yes": True, "y": True, "true": True, "1": True,
+                         "no": False, "n": False, "false": False, "0": False})
+        bad = val.isna()
+    elif pd.api.types.is_numeric_dtype(target):
+        val, _ = parse_number(grp["value"])
+        val = pd.Series(val, index=grp.index)
+        bad = val.isna()
+    else:
+        val, bad = grp["value"], pd.Series(False, index=grp.index)
+    if bad.any():
+        raise InputDataError(f"worksheet values that are not valid for '{field_name}'",
+                             file=file, column=field_name,
+                             rows=grp.loc[bad, "_row"].tolist(),
+                             hint="numbers only for numeric fields, yes/no for flags")
+    return val

@@ -13,12 +13,10 @@ from __future__ import annotations
 import ast
 import json
 from collections.abc import Callable, Iterable
-from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from helpers.collect.labels import (
@@ -28,9 +26,8 @@ from helpers.collect.labels import (
     positive_category_of,
     resolve_category,
 )
-from helpers.core import params as P
 from helpers.core.errors import AnalysisError, InputDataError, ParameterError
-from helpers.core.paths import resolve
+from helpers.core.params import Hypotheses, Scope
 
 LENSES = ("demographic", "firmographic", "geographic", "psychographic", "technographic",
           "behavioural", "needs-based", "value-based")
@@ -179,22 +176,6 @@ def validate_register(entries: Any, origin: str = "<register>") -> pd.DataFrame:
     return out
 
 
-def load_register(path: str | Path) -> pd.DataFrame:
-    """Read and validate a register YAML; one row per hypothesis (columns ``REGISTER_COLUMNS``).
-
-    Raises ParameterError naming the entry id and key of every problem (unknown key, bad
-    direction / lens / kind, measure not exactly one of column/expr/helper, duplicate id).
-    """
-    p = resolve(path)
-    if not p.is_file():
-        raise ParameterError(f"hypothesis register not found: {p}")
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ParameterError(f"{p} is not valid YAML: {exc}") from None
-    return validate_register(data, str(p))
-
-
 def check_positive_categories(register: pd.DataFrame, table: pd.DataFrame, *,
                               strict: bool = True) -> list[str]:
     """Check every ``positive_category`` against the values of its measure in ``table``.
@@ -299,7 +280,7 @@ def shared_sources(register: pd.DataFrame) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- prioritisation
-def prioritise(costed: pd.DataFrame, rules: P.Hypotheses | None = None,
+def prioritise(costed: pd.DataFrame, rules: Hypotheses | None = None,
                max_hypotheses: int | None = None) -> pd.DataFrame:
     """Select the hypotheses to test with a transparent, parameterised rule.
 
@@ -312,8 +293,8 @@ def prioritise(costed: pd.DataFrame, rules: P.Hypotheses | None = None,
     max_cost_usd (or effort / 5 where cost is not countable); the best ``max_hypotheses``
     (default charter.scope.max_hypotheses) are ``selected``.
     """
-    rules = rules or P.Hypotheses()
-    cap = max_hypotheses if max_hypotheses is not None else P.Scope().max_hypotheses
+    rules = rules or Hypotheses()
+    cap = max_hypotheses if max_hypotheses is not None else Scope().max_hypotheses
     out = costed.copy()
     if "cost_usd" not in out.columns:
         raise AnalysisError("prioritise needs the costed register: run collection_cost first")

@@ -91,10 +91,13 @@ def _load_account_list(s: Session) -> tuple[pd.DataFrame, list[str]]:
     beside them, account_list_match)."""
     p = s.params
     if p.inputs.deals is None and p.inputs.subscriptions is None:
-        return customers.load_accounts(p)
+        export = customers.read_account_export(p.inputs.accounts)
+        return customers.prepare_accounts(export, p.inputs.accounts, p.exclusions, p.currency,
+                                          p.as_of)
     from helpers.setup import deals
 
-    built = deals.build_account_list(p)
+    records = deals.read_account_records(p.inputs)
+    built = deals.build_account_list(records, p.exclusions, p.currency, p.as_of)
     for name, frame in built.tables.items():
         s.store.write(name, frame, step=s.step)
     return built.accounts, built.warnings

@@ -11,10 +11,10 @@ import pandas as pd
 from helpers.collect.hypotheses import (
     check_positive_categories,
     collection_cost,
-    load_register,
     prioritise,
     shared_sources,
 )
+from helpers.collect.read import read_register
 from helpers.run.session import Session
 
 
@@ -46,7 +46,7 @@ def hypotheses(s: Session) -> Hypotheses:
     """
     p = s.params
     n_accounts = len(s.store.read("scored_accounts"))
-    register = load_register(p.hypotheses.register_file)
+    register = read_register(p.hypotheses.register_file)
     costed = collection_cost(register, n_accounts)
     ranked = prioritise(costed, p.hypotheses,
                                    max_hypotheses=p.charter.scope.max_hypotheses)

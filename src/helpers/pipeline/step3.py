@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from helpers.collect import collection
+from helpers.collect import collection, read
 from helpers.collect.hypotheses import check_positive_categories
 from helpers.run.session import Session
 
@@ -48,9 +48,11 @@ def collect(s: Session) -> Collected:
 
     p = s.params
     # the input manifest (SHA-256 and row count of every file) is read in the background
-    pending_manifest = in_background(collection.data_manifest, collection.input_paths(p))
+    pending_manifest = in_background(read.data_manifest, read.manifest_files(p))
     scored = s.store.read("scored_accounts")
-    table, reports = collection.build_analysis_table(p, scored, register=s.store.read("hypotheses"))
+    table, reports = collection.build_analysis_table(
+        read.read_sources(p.inputs, p.as_of, p.collection, p.aggregation), scored,
+        s.store.read("hypotheses"), rules=p.collection, currency=p.currency, as_of=p.as_of)
     manifest = pending_manifest.result()
     s.store.write("data_manifest", manifest, step=s.step)
     if len(table) != len(scored):
@@ -82,7 +84,7 @@ def _label_typos(s: Session, table: pd.DataFrame, reports: dict[str, pd.DataFram
 
     p = s.params
     found = labels.suggestions(table, reports["hypotheses"], reports["unmapped_industries"],
-                               collection.load_industry_map(p.inputs.industry_map),
+                               read.read_industry_map(p.inputs.industry_map),
                                p.collection.typo_similarity, p.inputs.industry_map)
     reports["quality_report"] = labels.annotate_quality(reports["quality_report"], found,
                                                         reports["hypotheses"])

@@ -57,7 +57,7 @@ from helpers.analyse.segments import prioritise as prioritise_segments
 from helpers.analyse.tested import kinds_of, segmentation_variables, tested_hypotheses
 from helpers.analyse.tree import TreeResult, fit_tree, root_candidates
 from helpers.analyse.verdicts import verdicts as hypothesis_verdicts
-from helpers.collect.collection import load_industry_map
+from helpers.collect.read import read_industry_map
 from helpers.core.io import read_table
 from helpers.core.params import Analysis, Params
 from helpers.run.session import Session
@@ -310,7 +310,7 @@ def _read_prospects(p: Params, register: pd.DataFrame) -> pd.DataFrame | None:
     if p.inputs.prospects is None:
         return None
     raw = read_table(p.inputs.prospects, what="prospects")
-    industry_map = (load_industry_map(p.inputs.industry_map)
+    industry_map = (read_industry_map(p.inputs.industry_map)
                     if "industry" in raw.columns and p.inputs.industry_map else None)
     return prepare_prospects(raw, register, industry_map=industry_map,
                              numeric_columns=list(p.collection.plausible_ranges))

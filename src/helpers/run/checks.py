@@ -256,14 +256,17 @@ def _check_account_list(params: Params, findings: list[Finding], seen: _Seen
     from helpers.setup import customers
 
     inp = params.inputs
-    where, load = "inputs.accounts", lambda: customers.load_accounts(params)
+    where, load = "inputs.accounts", lambda: customers.prepare_accounts(
+        customers.read_account_export(inp.accounts), inp.accounts, params.exclusions,
+        params.currency, params.as_of)
     if inp.deals is not None or inp.subscriptions is not None:
         from helpers.setup import deals
 
         where = "inputs.deals" if inp.deals is not None else "inputs.subscriptions"
 
         def load() -> tuple[pd.DataFrame, list[str]]:
-            built = deals.build_account_list(params)
+            built = deals.build_account_list(deals.read_account_records(inp),
+                                             params.exclusions, params.currency, params.as_of)
             return built.accounts, built.warnings
 
     accounts = _attempt(findings, where, load)
@@ -305,7 +308,7 @@ def _check_join_sources(params: Params, findings: list[Finding], seen: _Seen) ->
 
 def _check_other_inputs(params: Params, findings: list[Finding], seen: _Seen) -> None:
     """Scan the tickets and usage, open the prospects, the worksheet and the industry map."""
-    from helpers.collect import collection, sources
+    from helpers.collect import read, sources
     from helpers.core.io import read_source_frame, read_table
 
     inp = params.inputs
@@ -329,7 +332,7 @@ def _check_other_inputs(params: Params, findings: list[Finding], seen: _Seen) ->
                                     f"{missing}; use the file written by Step 3"))
     if inp.industry_map:
         imap = _attempt(findings, "inputs.industry_map",
-                        lambda: collection.load_industry_map(inp.industry_map))
+                        lambda: read.read_industry_map(inp.industry_map))
         if imap:
             seen.values.setdefault("industry", []).extend(imap.values())
 
@@ -338,12 +341,12 @@ def _check_register(params: Params, findings: list[Finding], seen: _Seen,
                     with_data: bool) -> pd.DataFrame | None:
     """Load the hypothesis register (its valid entries when some are not) and, ``with_data``
     (an account list was read), check its measure columns and positive categories."""
-    from helpers.collect import hypotheses
+    from helpers.collect.read import read_register
     from helpers.core.paths import resolve
 
     path = resolve(params.hypotheses.register_file)
     register = _attempt(findings, "hypotheses.register_file",
-                        lambda: hypotheses.load_register(path))
+                        lambda: read_register(path))
     if register is None:  # still check the data against the entries that are valid
         register = _valid_entries(path)
     if register is not None and with_data:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -41,7 +42,7 @@ from helpers.core.io import (
     read_table,
 )
 from helpers.core.io import parse_money as _parse_money
-from helpers.core.params import Exclusions, Params
+from helpers.core.params import Currency, Exclusions, Params, Source
 
 RULES: dict[str, str] = {
     "invalid": "unusable row: blank id or blank / unreadable start date",
@@ -168,8 +169,47 @@ def _placeholder_dates(text: pd.Series) -> pd.Series:
                      index=text.index, dtype=bool)
 
 
-def load_accounts(params: Params) -> tuple[pd.DataFrame, list[str]]:
-    """Read ``inputs.accounts`` into canonical account columns (docs/architecture.md).
+def read_account_export(source: Source) -> pd.DataFrame:
+    """Read the account export (the edge of Step 1: the only file reading of this module).
+
+    Parameters
+    ----------
+    source : Source
+        ``inputs.accounts``: path, sheet, preset and column mapping.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The file's rows with canonical column names; ``employees`` / ``success_hours`` read as
+        numbers; ``attrs`` carry ``source`` (the file), ``mapping``, ``warnings`` and
+        ``not_data_rows`` (a report footer). Missing ``account_id`` / ``start_date`` columns
+        raise InputDataError.
+    """
+    return read_table(source, what="accounts", required=("account_id", "start_date"),
+                      numeric=_NUMERIC, dates=())
+
+
+@dataclass
+class _Export:
+    """The export being turned into accounts: its frame, file, column mapping, account ids
+    (for messages), the warnings so far and the reason each unusable row is unusable."""
+
+    df: pd.DataFrame
+    file: str
+    mapping: dict[str, str]
+    ids: pd.Series
+    warnings: list[str]
+    invalid: pd.Series
+
+    @property
+    def cols(self) -> set[str]:
+        return set(self.df.columns)
+
+
+def prepare_accounts(export: pd.DataFrame, source: Source, exclusions: Exclusions,
+                     currency: Currency, as_of: dt.date) -> tuple[pd.DataFrame, list[str]]:
+    """The account export (:func:`read_account_export`) in canonical account columns
+    (docs/architecture.md). Pure: reads no file.
 
     Requires ``account_id``, ``start_date``, ``mrr`` or ``arr`` and one of ``status`` /
     ``churn_date`` / ``churned`` (a yes/no flag) / ``account_type``; ``account_name`` is
@@ -187,18 +227,56 @@ def load_accounts(params: Params) -> tuple[pd.DataFrame, list[str]]:
     before start, future dates, zero / negative / blank MRR, placeholder far-future dates
     and status contradicting churn_date are returned as warnings, with rows. Rows after the
     table that are not data (a report footer) are counted in ``attrs["not_data_rows"]``.
+
+    Parameters
+    ----------
+    export : pandas.DataFrame
+        The export as :func:`read_account_export` returns it; errors name the file in
+        ``attrs["source"]`` (else ``source.path``) and the export's own column names
+        (``attrs["mapping"]``).
+    source : Source
+        ``inputs.accounts`` (its ``date_format``).
+    exclusions : Exclusions
+        The exclusion rules (account type labels, ``max_invalid_share``).
+    currency : Currency
+        Base currency and exchange rates.
+    as_of : datetime.date
+        The analysis date (current vs former customers).
+
+    Returns
+    -------
+    tuple[pandas.DataFrame, list[str]]
+        The canonical accounts (``attrs["not_data_rows"]``: count of footer rows) and the
+        warnings.
     """
-    src = params.inputs.accounts
-    rules = params.exclusions
-    as_of = pd.Timestamp(params.as_of)
-    df = read_table(src, what="accounts", required=("account_id", "start_date"),
-                    numeric=_NUMERIC, dates=())
-    warnings: list[str] = list(df.attrs.get("warnings", []))
-    not_data = len(df.attrs.get("not_data_rows", []))
-    file = df.attrs.get("source", src.path)
-    mapping = df.attrs["mapping"]
-    cols = set(df.columns)
-    n = len(df)
+    file = export.attrs.get("source", source.path)
+    mapping = export.attrs.get("mapping", {})
+    _check_columns(set(export.columns), file)
+    warnings: list[str] = list(export.attrs.get("warnings", []))
+    today = pd.Timestamp(dt.date.today())
+    if pd.Timestamp(as_of) > today:
+        warnings.append(f"accounts: as_of {as_of} is after today ({today.date()}): "
+                        "the current / former split and tenures are read at a future date")
+    ids, blank, blank_error = _account_ids(export, file, mapping)
+    invalid = pd.Series(pd.NA, index=export.index, dtype="string")  # why a row is unusable
+    ex = _Export(export, str(file), mapping, ids, warnings,
+                 invalid.mask(blank, "blank account id"))
+    out = _text_fields(ex)
+    errors = [blank_error] if blank_error is not None else []
+    for col in [c for c in _DATES if c in ex.cols]:
+        out[col] = _date_column(ex, col, source.date_format, errors)
+    _check_start_dates(ex, out, errors, exclusions.max_invalid_share, blank)
+    if "churn_date" not in out:
+        out["churn_date"] = pd.Series(pd.NaT, index=out.index, dtype="datetime64[ns]")
+    _money_columns(ex, out, currency)
+    type_of = _account_types(ex, out, exclusions)
+    out["status"] = _status(ex, out, type_of, as_of)
+    _value_warnings(ex, out, as_of)
+    return _canonical(ex, out), ex.warnings
+
+
+def _check_columns(cols: set[str], file: object) -> None:
+    """Stop when the export has no money column or nothing that tells current from former."""
     if not {"mrr", "arr"} & cols:
         raise InputDataError("accounts: no MRR or ARR column", file=file, column="mrr",
                              hint="map one: inputs.accounts.mapping.mrr: '<column>' (or arr)")
@@ -207,12 +285,13 @@ def load_accounts(params: Params) -> tuple[pd.DataFrame, list[str]]:
                              "churn date or account type column)", file=file, column="status",
                              hint="map inputs.accounts.mapping.churn_date (or status / "
                                   "account_type, or churned for a yes/no churn flag)")
-    today = pd.Timestamp(dt.date.today())
-    if as_of > today:
-        warnings.append(f"accounts: as_of {params.as_of} is after today ({today.date()}): "
-                        "the current / former split and tenures are read at a future date")
 
-    invalid = pd.Series(pd.NA, index=df.index, dtype="string")  # reason of an unusable row
+
+def _account_ids(df: pd.DataFrame, file: object, mapping: dict[str, str]
+                 ) -> tuple[pd.Series, pd.Series, InputDataError | None]:
+    """Account ids as text: ``(ids, blank, blank_error)``. Scientific-notation ids (a
+    spreadsheet's doing) and duplicate ids stop; blank ids get a placeholder naming the row
+    and the error the invalid rule raises if too many rows are unusable."""
     raw_ids = df["account_id"]
     if not pd.api.types.is_numeric_dtype(raw_ids):
         sci = raw_ids.astype("string").str.strip().str.fullmatch(_SCIENTIFIC_ID).fillna(False)
@@ -230,11 +309,11 @@ def load_accounts(params: Params) -> tuple[pd.DataFrame, list[str]]:
                      "and re-save the CSV in Excel")
     ids = _text_ids(raw_ids)
     blank = (ids.isna() | (ids == "")).fillna(True)
+    blank_error = None
     if blank.any():
         rows = file_rows(np.flatnonzero(blank.to_numpy()))
         ids = ids.mask(blank, pd.Series([f"(blank id, row {r})" for r in file_rows(df.index)],
                                         index=df.index, dtype="string"))
-        invalid = invalid.mask(blank, "blank account id")
         blank_error = InputDataError("accounts: blank account ids", file=file,
                                      column="account_id", rows=rows,
                                      hint="every account needs an id; fix or remove these rows")
@@ -245,146 +324,169 @@ def load_accounts(params: Params) -> tuple[pd.DataFrame, list[str]]:
                              rows=file_rows(np.flatnonzero(dup.to_numpy())),
                              hint="the customer list needs one row per account; "
                                   "de-duplicate the export")
+    return ids, blank, blank_error
 
-    out = pd.DataFrame({"account_id": ids})
+
+def _text_fields(ex: _Export) -> pd.DataFrame:
+    """The id and the descriptive text columns (name, type, industry, ...; name_key, domain)."""
+    out = pd.DataFrame({"account_id": ex.ids})
     for col in ("account_name", "account_type", "industry", "country", "owner"):
-        if col in cols:
-            out[col] = df[col].astype("string").str.strip().replace("", pd.NA)
+        if col in ex.cols:
+            out[col] = ex.df[col].astype("string").str.strip().replace("", pd.NA)
     if "account_name" not in out:  # the name is optional: the id stands in
         out["account_name"] = out["account_id"]
     out["name_key"] = normalise_name(out["account_name"])
-    if "domain" in cols:
-        out["domain"] = normalise_domain(df["domain"])
+    if "domain" in ex.cols:
+        out["domain"] = normalise_domain(ex.df["domain"])
+    return out
 
-    # dates ------------------------------------------------------------------------------
-    fmt = src.date_format
+
+def _date_column(ex: _Export, col: str, fmt: str | None, errors: list[InputDataError]
+                 ) -> pd.Series:
+    """One date column read with ``inputs.accounts.date_format`` (else day-first / ISO):
+    placeholder far-future dates become blank (warned); an unreadable churn date stops, an
+    unreadable start date marks the row invalid (its error appended to ``errors``)."""
     formats = None
     if fmt:
         formats = [fmt] + ([fmt.replace("%Y", "%y")] if "%Y" in fmt else []) + ["ISO8601"]
-    errors: list[InputDataError] = []
-    for col in _DATES:
-        if col not in cols:
-            continue
-        file_col = mapping.get(col, col)
-        text = df[col]
-        placeholder = pd.Series(False, index=df.index)
-        if not pd.api.types.is_datetime64_any_dtype(text):
-            placeholder = _placeholder_dates(text)
-            if placeholder.any():
-                warnings.append(
-                    f"accounts: {int(placeholder.sum())} {col} value(s) are placeholder "
-                    f"far-future dates (such as {text[placeholder].iloc[0]}), read as 'no "
-                    "date'" + (" (no churn: still a customer)" if col == "churn_date" else "")
-                    + ": " + _rows_msg(placeholder, ids))
-                text = text.mask(placeholder, "")
-        values, bad = parse_dates(text, formats)
-        order, ambiguous = day_month_order(text) if formats is None else ("", None)
-        if len(bad):
-            badmask = pd.Series(df.index.isin(bad), index=df.index)
-            why = (" (the column mixes day-first and month-first dates, so cells like 03/04/2026 "
-                   "cannot be read safely)" if order == "mixed" else "")
-            hint = ("use ISO dates (2026-09-30) or fix these cells; for a US export set "
-                    "inputs.accounts.date_format: '%m/%d/%Y'")
-            if all_day_numbers(text):
-                hint = f"the column holds day numbers, not dates: {DAY_NUMBER_HINT}"
-            error = InputDataError(f"accounts: unreadable {col} values{why}: "
-                                   + _rows_msg(badmask, ids), file=file, column=file_col,
-                                   rows=file_rows(bad), hint=hint)
-            if col == "churn_date":
-                raise error
-            errors.append(error)
-            invalid = invalid.mask(badmask & invalid.isna(), f"unreadable {col} "
-                                   + df[col].astype("string").fillna(""))
-        if order == "unknown":
-            warnings.append(f"accounts: {int(ambiguous.sum())} {col} value(s) such as "
-                            f"{text[ambiguous].iloc[0]} could be day-first or month-first; "
-                            "read day-first (set inputs.accounts.date_format: '%m/%d/%Y' for a "
-                            "US export): " + _rows_msg(ambiguous, ids))
-        out[col] = values.dt.normalize()
+    df, ids = ex.df, ex.ids
+    text = df[col]
+    if not pd.api.types.is_datetime64_any_dtype(text):
+        placeholder = _placeholder_dates(text)
+        if placeholder.any():
+            ex.warnings.append(
+                f"accounts: {int(placeholder.sum())} {col} value(s) are placeholder "
+                f"far-future dates (such as {text[placeholder].iloc[0]}), read as 'no "
+                "date'" + (" (no churn: still a customer)" if col == "churn_date" else "")
+                + ": " + _rows_msg(placeholder, ids))
+            text = text.mask(placeholder, "")
+    values, bad = parse_dates(text, formats)
+    order, ambiguous = day_month_order(text) if formats is None else ("", None)
+    if len(bad):
+        badmask = pd.Series(df.index.isin(bad), index=df.index)
+        why = (" (the column mixes day-first and month-first dates, so cells like 03/04/2026 "
+               "cannot be read safely)" if order == "mixed" else "")
+        hint = ("use ISO dates (2026-09-30) or fix these cells; for a US export set "
+                "inputs.accounts.date_format: '%m/%d/%Y'")
+        if all_day_numbers(text):
+            hint = f"the column holds day numbers, not dates: {DAY_NUMBER_HINT}"
+        error = InputDataError(f"accounts: unreadable {col} values{why}: "
+                               + _rows_msg(badmask, ids), file=ex.file,
+                               column=ex.mapping.get(col, col), rows=file_rows(bad), hint=hint)
+        if col == "churn_date":
+            raise error
+        errors.append(error)
+        ex.invalid = ex.invalid.mask(badmask & ex.invalid.isna(), f"unreadable {col} "
+                                     + df[col].astype("string").fillna(""))
+    if order == "unknown":
+        ex.warnings.append(f"accounts: {int(ambiguous.sum())} {col} value(s) such as "
+                           f"{text[ambiguous].iloc[0]} could be day-first or month-first; "
+                           "read day-first (set inputs.accounts.date_format: '%m/%d/%Y' for a "
+                           "US export): " + _rows_msg(ambiguous, ids))
+    return values.dt.normalize()
+
+
+def _check_start_dates(ex: _Export, out: pd.DataFrame, errors: list[InputDataError],
+                       max_share: float, blank: pd.Series) -> None:
+    """Mark rows without a start date invalid; stop (the first error, with the share) when
+    more than ``max_share`` of the rows are unusable, else warn which rows are excluded."""
+    ids, invalid = ex.ids, ex.invalid
     missing_start = out["start_date"].isna() & invalid.isna()
     if missing_start.any():
         errors.append(InputDataError(
-            "accounts: blank start_date: " + _rows_msg(missing_start, ids), file=file,
-            column=mapping.get("start_date"),
+            "accounts: blank start_date: " + _rows_msg(missing_start, ids), file=ex.file,
+            column=ex.mapping.get("start_date"),
             rows=file_rows(np.flatnonzero(missing_start.to_numpy())),
             hint="every customer needs a won / customer-since date"))
-        invalid = invalid.mask(missing_start, "blank start_date")
+        invalid = ex.invalid = invalid.mask(missing_start, "blank start_date")
     unusable = invalid.notna()
-    if unusable.any():
-        share = float(unusable.mean())
-        if share > rules.max_invalid_share:
-            first = blank_error if blank.any() else errors[0]
-            raise InputDataError(
-                str(first).splitlines()[0], file=first.file, column=first.column,
-                rows=first.rows,
-                hint=f"{first.hint} ({int(unusable.sum())} of {n} rows ({share:.1%}) are "
-                     "unusable; up to exclusions.max_invalid_share = "
-                     f"{rules.max_invalid_share:.0%} are excluded with their reason)")
-        warnings.append(f"accounts: {int(unusable.sum())} unusable row(s) excluded (blank id "
-                        "or blank / unreadable start date; at most exclusions.max_invalid_share "
-                        f"= {rules.max_invalid_share:.0%} of rows): "
-                        + "; ".join(f"row {r}" + ("" if b else f" ({i})") + f": {why}"
-                                    for r, i, b, why in zip(
-                                        file_rows(np.flatnonzero(unusable.to_numpy())[:10]),
-                                        ids[unusable].head(10), blank[unusable].head(10),
-                                        invalid[unusable].head(10), strict=True))
-                        + (f" (+{int(unusable.sum()) - 10} more)" if unusable.sum() > 10
-                           else ""))
-    if "churn_date" not in out:
-        out["churn_date"] = pd.Series(pd.NaT, index=out.index, dtype="datetime64[ns]")
+    if not unusable.any():
+        return
+    share = float(unusable.mean())
+    if share > max_share:
+        first = errors[0]
+        raise InputDataError(
+            str(first).splitlines()[0], file=first.file, column=first.column,
+            rows=first.rows,
+            hint=f"{first.hint} ({int(unusable.sum())} of {len(invalid)} rows ({share:.1%}) "
+                 "are unusable; up to exclusions.max_invalid_share = "
+                 f"{max_share:.0%} are excluded with their reason)")
+    ex.warnings.append(f"accounts: {int(unusable.sum())} unusable row(s) excluded (blank id "
+                       "or blank / unreadable start date; at most exclusions.max_invalid_share "
+                       f"= {max_share:.0%} of rows): "
+                       + "; ".join(f"row {r}" + ("" if b else f" ({i})") + f": {why}"
+                                   for r, i, b, why in zip(
+                                       file_rows(np.flatnonzero(unusable.to_numpy())[:10]),
+                                       ids[unusable].head(10), blank[unusable].head(10),
+                                       invalid[unusable].head(10), strict=True))
+                       + (f" (+{int(unusable.sum()) - 10} more)" if unusable.sum() > 10
+                          else ""))
 
-    # money -------------------------------------------------------------------------------
+
+def _money_columns(ex: _Export, out: pd.DataFrame, currency: Currency) -> None:
+    """``mrr`` (from MRR, else ARR / 12) in the base currency with ``mrr_local`` /
+    ``currency``; ``arr``, ``mrr_prev`` (or ``arr_prev / 12``), ``acquisition_cost`` and the
+    numeric fields. Unreadable MRR stops; other unreadable amounts are left empty, warned."""
+    df, cols, ids = ex.df, ex.cols, ex.ids
     cur = df["currency"] if "currency" in cols else None
-    rates, base = params.currency.rates, params.currency.base
 
-    def parse_money(values: pd.Series, currency, rates, base) -> pd.DataFrame:
+    def parse_money(values: pd.Series, given: pd.Series | None) -> pd.DataFrame:
         try:
-            return _parse_money(values, currency, rates, base)
+            return _parse_money(values, given, currency.rates, currency.base)
         except InputDataError as exc:  # name the file and the export's column
-            raise InputDataError(f"accounts: {str(exc).splitlines()[0]}", file=file,
-                                 column=mapping.get(str(values.name), values.name),
+            raise InputDataError(f"accounts: {str(exc).splitlines()[0]}", file=ex.file,
+                                 column=ex.mapping.get(str(values.name), values.name),
                                  rows=exc.rows, hint=exc.hint) from None
 
     if "mrr" in cols:
-        money = parse_money(df["mrr"], cur, rates, base)
+        money = parse_money(df["mrr"], cur)
         out["mrr"], out["mrr_local"] = money["value_base"], money["value_local"]
     else:
-        money = parse_money(df["arr"], cur, rates, base)
+        money = parse_money(df["arr"], cur)
         out["mrr"], out["mrr_local"] = money["value_base"] / 12, money["value_local"] / 12
     out["currency"] = money["currency"]
     if not money["parsed_ok"].all():
         badm = ~money["parsed_ok"]
         raise InputDataError("accounts: unreadable MRR/ARR values: " + _rows_msg(badm, ids),
-                             file=file, column=mapping.get("mrr", "arr"),
+                             file=ex.file, column=ex.mapping.get("mrr", "arr"),
                              rows=file_rows(np.flatnonzero(badm.to_numpy())),
                              hint="amounts like 1200, 1,200.50, $1.2k or EUR 900 (not a "
                                   "percentage or text); fix these cells")
     if "arr" in cols and "mrr" in cols:
-        out["arr"] = parse_money(df["arr"], cur, rates, base)["value_base"]
+        out["arr"] = parse_money(df["arr"], cur)["value_base"]
     for col, per_month in (("mrr_prev", 1), ("arr_prev", 12), ("acquisition_cost", 1)):
         if col not in cols or (col == "arr_prev" and "mrr_prev" in cols):
             continue
-        m = parse_money(df[col], cur if col != "acquisition_cost" else None, rates, base)
+        m = parse_money(df[col], cur if col != "acquisition_cost" else None)
         target = "mrr_prev" if col == "arr_prev" else col
         out[target] = m["value_base"] / per_month
         if not m["parsed_ok"].all():
-            warnings.append(f"accounts: {int((~m['parsed_ok']).sum())} unreadable {col} "
-                            "value(s) left empty: " + _rows_msg(~m["parsed_ok"], ids))
+            ex.warnings.append(f"accounts: {int((~m['parsed_ok']).sum())} unreadable {col} "
+                               "value(s) left empty: " + _rows_msg(~m["parsed_ok"], ids))
     if "mrr_prev" in cols:
-        both = (out["mrr"] > 0) & (out["mrr_prev"] > 0)
-        ratio = float((out["mrr_prev"][both] / out["mrr"][both]).median()) if both.sum() >= 5 \
-            else float("nan")
-        if ANNUAL_RATIO_BAND[0] <= ratio <= ANNUAL_RATIO_BAND[1]:
-            warnings.append(f"accounts: mrr_prev ('{mapping.get('mrr_prev')}') is typically "
-                            f"{ratio:.1f} x MRR: it looks like an annual (ARR) figure, which "
-                            "would make every account look like it shrank; map it as "
-                            f"inputs.accounts.mapping.arr_prev: '{mapping.get('mrr_prev')}' "
-                            "(read as ARR / 12). Values used as they are")
+        _annual_prev_warning(ex, out)
     for col in _NUMERIC:
         if col in cols:
             out[col] = df[col].astype("float64")
 
-    # account types, test and trial flags ---------------------------------------------------
+
+def _annual_prev_warning(ex: _Export, out: pd.DataFrame) -> None:
+    """Warn when mrr_prev is typically 8-16 x MRR: an annual figure mapped as monthly."""
+    both = (out["mrr"] > 0) & (out["mrr_prev"] > 0)
+    ratio = float((out["mrr_prev"][both] / out["mrr"][both]).median()) if both.sum() >= 5 \
+        else float("nan")
+    if ANNUAL_RATIO_BAND[0] <= ratio <= ANNUAL_RATIO_BAND[1]:
+        prev = ex.mapping.get("mrr_prev")
+        ex.warnings.append(f"accounts: mrr_prev ('{prev}') is typically "
+                           f"{ratio:.1f} x MRR: it looks like an annual (ARR) figure, which "
+                           "would make every account look like it shrank; map it as "
+                           f"inputs.accounts.mapping.arr_prev: '{prev}' "
+                           "(read as ARR / 12). Values used as they are")
+
+
+def _account_types(ex: _Export, out: pd.DataFrame, rules: Exclusions) -> pd.Series:
+    """``type_treatment``, ``is_test`` and ``is_trial``; returns each row's treatment (NA
+    without an account_type column). Unrecognised labels are warned."""
     is_test = pd.Series(False, index=out.index)
     type_of = pd.Series(pd.NA, index=out.index, dtype="string")
     if "account_type" in out:
@@ -394,34 +496,42 @@ def load_accounts(params: Params) -> tuple[pd.DataFrame, list[str]]:
         unknown = (type_of == TYPE_UNKNOWN).fillna(False)
         if unknown.any():
             labels = sorted(out["account_type"][unknown].unique().tolist())
-            warnings.append(f"accounts: account_type label(s) not recognised: {labels}; kept "
-                            "as customers. If one marks test accounts, non-customers, trials "
-                            "or former customers, add it to exclusions.test_type_labels / "
-                            "not_customer_type_labels / trial_type_labels / former_type_labels "
-                            "(or customer_type_labels to silence this): "
-                            + _rows_msg(unknown, ids))
-    if "is_test" in cols:
-        is_test |= parse_flag(df["is_test"])
+            ex.warnings.append(
+                f"accounts: account_type label(s) not recognised: {labels}; kept "
+                "as customers. If one marks test accounts, non-customers, trials "
+                "or former customers, add it to exclusions.test_type_labels / "
+                "not_customer_type_labels / trial_type_labels / former_type_labels "
+                "(or customer_type_labels to silence this): " + _rows_msg(unknown, ex.ids))
+    if "is_test" in ex.cols:
+        is_test |= parse_flag(ex.df["is_test"])
     out["is_test"] = is_test.astype(bool)
     out["is_trial"] = ((type_of == TYPE_TRIAL).fillna(False) | (out["mrr"] == 0).fillna(False)) \
         .astype(bool)
+    return type_of
 
-    # status ------------------------------------------------------------------------------
-    churned = out["churn_date"].notna() & (out["churn_date"] <= as_of)
+
+def _status(ex: _Export, out: pd.DataFrame, type_of: pd.Series, as_of: dt.date
+            ) -> pd.Series:
+    """Current / former: the status column where given, else churn date at ``as_of``, the
+    churned flag or a former-customer type. Unknown status labels stop; contradictions with
+    the churn date and former customers without a churn date are warned."""
+    df, cols, ids = ex.df, ex.cols, ex.ids
+    churned = out["churn_date"].notna() & (out["churn_date"] <= pd.Timestamp(as_of))
     former_type = (type_of == TYPE_FORMER).fillna(False)
     if "churned" in cols:
         flag = parse_flag(df["churned"])
         churned |= flag
         former_type |= flag & out["churn_date"].isna()
     derived = pd.Series(np.where(churned | former_type, FORMER, CURRENT), index=out.index)
+    status = derived
     if "status" in cols:
         raw = df["status"].astype("string").str.strip().str.casefold()
         status = raw.map(STATUS_LABELS)
         unknown = raw.notna() & (raw != "") & status.isna()
         if unknown.any():
             labels = sorted(raw[unknown].unique().tolist())
-            raise InputDataError(f"accounts: unknown status labels {labels}", file=file,
-                                 column=mapping.get("status"),
+            raise InputDataError(f"accounts: unknown status labels {labels}", file=ex.file,
+                                 column=ex.mapping.get("status"),
                                  rows=file_rows(np.flatnonzero(unknown.to_numpy())),
                                  hint=f"use one of {sorted(STATUS_LABELS)} or map churn_date "
                                       "instead of status")
@@ -430,44 +540,52 @@ def load_accounts(params: Params) -> tuple[pd.DataFrame, list[str]]:
             by_date = pd.Series(np.where(churned, FORMER, CURRENT), index=out.index)
             clash = (status != by_date) & ~((status == FORMER) & out["churn_date"].isna())
             if clash.any():
-                warnings.append(f"accounts: {int(clash.sum())} status value(s) contradict "
-                                f"churn_date at as_of {params.as_of}; the status column is "
-                                "kept: " + _rows_msg(clash, ids))
-    else:
-        status = derived
-    out["status"] = status.astype("string")
-    no_date = (out["status"] == FORMER) & out["churn_date"].isna() & invalid.isna()
+                ex.warnings.append(f"accounts: {int(clash.sum())} status value(s) contradict "
+                                   f"churn_date at as_of {as_of}; the status column is "
+                                   "kept: " + _rows_msg(clash, ids))
+    status = status.astype("string")
+    no_date = (status == FORMER) & out["churn_date"].isna() & ex.invalid.isna()
     if no_date.any() and ("churn_date" in cols or "account_type" in cols):
-        warnings.append(f"accounts: {int(no_date.sum())} former customer(s) without a churn "
-                        "date (a former status or type, blank churn date): former, churn date "
-                        "unknown: " + _rows_msg(no_date, ids))
+        ex.warnings.append(f"accounts: {int(no_date.sum())} former customer(s) without a churn "
+                           "date (a former status or type, blank churn date): former, churn "
+                           "date unknown: " + _rows_msg(no_date, ids))
+    return status
 
-    # warnings, never silent changes ------------------------------------------------------------
+
+def _value_warnings(ex: _Export, out: pd.DataFrame, as_of: dt.date) -> None:
+    """Warnings, never silent changes: churn before start, dates after as_of, zero /
+    negative / blank MRR, with rows."""
+    stamp = pd.Timestamp(as_of)
     checks = {
         "churn_date before start_date": out["churn_date"] < out["start_date"],
-        f"start_date after as_of {params.as_of}": out["start_date"] > as_of,
-        f"churn_date after as_of {params.as_of} (still current at as_of)":
-            out["churn_date"] > as_of,
+        f"start_date after as_of {as_of}": out["start_date"] > stamp,
+        f"churn_date after as_of {as_of} (still current at as_of)":
+            out["churn_date"] > stamp,
         "zero or negative MRR": out["mrr"] <= 0,
         "blank MRR (no contract value; scored as 0)": out["mrr"].isna(),
     }
     for what, mask in checks.items():
         mask = mask.fillna(False)
         if mask.any():
-            warnings.append(f"accounts: {int(mask.sum())} account(s) with {what}: "
-                            + _rows_msg(mask, ids))
-    if unusable.any():
-        out["invalid_reason"] = invalid
+            ex.warnings.append(f"accounts: {int(mask.sum())} account(s) with {what}: "
+                               + _rows_msg(mask, ex.ids))
 
+
+def _canonical(ex: _Export, out: pd.DataFrame) -> pd.DataFrame:
+    """Canonical columns in order, then the export's other columns; text in pandas' default
+    dtype (so joins with other tables agree); ``attrs["not_data_rows"]``."""
+    if ex.invalid.notna().any():
+        out["invalid_reason"] = ex.invalid
+    df = ex.df
     extras = [c for c in df.columns if c not in CANONICAL_ORDER and c not in _READ_ONLY]
     ordered = [c for c in CANONICAL_ORDER if c in out.columns]
     result = pd.concat([out[ordered], df[extras]], axis=1)
     result.attrs = {}
-    for col in result.columns:  # pandas' default text dtype, so joins with other tables agree
+    for col in result.columns:
         if isinstance(result[col].dtype, pd.StringDtype):
             result[col] = result[col].astype(str)
-    result.attrs["not_data_rows"] = not_data
-    return result, warnings
+    result.attrs["not_data_rows"] = len(df.attrs.get("not_data_rows", []))
+    return result
 
 
 def status_mix_warnings(flagged: pd.DataFrame) -> list[str]:

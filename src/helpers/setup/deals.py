@@ -26,6 +26,7 @@ matched, and export accounts without a won deal or subscription are not customer
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,8 +46,16 @@ from helpers.core.io import (
     parse_money,
     parse_number,
     read_source_frame,
+    read_table,
 )
-from helpers.core.params import DealsSource, Params, Source, SubscriptionsSource
+from helpers.core.params import (
+    Currency,
+    DealsSource,
+    Exclusions,
+    Inputs,
+    Source,
+    SubscriptionsSource,
+)
 
 PRESET_DIR = Path(__file__).parents[1] / "core" / "presets"
 #: interval -> months per interval (Stripe: day, week, month, year)
@@ -127,10 +136,10 @@ def _dates(df: pd.DataFrame, col: str, source: Source) -> tuple[pd.Series, pd.Se
     return values.dt.normalize(), pd.Series(df.index.isin(bad), index=df.index)
 
 
-def _money(df: pd.DataFrame, col: str, params: Params) -> tuple[pd.Series, pd.Series]:
+def _money(df: pd.DataFrame, col: str, currency: Currency) -> tuple[pd.Series, pd.Series]:
     """(amount in the base currency, unreadable mask)."""
     cur = df["currency"] if "currency" in df.columns else None
-    m = parse_money(df[col], cur, params.currency.rates, params.currency.base)
+    m = parse_money(df[col], cur, currency.rates, currency.base)
     return m["value_base"].astype(float), ~m["parsed_ok"].astype(bool)
 
 
@@ -153,11 +162,28 @@ def _first_reason(checks: list[tuple[pd.Series, str | pd.Series]], index: pd.Ind
 
 
 # --------------------------------------------------------------------------- deals
-def deal_accounts(df: pd.DataFrame, source: DealsSource, params: Params
-                  ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per-account values from a deal table read by :func:`read_records` and the row table
-    (every deal: used with its role, or ignored with its reason)."""
-    as_of = pd.Timestamp(params.as_of)
+def deal_accounts(df: pd.DataFrame, source: DealsSource, currency: Currency,
+                  as_of_date: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per-account values from a deal table read by :func:`read_records`.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The deals with canonical column names.
+    source : DealsSource
+        ``inputs.deals`` (stages, amount basis, term, date format).
+    currency : Currency
+        Base currency and exchange rates.
+    as_of_date : datetime.date
+        The analysis date.
+
+    Returns
+    -------
+    tuple[pandas.DataFrame, pandas.DataFrame]
+        The per-account values and the row table (every deal: used with its role, or
+        ignored with its reason).
+    """
+    as_of = pd.Timestamp(as_of_date)
     year_ago = as_of - pd.DateOffset(years=1)
     # HubSpot lists several associated companies as "77;78": the first is the deal's account
     acc_id = (_text(df, "account_id").str.split(";").str[0].str.strip().replace("", pd.NA)
@@ -166,7 +192,7 @@ def deal_accounts(df: pd.DataFrame, source: DealsSource, params: Params
     created, _ = _dates(df, "created_date", source)
     start, bad_start = _dates(df, "start_date", source)
     end, bad_end = _dates(df, "end_date", source)
-    amount, bad_amount = _money(df, "amount", params)
+    amount, bad_amount = _money(df, "amount", currency)
     if "is_won" in df.columns:
         from helpers.setup.customers import parse_flag
 
@@ -182,7 +208,7 @@ def deal_accounts(df: pd.DataFrame, source: DealsSource, params: Params
         (~won, "not won (stage " + stage + ")"),
         (acc_id.isna(), "no account id or name"),
         (bad_close | close.isna(), "no readable close date"),
-        (close > as_of, f"closes after as_of {params.as_of}"),
+        (close > as_of, f"closes after as_of {as_of_date}"),
         (bad_amount | amount.isna(), "no readable amount"),
         (~one_off & (bad_start | bad_end), "unreadable contract start or end date"),
     ], df.index)
@@ -242,17 +268,34 @@ def _finish(out: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- subscriptions
-def subscription_accounts(df: pd.DataFrame, source: SubscriptionsSource, params: Params
-                          ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per-customer MRR from a subscription table read by :func:`read_records` and the row
-    table (every subscription: used with its role, or ignored with its reason)."""
-    as_of = pd.Timestamp(params.as_of)
+def subscription_accounts(df: pd.DataFrame, source: SubscriptionsSource, currency: Currency,
+                          as_of_date: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per-customer MRR from a subscription table read by :func:`read_records`.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The subscriptions with canonical column names.
+    source : SubscriptionsSource
+        ``inputs.subscriptions`` (statuses, date format).
+    currency : Currency
+        Base currency and exchange rates.
+    as_of_date : datetime.date
+        The analysis date.
+
+    Returns
+    -------
+    tuple[pandas.DataFrame, pandas.DataFrame]
+        The per-customer values and the row table (every subscription: used with its role,
+        or ignored with its reason).
+    """
+    as_of = pd.Timestamp(as_of_date)
     year_ago = as_of - pd.DateOffset(years=1)
     acc_id = _text(df, "account_id")
     start, bad_start = _dates(df, "start_date", source)
     ended, _ = _dates(df, "ended_at", source)
     canceled, _ = _dates(df, "canceled_at", source)
-    amount, bad_amount = _money(df, "amount", params)
+    amount, bad_amount = _money(df, "amount", currency)
     qty = (parse_number(df["quantity"])[0].astype(float).fillna(1.0)
            if "quantity" in df.columns else pd.Series(1.0, index=df.index))
     interval = _text(df, "interval").str.casefold().str.strip()
@@ -265,7 +308,7 @@ def subscription_accounts(df: pd.DataFrame, source: SubscriptionsSource, params:
         (acc_id.isna(), "no customer id"),
         (never, "never started (status " + status.fillna("") + ")"),
         (bad_start | start.isna(), "no readable start date"),
-        (start > as_of, f"starts after as_of {params.as_of}"),
+        (start > as_of, f"starts after as_of {as_of_date}"),
         (bad_amount | amount.isna(), "no readable amount"),
         (months.isna(), "unknown interval " + interval.fillna("blank")
          + " (day, week, month or year)"),
@@ -296,21 +339,61 @@ def subscription_accounts(df: pd.DataFrame, source: SubscriptionsSource, params:
 
 
 # --------------------------------------------------------------------------- account list
-def _export_fields(params: Params) -> tuple[pd.DataFrame, str]:
+@dataclass(frozen=True)
+class AccountRecords:
+    """What the account list is built from, as read from the files: the deal or subscription
+    rows (``kind``: deals | subscriptions, with their ``source`` parameters) and the account
+    export's rows when one is given."""
+
+    kind: str
+    source: DealsSource | SubscriptionsSource
+    rows: pd.DataFrame
+    export: pd.DataFrame | None = None
+
+
+def read_account_records(inputs: Inputs) -> AccountRecords:
+    """Read ``inputs.deals`` or ``inputs.subscriptions`` and the account export beside them
+    (the edge of this module: the only file reading of the account-list build).
+
+    Parameters
+    ----------
+    inputs : Inputs
+        The parameter file's ``inputs`` (deals or subscriptions; accounts optional).
+
+    Returns
+    -------
+    AccountRecords
+        The rows with canonical column names; a missing required column raises
+        InputDataError naming the file and the expected columns.
+    """
+    if inputs.deals is not None:
+        kind, src = "deals", inputs.deals
+        required: tuple[str, ...] = ("account_id|account_name", "amount", "close_date",
+                                     "stage|is_won")
+    elif inputs.subscriptions is not None:
+        kind, src = "subscriptions", inputs.subscriptions
+        required = ("account_id", "amount", "start_date", "interval")
+    else:
+        raise InputDataError("no deals or subscriptions in the parameters",
+                             hint="set inputs.deals or inputs.subscriptions")
+    export = None
+    if inputs.accounts is not None:
+        export = read_table(inputs.accounts, what="accounts", required=("account_id",),
+                            numeric=("employees", "success_hours"))
+    return AccountRecords(kind, src, read_records(src, kind, required), export)
+
+
+def _export_fields(df: pd.DataFrame, exclusions: Exclusions) -> pd.DataFrame:
     """The account export's own fields (not the ones deals / subscriptions decide)."""
-    from helpers.core.io import read_table
     from helpers.setup.customers import _text_ids, parse_flag
 
-    src = params.inputs.accounts
-    df = read_table(src, what="accounts", required=("account_id",),
-                    numeric=("employees", "success_hours"))
     out = pd.DataFrame({"account_id": _text_ids(df["account_id"])})
     for col in ("account_name", "account_type", "industry", "country", "owner"):
         if col in df.columns:
             out[col] = df[col].astype("string").str.strip().replace("", pd.NA)
     if "domain" in df.columns:
         out["domain"] = normalise_domain(df["domain"])
-    test_labels = {s.casefold() for s in params.exclusions.test_type_labels}
+    test_labels = {s.casefold() for s in exclusions.test_type_labels}
     is_test = pd.Series(False, index=out.index)
     if "account_type" in out:
         is_test |= out["account_type"].str.casefold().isin(test_labels).fillna(False)
@@ -322,10 +405,10 @@ def _export_fields(params: Params) -> tuple[pd.DataFrame, str]:
     out = pd.concat([out, df[extras]], axis=1)
     dup = out["account_id"].duplicated(keep=False)
     if dup.any():
-        raise InputDataError("accounts: duplicate account ids", file=src.path,
+        raise InputDataError("accounts: duplicate account ids", file=df.attrs.get("source"),
                              column="account_id", rows=file_rows(np.flatnonzero(dup)),
                              hint="the account export needs one row per account")
-    return out, str(src.path)
+    return out
 
 
 def join_export(derived: pd.DataFrame, export: pd.DataFrame, join_on: str, what: str
@@ -385,34 +468,44 @@ def summarise(rows: pd.DataFrame, what: str) -> pd.DataFrame:
     return out[["outcome", "used", "rows", "amount"]]
 
 
-def build_account_list(params: Params) -> AccountList:
-    """The canonical account table from ``inputs.deals`` or ``inputs.subscriptions`` (and the
-    account export when given), with the tables that account for every input row."""
-    inp = params.inputs
-    if inp.deals is not None:
-        src, what = inp.deals, "deals"
-        df = read_records(src, "deals", ("account_id|account_name", "amount", "close_date",
-                                         "stage|is_won"))
-        derived, rows = deal_accounts(df, src, params)
-    elif inp.subscriptions is not None:
-        src, what = inp.subscriptions, "subscriptions"
-        df = read_records(src, "subscriptions", ("account_id", "amount", "start_date",
-                                                 "interval"))
-        derived, rows = subscription_accounts(df, src, params)
+def build_account_list(records: AccountRecords, exclusions: Exclusions, currency: Currency,
+                       as_of_date: dt.date) -> AccountList:
+    """The canonical account table from deals or subscriptions (and the account export when
+    given), with the tables that account for every input row. Pure: reads no file.
+
+    Parameters
+    ----------
+    records : AccountRecords
+        The rows read by :func:`read_account_records`.
+    exclusions : Exclusions
+        The exclusion rules (``test_type_labels`` mark the export's test accounts).
+    currency : Currency
+        Base currency and exchange rates.
+    as_of_date : datetime.date
+        The analysis date.
+
+    Returns
+    -------
+    AccountList
+        The accounts, the warnings and the tables ``account_list_rows``,
+        ``account_list_reconciliation`` and, with an export, ``account_list_match``.
+    """
+    src, what = records.source, records.kind
+    if what == "deals":
+        derived, rows = deal_accounts(records.rows, src, currency, as_of_date)
     else:
-        raise InputDataError("no deals or subscriptions in the parameters",
-                             hint="set inputs.deals or inputs.subscriptions")
-    derived["currency"] = params.currency.base
+        derived, rows = subscription_accounts(records.rows, src, currency, as_of_date)
+    derived["currency"] = currency.base
     derived["is_test"] = False
     warnings: list[str] = []
     tables = {"account_list_rows": rows, "account_list_reconciliation": summarise(rows, what)}
     if derived.empty:
         raise InputDataError(f"{what}: no usable row (no won deal / started subscription as of "
-                             f"{params.as_of})", file=src.path,
+                             f"{as_of_date})", file=src.path,
                              hint="see the reasons: " + "; ".join(
                                  rows["reason"].dropna().value_counts().head(5).index))
-    if inp.accounts is not None:
-        export, _ = _export_fields(params)
+    if records.export is not None:
+        export = _export_fields(records.export, exclusions)
         derived = derived.drop(columns=["is_test"])
         derived, match, more = join_export(derived, export, src.join_on, what)
         warnings += more
