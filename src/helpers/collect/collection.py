@@ -221,7 +221,8 @@ def join_source(accounts: pd.DataFrame, source_df: pd.DataFrame,
         "matched_by_name": int((how == "name").sum()) if on != "name" else 0,
         "match_rate": matched / n_acc if n_acc else float("nan"),
         "unmatched_accounts": n_acc - matched, "unmatched_source_rows": len(unmatched),
-        "duplicate_source_keys": int(dup_key.sum()), "blank_source_keys": int(src["_k"].isna().sum()),
+        "duplicate_source_keys": int(dup_key.sum()),
+        "blank_source_keys": int(src["_k"].isna().sum()),
     }
     return joined, report, unmatched
 

@@ -445,7 +445,8 @@ def expr_columns(expr: str) -> list[str]:
     try:
         tree = ast.parse(expr, mode="eval")
     except SyntaxError as exc:
-        raise ParameterError(f"measure expr {expr!r} is not a valid expression: {exc.msg}") from None
+        raise ParameterError(f"measure expr {expr!r} is not a valid expression: "
+                             f"{exc.msg}") from None
     names: list[str] = []
     for node in ast.walk(tree):
         if not isinstance(node, _ALLOWED_NODES):

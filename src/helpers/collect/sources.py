@@ -23,13 +23,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from helpers.collect import aggregate as A
+from helpers.collect import aggregate
 from helpers.core.errors import InputDataError
 from helpers.core.io import isin_text
 from helpers.core.params import Aggregation, Inputs, Source
 
-TICKET_COLUMNS = A.TICKET_COLUMNS
-USAGE_COLUMNS = A.USAGE_COLUMNS
+TICKET_COLUMNS = aggregate.TICKET_COLUMNS
+USAGE_COLUMNS = aggregate.USAGE_COLUMNS
 
 SourceLike = str | Path | Source | pd.DataFrame
 
@@ -42,11 +42,11 @@ def _split(data: SourceLike, mapping: Mapping[str, str] | None
     return data, dict(mapping or {})
 
 
-def duckdb_config(engine: Aggregation | None) -> A.DuckDBConfig:
+def duckdb_config(engine: Aggregation | None) -> aggregate.DuckDBConfig:
     """The DuckDB settings of the ``aggregation`` parameters (defaults without them)."""
     if engine is None:
-        return A.DuckDBConfig()
-    return A.DuckDBConfig(memory_limit=engine.duckdb_memory_limit,
+        return aggregate.DuckDBConfig()
+    return aggregate.DuckDBConfig(memory_limit=engine.duckdb_memory_limit,
                           temp_directory=engine.duckdb_temp_directory,
                           threads=engine.duckdb_threads)
 
@@ -72,8 +72,9 @@ def ticket_counts(path_or_df: SourceLike, as_of: dt.date, window_days: int, *,
     file, no account list): ``account_id, tickets, ticket_minutes`` sorted by id, warnings
     in ``attrs["warnings"]``. The shared aggregation (``helpers.collect.aggregate``) on DuckDB."""
     data, mapping = _split(path_or_df, mapping)
-    return A.run_duckdb("tickets", data, A.Window(pd.Timestamp(as_of).date(), days=window_days),
-                        mapping=mapping, config=duckdb_config(engine))
+    window = aggregate.Window(pd.Timestamp(as_of).date(), days=window_days)
+    return aggregate.run_duckdb("tickets", data, window, mapping=mapping,
+                                config=duckdb_config(engine))
 
 
 def ticket_attach(counts: pd.DataFrame, account_ids: Sequence[str] | pd.Series) -> pd.DataFrame:
@@ -103,9 +104,9 @@ def usage_summary(path_or_df: SourceLike, as_of: dt.date, window_months: int, *,
     mean: relative change per month; NaN with one month or zero users).
     """
     data, mapping = _split(path_or_df, mapping)
-    return A.run_duckdb("usage", data,
-                        A.Window(pd.Timestamp(as_of).date(), months=window_months),
-                        mapping=mapping, config=duckdb_config(engine))
+    window = aggregate.Window(pd.Timestamp(as_of).date(), months=window_months)
+    return aggregate.run_duckdb("usage", data, window, mapping=mapping,
+                                config=duckdb_config(engine))
 
 
 # ----------------------------------------------------------------- per-account summaries as input
@@ -119,17 +120,19 @@ _SUMMARY_RULES = {
 }
 
 
-def read_summary(src: Source | str | Path, kind: A.Kind) -> pd.DataFrame:
+def read_summary(src: Source | str | Path, kind: aggregate.Kind) -> pd.DataFrame:
     """A per-account summary file (CSV / Parquet / Parquet dataset; e.g. what ``workbook sql``
     computes in the warehouse, or ``workbook aggregate``) validated like any input: every
     column present (mapping applied), one row per account, numbers that are numbers, counts
     whole and >= 0. Same columns and dtypes as the summary computed from the rows; a ticket
     summary keeps the accounts with at least one ticket (0 is what an absent account gets)."""
     path, mapping = _split(src, None)
-    needed = A.TICKET_SUMMARY_COLUMNS if kind == "tickets" else A.USAGE_SUMMARY_COLUMNS
-    con, label = A.duckdb_connect(path, [mapping.get("account_id", "account_id")])
+    needed = (aggregate.TICKET_SUMMARY_COLUMNS if kind == "tickets"
+              else aggregate.USAGE_SUMMARY_COLUMNS)
+    con, label = aggregate.duckdb_connect(path, [mapping.get("account_id", "account_id")])
     try:
-        cols = A.match_columns(A.duckdb_columns(con, label), needed, mapping, label, "duckdb")
+        cols = aggregate.match_columns(aggregate.duckdb_columns(con, label), needed, mapping,
+                                       label, "duckdb")
         raw = con.execute("SELECT " + ", ".join(f"{q} AS {c}" for c, q in cols.items())
                           + " FROM src").df()
     finally:
@@ -170,7 +173,7 @@ def read_summary(src: Source | str | Path, kind: A.Kind) -> pd.DataFrame:
         out = out.reset_index(drop=True)
         out.attrs["warnings"] = []
         return out
-    return A.usage_result(out)
+    return aggregate.usage_result(out)
 
 
 def ticket_input(inputs: Inputs, as_of: dt.date, window_days: int,
@@ -214,7 +217,7 @@ def source_paths(inputs: Inputs, engine: Aggregation | None = None) -> list[str]
             out.append(f"{label}: per-account summary file {summary.path} (aggregated outside "
                        "the workbook, e.g. in the warehouse), read as given.")
         elif rows is not None:
-            what = "Parquet dataset" if A.is_dataset(rows.path) else "file"
+            what = "Parquet dataset" if aggregate.is_dataset(rows.path) else "file"
             limit = (f", memory limit {engine.duckdb_memory_limit}"
                      if engine is not None and engine.duckdb_memory_limit else "")
             out.append(f"{label}: row-level {what} {rows.path}, aggregated per account by "

@@ -40,6 +40,7 @@ import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 from helpers.core.errors import RunError
@@ -267,116 +268,138 @@ def run_chain(params_file: str | os.PathLike, run_id: str, *, force: bool = Fals
 
     The run is built in ``data/processed/.staging/<run>/`` and moved into place only when it
     completes (module docstring); an earlier run of the same id stays intact until then.
+
+    Parameters
+    ----------
+    params_file : str or os.PathLike
+        The parameter file (validated before any notebook starts).
+    run_id : str
+        The run id (:func:`check_run_id`).
+    force : bool
+        Replace an existing run of this id.
+    start_from : str or None
+        Resume from this notebook (name or unique prefix), reusing the notebooks before it.
+    timeout : int
+        Seconds a cell may run.
+    echo : callable
+        Receives the progress lines.
+
+    Returns
+    -------
+    pathlib.Path
+        ``reports/<run>/report.html``. A failed notebook raises RunError naming the cell and
+        where the partial notebook is kept.
     """
     check_run_id(run_id)
     params_file = str(params_file)
     check_injectable_path(params_file, "parameter file path")
     params: Params = load(params_file)  # fails here, naming the key, before any notebook runs
     record = run_record(params, run_id, params_file)
-    reports = report_dir(run_id)
-    stage = staging_dir(run_id)
     staged_before = recover(run_id, echo)
     previous = run_status(run_id)
-    first = 0
-
     if start_from is not None:
         first = _notebook_index(start_from)
-        from_stage = bool(staged_before)  # a failed / interrupted attempt is the newer state
-        base = staged_before if from_stage else previous
-        _check_resumable(base, record, first, run_id)
-        if not from_stage:
-            _discard_staging(run_id)
-            shutil.copytree(run_dir(run_id), stage / "data")
-            if reports.exists():
-                shutil.copytree(reports, stage / "reports")
-        else:
-            echo(f"resuming run '{run_id}' from its unfinished attempt in {_rel(stage)}")
-        done = {k: v for k, v in base.get("notebooks", {}).items()
-                if k in NOTEBOOKS[:first]}
+        done = _resume(run_id, record, first, staged_before, previous, echo)
     else:
-        if previous:
-            same = (previous.get("params_hash") == record["params_hash"]
-                    and previous.get("inputs") == record["inputs"])
-            if previous.get("status") == "complete" and same and not force:
-                report = reports / "report.html"
-                echo(f"run '{run_id}' is complete and up to date (same parameters and inputs).")
-                return report
-            if not force:
-                raise RunError(
-                    f"run '{run_id}' already exists ({_rel(run_dir(run_id))}, status "
-                    f"{previous.get('status', 'unknown')}). Choose a new run id (e.g. "
-                    f"'{run_id}-v2'), resume with --from <notebook>, or replace it with --force.")
+        if _up_to_date(run_id, record, previous, force, echo):
+            return report_dir(run_id) / "report.html"
         _discard_staging(run_id)
-        done = {}
-
-    import papermill as pm
-    from papermill.exceptions import PapermillExecutionError
-
+        first, done = 0, {}
     kernel = ensure_kernel()
+    store = _open_staging(run_id, record, done)
+    total_start = time.perf_counter()
+    echo(f"run '{run_id}' ({params.as_of}) with {params_file}: "
+         f"{len(NOTEBOOKS) - first} notebook(s) -> {_rel(report_dir(run_id))}")
+    _execute_notebooks(_Attempt(run_id, params_file, record, store, kernel, timeout, echo),
+                       first, done)
+    store.update_manifest(status="complete", ended_at=now(), current_notebook=None,
+                          seconds=round(time.perf_counter() - total_start, 2))
+    _commit(run_id)
+    _refresh_index(echo)
+    echo(f"run '{run_id}' complete in {time.perf_counter() - total_start:.1f} s")
+    return report_dir(run_id) / "report.html"
+
+
+def _resume(run_id: str, record: dict, first: int, staged_before: dict, previous: dict,
+            echo: Callable[[str], None]) -> dict:
+    """Stage a resumed run (``--from``): its unfinished attempt, else a copy of the run in
+    place; returns the notebooks before ``first`` that already ran."""
+    from_stage = bool(staged_before)  # a failed / interrupted attempt is the newer state
+    base = staged_before if from_stage else previous
+    _check_resumable(base, record, first, run_id)
+    stage = staging_dir(run_id)
+    if not from_stage:
+        _discard_staging(run_id)
+        shutil.copytree(run_dir(run_id), stage / "data")
+        if report_dir(run_id).exists():
+            shutil.copytree(report_dir(run_id), stage / "reports")
+    else:
+        echo(f"resuming run '{run_id}' from its unfinished attempt in {_rel(stage)}")
+    return {k: v for k, v in base.get("notebooks", {}).items() if k in NOTEBOOKS[:first]}
+
+
+def _up_to_date(run_id: str, record: dict, previous: dict, force: bool,
+                echo: Callable[[str], None]) -> bool:
+    """True when a complete run with the same parameters and inputs exists (and no
+    ``force``); an existing run without ``force`` is refused (RunError)."""
+    if not previous:
+        return False
+    same = (previous.get("params_hash") == record["params_hash"]
+            and previous.get("inputs") == record["inputs"])
+    if previous.get("status") == "complete" and same and not force:
+        echo(f"run '{run_id}' is complete and up to date (same parameters and inputs).")
+        return True
+    if not force:
+        raise RunError(
+            f"run '{run_id}' already exists ({_rel(run_dir(run_id))}, status "
+            f"{previous.get('status', 'unknown')}). Choose a new run id (e.g. "
+            f"'{run_id}-v2'), resume with --from <notebook>, or replace it with --force.")
+    return False
+
+
+def _open_staging(run_id: str, record: dict, done: dict) -> RunStore:
+    """The staging folders and their manifest (``running``, this process's pid)."""
+    stage = staging_dir(run_id)
     (stage / "reports" / "notebooks").mkdir(parents=True, exist_ok=True)
     store = RunStore(run_id, root=stage / "data")
     store.path.mkdir(parents=True, exist_ok=True)
     store.update_manifest(**record, status="running", pid=os.getpid(), started_at=now(),
                           ended_at=None, failed_notebook=None, current_notebook=None,
                           interrupted=False, notebooks=done)
-    parameters = {"run_id": run_id, "params_path": params_file, "interactive": False}
-    total_start = time.perf_counter()
-    echo(f"run '{run_id}' ({params.as_of}) with {params_file}: "
-         f"{len(NOTEBOOKS) - first} notebook(s) -> {_rel(reports)}")
+    return store
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    """What every notebook execution of one chain attempt shares."""
+
+    run_id: str
+    params_file: str
+    record: dict
+    store: RunStore
+    kernel: str
+    timeout: int
+    echo: Callable[[str], None]
+
+
+def _execute_notebooks(attempt: _Attempt, first: int, done: dict) -> None:
+    """Run the notebooks from ``first`` in staging (``$WORKBOOK_STAGING`` set meanwhile),
+    each in a fresh kernel started while the previous one runs, each rendered to HTML on a
+    thread while the next one runs; every rendering is done before returning."""
     env_before = os.environ.get(STAGING_ENV)
-    os.environ[STAGING_ENV] = run_id
-    # each executed notebook is rendered to HTML on a thread of this (otherwise waiting)
-    # process while the next notebook runs in its kernel; all are done before the move
+    os.environ[STAGING_ENV] = attempt.run_id
     renderer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="workbook-render")
     renders: list[Future] = []
-    # each notebook's kernel is started while the previous notebook runs (a kernel takes
-    # ~1.5 s to boot); every notebook still gets a fresh kernel of its own
-    kernels = _KernelQueue(kernel, notebooks_dir(), KERNEL_ARGS)
+    kernels = _KernelQueue(attempt.kernel, notebooks_dir(), KERNEL_ARGS)
     kernels.prepare()
-
-    def settle() -> None:  # let running renderings finish before the attempt is moved
-        for f in renders:
-            f.exception()
-
     try:
         for i, name in enumerate(NOTEBOOKS[first:], start=first + 1):
-            src = notebooks_dir() / f"{name}.ipynb"
-            dst = stage / "reports" / "notebooks" / f"{name}.ipynb"
-            echo(f"  [{i}/{len(NOTEBOOKS)}] {name} ...")
-            store.update_manifest(current_notebook=name)
-            t0 = time.perf_counter()
-            km = kernels.take()
-            if i < len(NOTEBOOKS):
-                kernels.prepare()  # the next notebook's kernel boots meanwhile
-            try:
-                pm.execute_notebook(
-                    str(src), str(dst), parameters=parameters, kernel_name=kernel, km=km,
-                    cwd=str(notebooks_dir()), execution_timeout=timeout, progress_bar=False,
-                    log_output=False, report_mode=False, extra_arguments=KERNEL_ARGS,
-                )
-            except PapermillExecutionError as exc:
-                settle()
-                kept = _fail(run_id, store, name)
-                raise RunError(
-                    f"notebook {name} failed in cell {exc.exec_count}: {exc.ename}: "
-                    f"{exc.evalue}\n  the partially executed notebook is kept at "
-                    f"{_rel(kept / 'notebooks' / dst.name)}") from None
-            except Exception as exc:
-                settle()
-                _fail(run_id, store, name)
-                raise RunError(f"notebook {name} could not run: {type(exc).__name__}: "
-                               f"{exc}") from None
-            except BaseException:  # Ctrl-C: mark the attempt failed, keep earlier runs
-                store.update_manifest(status="failed", failed_notebook=name, interrupted=True,
-                                      ended_at=now())
-                raise
-            finally:
-                kernels.stop(km)
-            elapsed = time.perf_counter() - t0
-            done[name] = {"seconds": round(elapsed, 2), "params_hash": record["params_hash"],
-                          "inputs": record["inputs"]}
-            store.update_manifest(notebooks=done)
-            echo(f"        done in {elapsed:.1f} s")
+            dst, seconds = _execute_one(attempt, i, name, kernels, renders)
+            done[name] = {"seconds": round(seconds, 2),
+                          "params_hash": attempt.record["params_hash"],
+                          "inputs": attempt.record["inputs"]}
+            attempt.store.update_manifest(notebooks=done)
+            attempt.echo(f"        done in {seconds:.1f} s")
             renders.append(renderer.submit(render_html, dst, dst.with_suffix(".html")))
         for f in renders:
             f.result()  # a rendering error stops the run here, as it did inline
@@ -387,13 +410,57 @@ def run_chain(params_file: str | os.PathLike, run_id: str, *, force: bool = Fals
             os.environ.pop(STAGING_ENV, None)
         else:
             os.environ[STAGING_ENV] = env_before
-    store.update_manifest(status="complete", ended_at=now(), current_notebook=None,
-                          seconds=round(time.perf_counter() - total_start, 2))
-    _commit(run_id)
-    _refresh_index(echo)
-    report = reports / "report.html"
-    echo(f"run '{run_id}' complete in {time.perf_counter() - total_start:.1f} s")
-    return report
+
+
+def _execute_one(attempt: _Attempt, i: int, name: str, kernels: _KernelQueue,
+                 renders: list[Future]) -> tuple[Path, float]:
+    """Execute notebook ``name`` (the ``i``-th) with papermill; a failure marks the attempt
+    failed (after the running renderings finish) and raises RunError. Returns the executed
+    notebook's path and the seconds it took."""
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    run_id, store = attempt.run_id, attempt.store
+    src = notebooks_dir() / f"{name}.ipynb"
+    dst = staging_dir(run_id) / "reports" / "notebooks" / f"{name}.ipynb"
+    attempt.echo(f"  [{i}/{len(NOTEBOOKS)}] {name} ...")
+    store.update_manifest(current_notebook=name)
+    t0 = time.perf_counter()
+    km = kernels.take()
+    if i < len(NOTEBOOKS):
+        kernels.prepare()  # the next notebook's kernel boots meanwhile
+    parameters = {"run_id": run_id, "params_path": attempt.params_file, "interactive": False}
+    try:
+        papermill.execute_notebook(
+            str(src), str(dst), parameters=parameters, kernel_name=attempt.kernel, km=km,
+            cwd=str(notebooks_dir()), execution_timeout=attempt.timeout, progress_bar=False,
+            log_output=False, report_mode=False, extra_arguments=KERNEL_ARGS,
+        )
+    except PapermillExecutionError as exc:
+        _settle(renders)
+        kept = _fail(run_id, store, name)
+        raise RunError(
+            f"notebook {name} failed in cell {exc.exec_count}: {exc.ename}: "
+            f"{exc.evalue}\n  the partially executed notebook is kept at "
+            f"{_rel(kept / 'notebooks' / dst.name)}") from None
+    except Exception as exc:
+        _settle(renders)
+        _fail(run_id, store, name)
+        raise RunError(f"notebook {name} could not run: {type(exc).__name__}: "
+                       f"{exc}") from None
+    except BaseException:  # Ctrl-C: mark the attempt failed, keep earlier runs
+        store.update_manifest(status="failed", failed_notebook=name, interrupted=True,
+                              ended_at=now())
+        raise
+    finally:
+        kernels.stop(km)
+    return dst, time.perf_counter() - t0
+
+
+def _settle(renders: list[Future]) -> None:
+    """Let running renderings finish before the attempt is moved."""
+    for f in renders:
+        f.exception()
 
 
 def _refresh_index(echo: Callable[[str], None] = print) -> None:

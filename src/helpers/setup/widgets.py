@@ -128,24 +128,24 @@ def score_weights_panel(scored_base: pd.DataFrame, weights: Score, interactive: 
     if not interactive:
         return weight_tables(scored_base, weights, n)
 
-    import ipywidgets as W  # lazy: only the interactive notebook needs it
+    import ipywidgets  # lazy: only the interactive notebook needs it
 
     label = {"description_width": "16.5em"}
     boxes: dict[str, Any] = {}
     for name in (k for k in Score.model_fields if k != "quantiles"):
         value = getattr(weights, name)
         lo, hi = _bounds(name, value)
-        cls = W.BoundedIntText if isinstance(value, int) else W.BoundedFloatText
+        cls = ipywidgets.BoundedIntText if isinstance(value, int) else ipywidgets.BoundedFloatText
         boxes[name] = cls(value=value, min=lo, max=hi, description=name, style=label,
-                          continuous_update=True, layout=W.Layout(width="23.5em"))
+                          continuous_update=True, layout=ipywidgets.Layout(width="23.5em"))
         boxes[name].add_class(f"wb-weight-{name}")
-    boxes["quantiles"] = W.ToggleButtons(
+    boxes["quantiles"] = ipywidgets.ToggleButtons(
         options=[("quartiles (4)", 4), ("deciles (10)", 10)], value=weights.quantiles,
         description="score groups", style={"description_width": "initial",
                                            "button_width": "8em"})
-    status = W.HTML().add_class("wb-weights-status")
-    save = W.Button(description="save weights", icon="save", disabled=save_to is None)
-    views_ = {k: W.HTML().add_class(f"wb-weights-{k}")
+    status = ipywidgets.HTML().add_class("wb-weights-status")
+    save = ipywidgets.Button(description="save weights", icon="save", disabled=save_to is None)
+    views_ = {k: ipywidgets.HTML().add_class(f"wb-weights-{k}")
               for k in ("summary", "top", "bottom", "ranking")}
     state: dict[str, Any] = {"weights": weights, "timer": None}
 
@@ -185,12 +185,13 @@ def score_weights_panel(scored_base: pd.DataFrame, weights: Score, interactive: 
         b.observe(schedule, names="value")
     save.on_click(on_save)
     refresh()
-    grid = W.GridBox(list(boxes.values())[:-1], layout=W.Layout(
+    grid = ipywidgets.GridBox(list(boxes.values())[:-1], layout=ipywidgets.Layout(
         grid_template_columns="repeat(auto-fill, minmax(24em, 1fr))", grid_gap="2px 12px",
         width="100%")).add_class("wb-weights-controls")
-    bar = W.HBox([boxes["quantiles"], save, status],
-                 layout=W.Layout(align_items="center", flex_flow="row wrap", width="100%"))
-    results = W.VBox(list(views_.values()), layout=W.Layout(
+    bar = ipywidgets.HBox([boxes["quantiles"], save, status],
+                          layout=ipywidgets.Layout(align_items="center", flex_flow="row wrap",
+                                                   width="100%"))
+    results = ipywidgets.VBox(list(views_.values()), layout=ipywidgets.Layout(
         width="100%", overflow="auto")).add_class("wb-weights-results")
-    return W.VBox([grid, bar, results], layout=W.Layout(width="100%")).add_class(
+    return ipywidgets.VBox([grid, bar, results], layout=ipywidgets.Layout(width="100%")).add_class(
         "wb-weights-panel")
