@@ -15,7 +15,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -133,38 +133,44 @@ def join_source(accounts: pd.DataFrame, source_df: pd.DataFrame,
                 ) -> tuple[pd.DataFrame, dict, pd.DataFrame]:
     """Left-join one enrichment source onto the accounts, keeping every account exactly once.
 
-    Keys are normalised (``helpers.core.io.normalise_domain`` / ``normalise_name``). Several source
-    rows with one key are resolved to the most recent record (``date_column``, then the later
-    row in the file) and the others reported. Accounts unmatched by ``on`` are matched by
+    Keys are normalised (``helpers.core.io.normalise_domain`` / ``normalise_name``). Several
+    source rows with one key are resolved to the most recent record (``date_column``, then the
+    later row in the file) and the others reported. Accounts unmatched by ``on`` are matched by
     normalised name (``name_fallback``) against the source rows not already used. Source
     columns that collide with account columns get the suffix ``_<source_name>``; the column
     ``<source_name>_match`` says how each account matched (key / name / missing).
 
-    Returns ``(joined, report_row, unmatched_source_rows)``; ``unmatched_source_rows`` is the
-    source rows used by no account with ``source_row`` (0-based position in ``source_df``) and
-    a ``reason`` (duplicate key, blank key, no matching account).
+    Parameters
+    ----------
+    accounts : pandas.DataFrame
+        One row per account (unique ``account_id``).
+    source_df : pandas.DataFrame
+        The source's rows.
+    on : {"account_id", "domain", "name"}
+        The join key.
+    name_fallback : bool
+        Match the accounts left over by normalised name.
+    source_name : str
+        Names the source in suffixes, the match column and the report.
+    date_column : str or None
+        The record date that picks the most recent of duplicate keys.
+    source_key, source_name_column : str or None
+        The source's key / name column when not the default.
+
+    Returns
+    -------
+    tuple[pandas.DataFrame, dict, pandas.DataFrame]
+        ``(joined, report_row, unmatched_source_rows)``; ``unmatched_source_rows`` is the
+        source rows used by no account with ``source_row`` (0-based position in
+        ``source_df``) and a ``reason`` (duplicate key, blank key, no matching account).
     """
-    if "account_id" not in accounts.columns:
-        raise InputDataError("accounts have no account_id column", column="account_id")
-    if accounts["account_id"].duplicated().any():
-        dups = accounts.loc[accounts["account_id"].duplicated(), "account_id"].tolist()
-        raise InputDataError("account_id is not unique in the account list", column="account_id",
-                             rows=dups, hint="deduplicate the customer list in Step 1 first")
     orig_index = accounts.index
     accounts = accounts.reset_index(drop=True)
     src = source_df.reset_index(drop=True).copy()
     src["_src_row"] = np.arange(len(src))
     name_col = source_name_column or next((c for c in NAME_COLUMNS if c in src.columns), None)
-    key_col = source_key or (name_col if on == "name" else on)
-    if key_col is None or key_col not in src.columns:
-        raise InputDataError(f"{source_name}: no '{key_col or on}' column to join on",
-                             file=source_name, column=key_col or on,
-                             hint=f"map the source's key column to '{on}' in the "
-                                  "parameter file (inputs.<source>.mapping)")
-    acc_key_col = {"domain": "domain", "name": "account_name", "account_id": "account_id"}[on]
-    if acc_key_col not in accounts.columns:
-        raise InputDataError(f"accounts have no '{acc_key_col}' column to join {source_name} on",
-                             column=acc_key_col)
+    key_col, acc_key_col = _join_columns(accounts, src, on, source_name,
+                                         source_key or (name_col if on == "name" else on))
     use_name = bool(name_fallback and on != "name" and name_col is not None
                     and "account_name" in accounts.columns)
 
@@ -177,23 +183,8 @@ def join_source(accounts: pd.DataFrame, source_df: pd.DataFrame,
                        index=src.loc[keep_key, "_k"].to_numpy())
     match_row = pd.Series(acc_k.map(lookup).to_numpy(dtype="float64"), index=accounts.index)
     how = pd.Series(np.where(match_row.notna(), on, None), index=accounts.index, dtype="str")
-
     if use_name:
-        used = match_row.dropna().astype(int).unique()
-        # source names are normalised only for the rows the fallback may take (not a
-        # duplicate key, not matched by key): the slow text pass skips the matched majority
-        free = (~dup_key & ~src["_src_row"].isin(used)).to_numpy(dtype=bool)
-        src["_kn"] = pd.Series(np.nan, index=src.index, dtype="str")
-        if free.any():
-            src.loc[free, "_kn"] = _key(src.loc[free, name_col], "name")
-        pool = src.loc[free & src["_kn"].notna().to_numpy(dtype=bool)]
-        pool = pool.loc[_dedupe(pool, "_kn", date_column)]
-        name_lookup = pd.Series(pool["_src_row"].to_numpy(dtype="float64"),
-                                index=pool["_kn"].to_numpy())
-        need = match_row.isna()
-        hit = _key(accounts.loc[need, "account_name"], "name").map(name_lookup).dropna()
-        match_row.loc[hit.index] = hit.astype("float64")
-        how.loc[hit.index] = "name"
+        _match_by_name(accounts, src, name_col, dup_key, match_row, how, date_column)
 
     payload_cols = [c for c in source_df.columns if c != "account_id" or on != "account_id"]
     rename = {c: (f"{c}_{source_name}" if c in accounts.columns else c) for c in payload_cols}
@@ -205,7 +196,59 @@ def join_source(accounts: pd.DataFrame, source_df: pd.DataFrame,
     if len(joined) != len(accounts):  # pragma: no cover - guarded by the key dedup above
         raise AnalysisError(f"join with {source_name} changed the account count "
                             f"({len(accounts)} -> {len(joined)})")
+    report, unmatched = _join_outcome(source_df, src, match_row, how, dup_key, use_name,
+                                      on, source_name)
+    return joined, report, unmatched
 
+
+def _join_columns(accounts: pd.DataFrame, src: pd.DataFrame, on: str, source_name: str,
+                  key_col: str | None) -> tuple[str, str]:
+    """The source's and the accounts' key columns; a missing one (or duplicate account ids)
+    stops with InputDataError naming the source and the column."""
+    if "account_id" not in accounts.columns:
+        raise InputDataError("accounts have no account_id column", column="account_id")
+    if accounts["account_id"].duplicated().any():
+        dups = accounts.loc[accounts["account_id"].duplicated(), "account_id"].tolist()
+        raise InputDataError("account_id is not unique in the account list", column="account_id",
+                             rows=dups, hint="deduplicate the customer list in Step 1 first")
+    if key_col is None or key_col not in src.columns:
+        raise InputDataError(f"{source_name}: no '{key_col or on}' column to join on",
+                             file=source_name, column=key_col or on,
+                             hint=f"map the source's key column to '{on}' in the "
+                                  "parameter file (inputs.<source>.mapping)")
+    acc_key_col = {"domain": "domain", "name": "account_name", "account_id": "account_id"}[on]
+    if acc_key_col not in accounts.columns:
+        raise InputDataError(f"accounts have no '{acc_key_col}' column to join {source_name} on",
+                             column=acc_key_col)
+    return key_col, acc_key_col
+
+
+def _match_by_name(accounts: pd.DataFrame, src: pd.DataFrame, name_col: str,
+                   dup_key: pd.Series, match_row: pd.Series, how: pd.Series,
+                   date_column: str | None) -> None:
+    """Match the accounts still unmatched by normalised name against the source rows not
+    used (sets ``src["_kn"]``, updates ``match_row`` and ``how`` in place)."""
+    used = match_row.dropna().astype(int).unique()
+    # source names are normalised only for the rows the fallback may take (not a
+    # duplicate key, not matched by key): the slow text pass skips the matched majority
+    free = (~dup_key & ~src["_src_row"].isin(used)).to_numpy(dtype=bool)
+    src["_kn"] = pd.Series(np.nan, index=src.index, dtype="str")
+    if free.any():
+        src.loc[free, "_kn"] = _key(src.loc[free, name_col], "name")
+    pool = src.loc[free & src["_kn"].notna().to_numpy(dtype=bool)]
+    pool = pool.loc[_dedupe(pool, "_kn", date_column)]
+    name_lookup = pd.Series(pool["_src_row"].to_numpy(dtype="float64"),
+                            index=pool["_kn"].to_numpy())
+    need = match_row.isna()
+    hit = _key(accounts.loc[need, "account_name"], "name").map(name_lookup).dropna()
+    match_row.loc[hit.index] = hit.astype("float64")
+    how.loc[hit.index] = "name"
+
+
+def _join_outcome(source_df: pd.DataFrame, src: pd.DataFrame, match_row: pd.Series,
+                  how: pd.Series, dup_key: pd.Series, use_name: bool, on: str,
+                  source_name: str) -> tuple[dict, pd.DataFrame]:
+    """The join report row and the source rows no account used, with the reason."""
     used = set(match_row.dropna().astype(int))
     # a blank key is a reason only when the row had no name to fall back on either
     blank = src["_k"].isna() & (src["_kn"].isna() if use_name else True)
@@ -214,7 +257,7 @@ def join_source(accounts: pd.DataFrame, source_df: pd.DataFrame,
     unmatched = source_df.reset_index(drop=True).assign(source_row=np.arange(len(src)),
                                                         reason=reason)
     unmatched = unmatched.loc[~src["_src_row"].isin(used)].reset_index(drop=True)
-    n_acc, matched = len(accounts), int(match_row.notna().sum())
+    n_acc, matched = len(match_row), int(match_row.notna().sum())
     report = {
         "source": source_name, "join_on": on, "accounts": n_acc, "source_rows": len(src),
         "matched": matched, "matched_by_key": int((how == on).sum()),
@@ -224,7 +267,7 @@ def join_source(accounts: pd.DataFrame, source_df: pd.DataFrame,
         "duplicate_source_keys": int(dup_key.sum()),
         "blank_source_keys": int(src["_k"].isna().sum()),
     }
-    return joined, report, unmatched
+    return report, unmatched
 
 
 # --------------------------------------------------------------------------- standardising
@@ -332,11 +375,31 @@ def quality_report(table: pd.DataFrame, register: pd.DataFrame, as_of,
     rows_fixed / rows_left (from the standardisation log), needs_judgement, send_back, reason,
     unreadable (accounts left without a value because theirs was unreadable: a placeholder
     such as N/A, TBD, -, ? or text that is not a number; ``unreadable``: column -> accounts).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The analysis table.
+    register : pandas.DataFrame
+        The hypothesis register rows.
+    as_of : date-like
+        The analysis date (staleness).
+    rules : Collection or None
+        ``collection`` parameters (defaults when None).
+    staleness_column : str, dict or None
+        The record-date column(s), as above.
+    standardisation_log, measure_log : pandas.DataFrame or None
+        The logs of the standardisation and of :func:`hypotheses.derive_measures`.
+    unreadable : dict or None
+        Column -> accounts whose value was unreadable.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per hypothesis, the columns above.
     """
     rules = rules or Collection()
-    as_of = pd.Timestamp(as_of)
-    cutoff = as_of - pd.Timedelta(days=rules.stale_after_days)
-    n = len(table)
+    cutoff = pd.Timestamp(as_of) - pd.Timedelta(days=rules.stale_after_days)
     fields = _register_fields(register)
     mlog = measure_log.set_index("id") if measure_log is not None and len(measure_log) else None
     slog = standardisation_log if standardisation_log is not None else \
@@ -345,12 +408,10 @@ def quality_report(table: pd.DataFrame, register: pd.DataFrame, as_of,
     for r in register.itertuples(index=False):
         src_cols = fields.get(r.id, [])
         var_present = r.variable in table.columns
-        missing_src = [c for c in src_cols if c not in table.columns]
         values = table[r.variable] if var_present else pd.Series(pd.NA, index=table.index)
         has = ~_blank(values) if var_present else pd.Series(False, index=table.index)
         nn = int(has.sum())
-        completeness = nn / n if n else float("nan")
-        # staleness
+        completeness = nn / len(table) if len(table) else float("nan")
         date_col = None
         if isinstance(staleness_column, dict):
             date_col = staleness_column.get(r.id) or staleness_column.get(r.variable)
@@ -360,53 +421,70 @@ def quality_report(table: pd.DataFrame, register: pd.DataFrame, as_of,
         if date_col and date_col in table.columns and nn:
             when = pd.to_datetime(table[date_col], errors="coerce")
             stale_share = float((has & (when < cutoff)).sum() / nn)
-        # plausibility, on the variable and each numeric source column with a range
-        oor = 0
-        for col in dict.fromkeys([r.variable, *src_cols]):
-            if col in rules.plausible_ranges and col in table.columns:
-                lo, hi = rules.plausible_ranges[col]
-                x = pd.to_numeric(table[col], errors="coerce")
-                bad = pd.Series(False, index=table.index)
-                if lo is not None:
-                    bad |= x < lo
-                if hi is not None:
-                    bad |= x > hi
-                oor += int(bad.sum())
         touched = slog.loc[slog["field"].isin([r.variable, *src_cols])]
-        oor += int(touched.loc[touched["rule"].astype("str").str.startswith(OUT_OF_RANGE_RULE),
-                               "rows_left"].sum())
-        judgement = bool(set([r.variable, *src_cols]) & set(rules.needs_judgement))
-        reasons = []
-        if mlog is not None and r.id in mlog.index and bool(mlog.loc[r.id, "flagged"]):
-            reasons.append(f"measure not derived: {mlog.loc[r.id, 'status']}"
-                           + (f" ({mlog.loc[r.id, 'missing_columns']})"
-                              if mlog.loc[r.id, "missing_columns"] else ""))
-        elif not var_present:
-            reasons.append("measure column absent"
-                           + (f" (source columns missing: {', '.join(missing_src)})"
-                              if missing_src else ""))
-        if var_present and completeness < rules.min_completeness:
-            reasons.append(f"completeness {completeness:.0%} < {rules.min_completeness:.0%}")
-        if var_present and nn and (values[has].nunique() if _plain_dtype(values)
-                                   else values[has].astype(str).nunique()) == 1:
-            only = values[has].iloc[0]
-            only = f"{only:g}" if isinstance(only, int | float) else str(only)
-            kind = "a single category" if getattr(r, "kind", "") != "numeric" else "constant"
-            reasons.append(f"{kind}: every account with a value has {only[:40]!r}, so it "
-                           "cannot separate better from worse customers")
-        if stale_share == stale_share and stale_share > rules.max_stale_share:
-            reasons.append(f"{stale_share:.0%} of values older than {rules.stale_after_days} "
-                           f"days (> {rules.max_stale_share:.0%})")
+        oor = _out_of_range(table, [r.variable, *src_cols], rules) + int(
+            touched.loc[touched["rule"].astype("str").str.startswith(OUT_OF_RANGE_RULE),
+                        "rows_left"].sum())
+        reasons = _send_back_reasons(r, table, src_cols, values, has, completeness,
+                                     stale_share, mlog, rules)
         rows.append({
-            "id": r.id, "variable": r.variable, "fields": ", ".join(src_cols), "rows": n,
+            "id": r.id, "variable": r.variable, "fields": ", ".join(src_cols), "rows": len(table),
             "non_missing": nn, "completeness": completeness, "stale_share": stale_share,
             "out_of_range": oor, "rows_fixed": int(touched["rows_fixed"].sum()),
-            "rows_left": int(touched["rows_left"].sum()), "needs_judgement": judgement,
+            "rows_left": int(touched["rows_left"].sum()),
+            "needs_judgement": bool(set([r.variable, *src_cols]) & set(rules.needs_judgement)),
             "send_back": bool(reasons), "reason": "; ".join(reasons) or None,
             "unreadable": sum(int((unreadable or {}).get(c, 0))
                               for c in dict.fromkeys([r.variable, *src_cols])),
         })
     return pd.DataFrame(rows)
+
+
+def _out_of_range(table: pd.DataFrame, columns: list[str], rules: Collection) -> int:
+    """Values outside ``rules.plausible_ranges`` in ``columns`` (each column once)."""
+    oor = 0
+    for col in dict.fromkeys(columns):
+        if col in rules.plausible_ranges and col in table.columns:
+            lo, hi = rules.plausible_ranges[col]
+            x = pd.to_numeric(table[col], errors="coerce")
+            bad = pd.Series(False, index=table.index)
+            if lo is not None:
+                bad |= x < lo
+            if hi is not None:
+                bad |= x > hi
+            oor += int(bad.sum())
+    return oor
+
+
+def _send_back_reasons(r: Any, table: pd.DataFrame, src_cols: list[str], values: pd.Series,
+                       has: pd.Series, completeness: float, stale_share: float,
+                       mlog: pd.DataFrame | None, rules: Collection) -> list[str]:
+    """Why a hypothesis goes back to Step 2: measure not derived or absent, incomplete,
+    a single value, stale."""
+    var_present = r.variable in table.columns
+    reasons = []
+    if mlog is not None and r.id in mlog.index and bool(mlog.loc[r.id, "flagged"]):
+        reasons.append(f"measure not derived: {mlog.loc[r.id, 'status']}"
+                       + (f" ({mlog.loc[r.id, 'missing_columns']})"
+                          if mlog.loc[r.id, "missing_columns"] else ""))
+    elif not var_present:
+        missing_src = [c for c in src_cols if c not in table.columns]
+        reasons.append("measure column absent"
+                       + (f" (source columns missing: {', '.join(missing_src)})"
+                          if missing_src else ""))
+    if var_present and completeness < rules.min_completeness:
+        reasons.append(f"completeness {completeness:.0%} < {rules.min_completeness:.0%}")
+    if var_present and has.any() and (values[has].nunique() if _plain_dtype(values)
+                                      else values[has].astype(str).nunique()) == 1:
+        only = values[has].iloc[0]
+        only = f"{only:g}" if isinstance(only, int | float) else str(only)
+        kind = "a single category" if getattr(r, "kind", "") != "numeric" else "constant"
+        reasons.append(f"{kind}: every account with a value has {only[:40]!r}, so it "
+                       "cannot separate better from worse customers")
+    if stale_share == stale_share and stale_share > rules.max_stale_share:
+        reasons.append(f"{stale_share:.0%} of values older than {rules.stale_after_days} "
+                       f"days (> {rules.max_stale_share:.0%})")
+    return reasons
 
 
 def coerce_numeric(df: pd.DataFrame, columns, *, source_name: str = ""

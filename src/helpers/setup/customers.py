@@ -617,17 +617,66 @@ def apply_exclusions(accounts: pd.DataFrame, rules: Exclusions,
     Rules in the module docstring's order; the first that fires names the rule. Kept accounts
     have rule ``"kept"``. ``rules_fired`` lists every rule that would fire ("|"-joined) so the
     reconciliation can show overlaps. Pure: nothing is dropped.
+
+    Parameters
+    ----------
+    accounts : pandas.DataFrame
+        Canonical accounts (:func:`prepare_accounts` or the deals / subscriptions list).
+    rules : Exclusions
+        The ``exclusions`` parameters.
+    as_of : datetime.date or pandas.Timestamp
+        The analysis date (tenure).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``accounts`` with ``excluded``, ``exclusion_rule``, ``exclusion_reason`` and
+        ``rules_fired``; same rows, same order.
     """
     as_of = pd.Timestamp(as_of)
     df = accounts.copy()
     n = len(df)
     ids = df["account_id"].astype("string")
-    start = pd.to_datetime(df["start_date"])
     mrr = df["mrr"].astype("float64") if "mrr" in df else pd.Series(np.nan, index=df.index)
+    fires, reasons = _row_rules(df, ids, rules)
+    for name, (mask, why) in _date_rules(df, rules, as_of).items():
+        fires[name], reasons[name] = mask, why
+    if rules.mrr_floor is not None:
+        floor = (mrr < rules.mrr_floor).fillna(False)
+    else:
+        floor = pd.Series(False, index=df.index)
+    fires["mrr_floor"] = floor
+    reasons["mrr_floor"] = ("MRR " + mrr.round(2).astype("string").fillna("?")
+                            + f" below the floor {rules.mrr_floor}")
+    before_outlier = ~(fires["invalid"] | fires["manual"] | fires["test"]
+                       | fires["not_customer"] | fires["trial"] | fires["won_window"]
+                       | fires["too_new"] | floor)
+    fires["outlier"], reasons["outlier"] = _outlier_rule(mrr, ids, before_outlier, rules)
+    rule = pd.Series(KEPT, index=df.index, dtype="string")
+    reason = pd.Series("passes every exclusion rule", index=df.index, dtype="string")
+    fired = pd.Series("", index=df.index, dtype="string")
+    for name in reversed(list(RULES)):  # reversed so the first rule in order wins
+        mask = fires[name].astype(bool)
+        rule = rule.mask(mask, name)
+        reason = reason.mask(mask, reasons[name])
+    for name in RULES:
+        mask = fires[name].astype(bool)
+        fired = fired.mask(mask, fired + np.where(fired == "", "", "|") + name)
+    df["excluded"] = (rule != KEPT).to_numpy(dtype=bool)
+    df["exclusion_rule"] = rule
+    df["exclusion_reason"] = reason
+    df["rules_fired"] = fired
+    assert len(df) == n
+    return df
+
+
+def _row_rules(df: pd.DataFrame, ids: pd.Series, rules: Exclusions
+               ) -> tuple[dict[str, pd.Series], dict[str, pd.Series]]:
+    """Masks and reasons of the rules read off a row: invalid, manual, test, not_customer,
+    trial."""
     fires: dict[str, pd.Series] = {}
     reasons: dict[str, pd.Series] = {}
     empty = pd.Series("", index=df.index, dtype="string")
-
     invalid = df["invalid_reason"].astype("string").notna() if "invalid_reason" in df else \
         pd.Series(False, index=df.index)
     fires["invalid"] = invalid
@@ -655,7 +704,14 @@ def apply_exclusions(accounts: pd.DataFrame, rules: Exclusions,
                                              "type '" + label + "'", "MRR 0"),
                                     index=df.index, dtype="string")
                         + "; exclusions.keep_trials: true keeps it)")
+    return fires, reasons
 
+
+def _date_rules(df: pd.DataFrame, rules: Exclusions, as_of: pd.Timestamp
+                ) -> dict[str, tuple[pd.Series, pd.Series]]:
+    """Mask and reason of the rules on dates: won_window, too_new."""
+    empty = pd.Series("", index=df.index, dtype="string")
+    start = pd.to_datetime(df["start_date"])
     won = pd.Series(False, index=df.index)
     reason_won = empty.copy()
     start_txt = start.dt.strftime("%Y-%m-%d").astype("string").fillna("?")
@@ -669,7 +725,6 @@ def apply_exclusions(accounts: pd.DataFrame, rules: Exclusions,
         reason_won = reason_won.mask(late & ~won, "won " + start_txt + f", after won_before "
                                      f"{rules.won_before}")
         won |= late
-    fires["won_window"], reasons["won_window"] = won, reason_won
 
     tenure = (as_of - start).dt.days
     current = df["status"].astype("string").eq(CURRENT).fillna(True) if "status" in df else \
@@ -678,24 +733,19 @@ def apply_exclusions(accounts: pd.DataFrame, rules: Exclusions,
         new = (current & (tenure < rules.min_tenure_days)).fillna(False)
     else:
         new = pd.Series(False, index=df.index)
-    fires["too_new"] = new
-    reasons["too_new"] = ("tenure " + tenure.astype("Int64").astype("string").fillna("?")
-                          + f" days < {rules.min_tenure_days} at as_of {as_of.date()}")
+    reason_new = ("tenure " + tenure.astype("Int64").astype("string").fillna("?")
+                  + f" days < {rules.min_tenure_days} at as_of {as_of.date()}")
+    return {"won_window": (won, reason_won), "too_new": (new, reason_new)}
 
-    if rules.mrr_floor is not None:
-        floor = (mrr < rules.mrr_floor).fillna(False)
-    else:
-        floor = pd.Series(False, index=df.index)
-    fires["mrr_floor"] = floor
-    reasons["mrr_floor"] = ("MRR " + mrr.round(2).astype("string").fillna("?")
-                            + f" below the floor {rules.mrr_floor}")
 
-    before_outlier = ~(invalid | manual | test | fires["not_customer"] | fires["trial"] | won
-                       | new | floor)
-    outlier = pd.Series(False, index=df.index)
-    reason_out = empty.copy()
+def _outlier_rule(mrr: pd.Series, ids: pd.Series, pool_mask: pd.Series, rules: Exclusions
+                  ) -> tuple[pd.Series, pd.Series]:
+    """The single largest-MRR account of ``pool_mask`` when its MRR is more than
+    ``outlier_mrr_ratio`` x the next largest (ties broken by account id): (mask, reason)."""
+    outlier = pd.Series(False, index=mrr.index)
+    reason_out = pd.Series("", index=mrr.index, dtype="string")
     if rules.outlier_mrr_ratio is not None:
-        pool = mrr[before_outlier & mrr.notna()]
+        pool = mrr[pool_mask & mrr.notna()]
         if len(pool) >= 2:
             order = np.lexsort((ids[pool.index].to_numpy(dtype=str), -pool.to_numpy()))
             top, second = pool.iloc[order[0]], pool.iloc[order[1]]
@@ -705,24 +755,7 @@ def apply_exclusions(accounts: pd.DataFrame, rules: Exclusions,
                 ratio = f"{top / second:.1f}x" if second > 0 else "infinitely"
                 reason_out.loc[label_idx] = (f"MRR {top:,.0f} is {ratio} the next largest "
                                              f"({second:,.0f}) > {rules.outlier_mrr_ratio}x")
-    fires["outlier"], reasons["outlier"] = outlier, reason_out
-
-    rule = pd.Series(KEPT, index=df.index, dtype="string")
-    reason = pd.Series("passes every exclusion rule", index=df.index, dtype="string")
-    fired = pd.Series("", index=df.index, dtype="string")
-    for name in reversed(list(RULES)):  # reversed so the first rule in order wins
-        mask = fires[name].astype(bool)
-        rule = rule.mask(mask, name)
-        reason = reason.mask(mask, reasons[name])
-    for name in RULES:
-        mask = fires[name].astype(bool)
-        fired = fired.mask(mask, fired + np.where(fired == "", "", "|") + name)
-    df["excluded"] = (rule != KEPT).to_numpy(dtype=bool)
-    df["exclusion_rule"] = rule
-    df["exclusion_reason"] = reason
-    df["rules_fired"] = fired
-    assert len(df) == n
-    return df
+    return outlier, reason_out
 
 
 def reconciliation(flagged: pd.DataFrame) -> pd.DataFrame:
