@@ -193,16 +193,7 @@ def deal_accounts(df: pd.DataFrame, source: DealsSource, currency: Currency,
     start, bad_start = _dates(df, "start_date", source)
     end, bad_end = _dates(df, "end_date", source)
     amount, bad_amount = _money(df, "amount", currency)
-    if "is_won" in df.columns:
-        from helpers.setup.customers import parse_flag
-
-        won = parse_flag(df["is_won"])
-    else:
-        won = _text(df, "stage").map(lambda v: _key(v) in _labels(source.won_stages)
-                                     if pd.notna(v) else False).astype(bool)
-    kind_text = _text(df, "revenue_type")
-    one_off = kind_text.map(lambda v: _key(v) in _labels(source.one_off_labels)
-                            if pd.notna(v) else False).astype(bool)
+    won, one_off = _won_and_one_off(df, source)
     stage = _text(df, "stage").fillna("blank")
     reason = _first_reason([
         (~won, "not won (stage " + stage + ")"),
@@ -214,13 +205,7 @@ def deal_accounts(df: pd.DataFrame, source: DealsSource, currency: Currency,
     ], df.index)
     used = reason.isna()
     begin = start.fillna(close)
-    if "term_months" in df.columns:
-        term = parse_number(df["term_months"])[0].astype(float)
-    else:
-        term = pd.Series(np.nan, index=df.index)
-    span = (end - begin).dt.days / (365.25 / 12)
-    term = term.fillna(span.where(span > 0)).fillna(source.default_term_months)
-    stop = end.fillna(begin + pd.to_timedelta(term * 365.25 / 12, unit="D")).dt.normalize()
+    term, stop = _contract_term(df, source, begin, end)
     per_year = {"total": amount / term * 12, "annual": amount, "monthly": amount * 12}
     annual = per_year[source.amount_basis].where(~one_off, 0.0)
     rec = used & ~one_off
@@ -251,6 +236,36 @@ def deal_accounts(df: pd.DataFrame, source: DealsSource, currency: Currency,
         "sales_cycle_days": g["cycle"].median(),
     })
     return _finish(out, as_of), rows
+
+
+def _won_and_one_off(df: pd.DataFrame, source: DealsSource) -> tuple[pd.Series, pd.Series]:
+    """Which deals are won (the is_won flag, else a won stage label) and which are one-off
+    (a one-off revenue type label)."""
+    if "is_won" in df.columns:
+        from helpers.setup.customers import parse_flag
+
+        won = parse_flag(df["is_won"])
+    else:
+        won = _text(df, "stage").map(lambda v: _key(v) in _labels(source.won_stages)
+                                     if pd.notna(v) else False).astype(bool)
+    kind_text = _text(df, "revenue_type")
+    one_off = kind_text.map(lambda v: _key(v) in _labels(source.one_off_labels)
+                            if pd.notna(v) else False).astype(bool)
+    return won, one_off
+
+
+def _contract_term(df: pd.DataFrame, source: DealsSource, begin: pd.Series, end: pd.Series
+                   ) -> tuple[pd.Series, pd.Series]:
+    """(term in months, contract stop date): the term column, else end - begin, else
+    ``default_term_months``; the stop is the end date, else begin + term."""
+    if "term_months" in df.columns:
+        term = parse_number(df["term_months"])[0].astype(float)
+    else:
+        term = pd.Series(np.nan, index=df.index)
+    span = (end - begin).dt.days / (365.25 / 12)
+    term = term.fillna(span.where(span > 0)).fillna(source.default_term_months)
+    stop = end.fillna(begin + pd.to_timedelta(term * 365.25 / 12, unit="D")).dt.normalize()
+    return term, stop
 
 
 def _finish(out: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:

@@ -54,6 +54,40 @@ def quantile_labels(q: int) -> list[str]:
     raise ValueError(f"quantiles must be 4 (quartiles) or 10 (deciles), got {q}")
 
 
+def _component(accounts: pd.DataFrame, name: str, label: str, ids: pd.Series,
+               warnings: list[str]) -> np.ndarray:
+    """One numeric score input, missing values as 0 (warned, with the accounts)."""
+    n = len(accounts)
+    if name not in accounts:
+        warnings.append(f"score: no {name} column; the {label} component is 0 for every "
+                        "account")
+        return np.zeros(n)
+    v = pd.to_numeric(accounts[name], errors="coerce").astype("float64")
+    miss = v.isna()
+    if miss.any() and miss.sum() < n:
+        warnings.append(f"score: {int(miss.sum())} account(s) without {name}; their "
+                        f"{label} component is 0: {', '.join(ids[miss].head(10))}")
+    elif miss.all() and n:
+        warnings.append(f"score: {name} is empty; the {label} component is 0 for every "
+                        "account")
+    return v.fillna(0.0).to_numpy()
+
+
+def _growth(accounts: pd.DataFrame, mrr: pd.Series, ids: pd.Series, warnings: list[str]
+            ) -> tuple[pd.Series, pd.Series]:
+    """MRR growth over mrr_prev (0 without a positive mrr_prev, warned) and that mask."""
+    prev = (pd.to_numeric(accounts["mrr_prev"], errors="coerce").astype("float64")
+            if "mrr_prev" in accounts else pd.Series(np.nan, index=accounts.index))
+    no_prev = prev.isna() | (prev <= 0)
+    if "mrr_prev" not in accounts:
+        warnings.append("score: no mrr_prev column; growth bonus 0 for every account")
+    elif no_prev.any():
+        warnings.append(f"score: {int(no_prev.sum())} account(s) without a positive mrr_prev; "
+                        f"growth rate 0 (flagged in growth_missing): "
+                        f"{', '.join(ids[no_prev].head(10))}")
+    return (mrr / prev.where(~no_prev) - 1.0).fillna(0.0), no_prev
+
+
 def _prepare(accounts: pd.DataFrame, tickets: pd.DataFrame | None) -> tuple[pd.DataFrame,
                                                                             list[str]]:
     """The score's inputs per account, missing values as 0 contributions, plus warnings."""
@@ -63,19 +97,7 @@ def _prepare(accounts: pd.DataFrame, tickets: pd.DataFrame | None) -> tuple[pd.D
     ids = accounts["account_id"].astype(str)
 
     def col(name: str, label: str) -> np.ndarray:
-        if name not in accounts:
-            warnings.append(f"score: no {name} column; the {label} component is 0 for every "
-                            "account")
-            return zeros.copy()
-        v = pd.to_numeric(accounts[name], errors="coerce").astype("float64")
-        miss = v.isna()
-        if miss.any() and miss.sum() < n:
-            warnings.append(f"score: {int(miss.sum())} account(s) without {name}; their "
-                            f"{label} component is 0: {', '.join(ids[miss].head(10))}")
-        elif miss.all() and n:
-            warnings.append(f"score: {name} is empty; the {label} component is 0 for every "
-                            "account")
-        return v.fillna(0.0).to_numpy()
+        return _component(accounts, name, label, ids, warnings)
 
     mrr = pd.to_numeric(accounts["mrr"], errors="coerce").astype("float64")
     if mrr.isna().any():
@@ -90,16 +112,7 @@ def _prepare(accounts: pd.DataFrame, tickets: pd.DataFrame | None) -> tuple[pd.D
         warnings.append("score: no tickets given; the support-ticket component is 0")
         tick = zeros.copy()
 
-    prev = (pd.to_numeric(accounts["mrr_prev"], errors="coerce").astype("float64")
-            if "mrr_prev" in accounts else pd.Series(np.nan, index=accounts.index))
-    no_prev = prev.isna() | (prev <= 0)
-    if "mrr_prev" not in accounts:
-        warnings.append("score: no mrr_prev column; growth bonus 0 for every account")
-    elif no_prev.any():
-        warnings.append(f"score: {int(no_prev.sum())} account(s) without a positive mrr_prev; "
-                        f"growth rate 0 (flagged in growth_missing): "
-                        f"{', '.join(ids[no_prev].head(10))}")
-    growth = (mrr / prev.where(~no_prev) - 1.0).fillna(0.0)
+    growth, no_prev = _growth(accounts, mrr, ids, warnings)
     status = accounts["status"].astype(str) if "status" in accounts else \
         pd.Series("current", index=accounts.index)
     if "status" not in accounts:

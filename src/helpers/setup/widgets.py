@@ -130,19 +130,7 @@ def score_weights_panel(scored_base: pd.DataFrame, weights: Score, interactive: 
 
     import ipywidgets  # lazy: only the interactive notebook needs it
 
-    label = {"description_width": "16.5em"}
-    boxes: dict[str, Any] = {}
-    for name in (k for k in Score.model_fields if k != "quantiles"):
-        value = getattr(weights, name)
-        lo, hi = _bounds(name, value)
-        cls = ipywidgets.BoundedIntText if isinstance(value, int) else ipywidgets.BoundedFloatText
-        boxes[name] = cls(value=value, min=lo, max=hi, description=name, style=label,
-                          continuous_update=True, layout=ipywidgets.Layout(width="23.5em"))
-        boxes[name].add_class(f"wb-weight-{name}")
-    boxes["quantiles"] = ipywidgets.ToggleButtons(
-        options=[("quartiles (4)", 4), ("deciles (10)", 10)], value=weights.quantiles,
-        description="score groups", style={"description_width": "initial",
-                                           "button_width": "8em"})
+    boxes = _weight_boxes(weights)
     status = ipywidgets.HTML().add_class("wb-weights-status")
     save = ipywidgets.Button(description="save weights", icon="save", disabled=save_to is None)
     views_ = {k: ipywidgets.HTML().add_class(f"wb-weights-{k}")
@@ -185,6 +173,35 @@ def score_weights_panel(scored_base: pd.DataFrame, weights: Score, interactive: 
         b.observe(schedule, names="value")
     save.on_click(on_save)
     refresh()
+    return _panel_layout(boxes, save, status, views_)
+
+
+def _weight_boxes(weights: Score) -> dict[str, Any]:
+    """A bounded number box per weight (class ``wb-weight-<name>``) and the quartiles /
+    deciles toggle (key ``quantiles``, last)."""
+    import ipywidgets
+
+    label = {"description_width": "16.5em"}
+    boxes: dict[str, Any] = {}
+    for name in (k for k in Score.model_fields if k != "quantiles"):
+        value = getattr(weights, name)
+        lo, hi = _bounds(name, value)
+        cls = ipywidgets.BoundedIntText if isinstance(value, int) else ipywidgets.BoundedFloatText
+        boxes[name] = cls(value=value, min=lo, max=hi, description=name, style=label,
+                          continuous_update=True, layout=ipywidgets.Layout(width="23.5em"))
+        boxes[name].add_class(f"wb-weight-{name}")
+    boxes["quantiles"] = ipywidgets.ToggleButtons(
+        options=[("quartiles (4)", 4), ("deciles (10)", 10)], value=weights.quantiles,
+        description="score groups", style={"description_width": "initial",
+                                           "button_width": "8em"})
+    return boxes
+
+
+def _panel_layout(boxes: dict[str, Any], save: Any, status: Any, views_: dict[str, Any]
+                  ) -> Any:
+    """The panel: the weight boxes in a grid, the toggle / save / status bar, the results."""
+    import ipywidgets
+
     grid = ipywidgets.GridBox(list(boxes.values())[:-1], layout=ipywidgets.Layout(
         grid_template_columns="repeat(auto-fill, minmax(24em, 1fr))", grid_gap="2px 12px",
         width="100%")).add_class("wb-weights-controls")
