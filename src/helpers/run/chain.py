@@ -63,7 +63,18 @@ _SAFE_PATH = re.compile(r"^[^\"'\\\n\r\t\x00]+$")
 
 
 def check_run_id(run_id: str) -> str:
-    """A run id names folders and is injected into notebooks: letters, digits, . _ - only."""
+    """A run id names folders and is injected into notebooks: letters, digits, . _ - only.
+
+    Parameters
+    ----------
+    run_id : str
+        The proposed run id.
+
+    Returns
+    -------
+    str
+        The run id; RunError when invalid.
+    """
     if not isinstance(run_id, str) or not RUN_ID_PATTERN.fullmatch(run_id) or ".." in run_id:
         raise RunError(f"invalid run id {run_id!r}: use 1-64 letters, digits, '.', '_' or '-' "
                        "(e.g. 2026Q3 or 2026Q3-v2)")
@@ -71,7 +82,20 @@ def check_run_id(run_id: str) -> str:
 
 
 def check_injectable_path(value: str, what: str) -> str:
-    """Refuse a path that could break out of the string literal papermill injects."""
+    """Refuse a path that could break out of the string literal papermill injects.
+
+    Parameters
+    ----------
+    value : str
+        The path.
+    what : str
+        What it is (for the message).
+
+    Returns
+    -------
+    str
+        The path; RunError when unsafe.
+    """
     if not _SAFE_PATH.fullmatch(value):
         raise RunError(f"{what} {value!r} contains quotes, backslashes or control characters; "
                        "rename the file or move it to a plain path")
@@ -79,7 +103,18 @@ def check_injectable_path(value: str, what: str) -> str:
 
 
 def ensure_kernel(name: str = KERNEL_NAME) -> str:
-    """Register (or refresh) the workbook kernel for this interpreter; return its name."""
+    """Register (or refresh) the workbook kernel for this interpreter; return its name.
+
+    Parameters
+    ----------
+    name : str
+        The kernel name.
+
+    Returns
+    -------
+    str
+        The kernel name.
+    """
     from jupyter_client.kernelspec import KernelSpecManager
 
     ksm = KernelSpecManager()
@@ -156,7 +191,22 @@ def _rel(path: Path) -> str:
 
 
 def render_html(executed: Path, out: Path, *, hide_code: bool = False) -> Path:
-    """Render an executed notebook to one self-contained HTML file (images inline)."""
+    """Render an executed notebook to one self-contained HTML file (images inline).
+
+    Parameters
+    ----------
+    executed : Path
+        The executed notebook.
+    out : Path
+        The HTML file to write.
+    hide_code : bool
+        Leave the code cells out.
+
+    Returns
+    -------
+    Path
+        ``out``.
+    """
     import nbformat
     from nbconvert import HTMLExporter
 
@@ -171,7 +221,18 @@ def render_html(executed: Path, out: Path, *, hide_code: bool = False) -> Path:
 
 
 def run_status(run_id: str) -> dict:
-    """The manifest's status fields for a run ({} when the run does not exist)."""
+    """The manifest's status fields for a run ({} when the run does not exist).
+
+    Parameters
+    ----------
+    run_id : str
+        The run id.
+
+    Returns
+    -------
+    dict
+        The manifest, or {}.
+    """
     store = RunStore(run_id, root=run_dir(run_id))  # the run in place, never its staging
     if not (store.path / "manifest.json").exists():
         return {}
@@ -179,7 +240,18 @@ def run_status(run_id: str) -> dict:
 
 
 def staged_status(run_id: str) -> dict:
-    """The staging manifest of a run being built or left over by a failed / killed chain."""
+    """The staging manifest of a run being built or left over by a failed / killed chain.
+
+    Parameters
+    ----------
+    run_id : str
+        The run id.
+
+    Returns
+    -------
+    dict
+        The staging manifest, or {}.
+    """
     m = staging_dir(run_id) / "data" / MANIFEST
     if not m.exists():
         return {}
@@ -241,6 +313,18 @@ def recover(run_id: str, echo: Callable[[str], None] = print) -> dict:
     A swap that started (``COMMIT`` marker) is finished; a ``running`` staging folder whose
     chain process is gone is marked ``failed`` (``interrupted``). A live chain building the
     same run id is refused.
+
+    Parameters
+    ----------
+    run_id : str
+        The run id.
+    echo : Callable[[str], None]
+        Receives what was done.
+
+    Returns
+    -------
+    dict
+        The staging manifest left, or {}.
     """
     stage = staging_dir(run_id)
     if (stage / COMMIT_MARK).exists():

@@ -8,7 +8,18 @@ from helpers.core.params import Charter
 
 
 def charter_tables(charter: Charter) -> dict[str, pd.DataFrame]:
-    """The charter as small tables (stakeholders, scope, deliverables, milestones)."""
+    """The charter as small tables (stakeholders, scope, deliverables, milestones).
+
+    Parameters
+    ----------
+    charter : Charter
+        The ``charter`` parameters.
+
+    Returns
+    -------
+    dict[str, pd.DataFrame]
+        Tables keyed ``stakeholders``, ``scope``, ``deliverables``, ``milestones``.
+    """
     scope = charter.scope
     scope_rows = [
         ("Share of accounts analysed", f"{scope.share_of_accounts:.0%}"),
@@ -27,5 +38,16 @@ def charter_tables(charter: Charter) -> dict[str, pd.DataFrame]:
 
 
 def charter_record(charter: Charter) -> dict:
-    """The charter as JSON-able data (written to charter.json for the report)."""
+    """The charter as JSON-able data (written to charter.json for the report).
+
+    Parameters
+    ----------
+    charter : Charter
+        The ``charter`` parameters.
+
+    Returns
+    -------
+    dict
+        The charter as JSON-able data.
+    """
     return charter.model_dump(mode="json")

@@ -109,7 +109,18 @@ def _text_ids(series: pd.Series) -> pd.Series:
 
 
 def label_key(label: object) -> str:
-    """Comparison key of a label: casefolded words of letters and digits, space-joined."""
+    """Comparison key of a label: casefolded words of letters and digits, space-joined.
+
+    Parameters
+    ----------
+    label : object
+        Any label (read with str).
+
+    Returns
+    -------
+    str
+        The comparison key.
+    """
     return " ".join(re.findall(r"[0-9a-z]+", str(label).casefold()))
 
 
@@ -129,7 +140,20 @@ def _matches(keys: pd.Series, labels: list[str]) -> pd.Series:
 def classify_types(types: pd.Series, rules: Exclusions) -> pd.Series:
     """The treatment of each account_type label (matched by meaning, :func:`_matches`): test
     account, not a customer, trial / free, former customer, customer, unrecognised (kept as
-    a customer, warned) or no type. The first match in that order wins."""
+    a customer, warned) or no type. The first match in that order wins.
+
+    Parameters
+    ----------
+    types : pd.Series
+        The account_type labels, one per account.
+    rules : Exclusions
+        The exclusion rules holding the label lists (``*_type_labels``).
+
+    Returns
+    -------
+    pd.Series
+        The treatment of each row, same index.
+    """
     codes, labels_seen = pd.factorize(types.astype("string"))  # a few distinct labels
     keys = pd.Series([label_key(v) for v in labels_seen], dtype="string")
     out = pd.Series(TYPE_UNKNOWN, index=keys.index, dtype="string")
@@ -149,7 +173,18 @@ def classify_types(types: pd.Series, rules: Exclusions) -> pd.Series:
 
 def account_type_labels(accounts: pd.DataFrame) -> pd.DataFrame:
     """Every distinct account_type label with its number of accounts and its treatment
-    (columns ``label, accounts, treatment``; most frequent first). Empty without types."""
+    (columns ``label, accounts, treatment``; most frequent first). Empty without types.
+
+    Parameters
+    ----------
+    accounts : pd.DataFrame
+        Canonical accounts with ``account_type`` and ``type_treatment``.
+
+    Returns
+    -------
+    pd.DataFrame
+        Columns ``label, accounts, treatment``, most frequent first.
+    """
     cols = ["label", "accounts", "treatment"]
     if "account_type" not in accounts or "type_treatment" not in accounts:
         return pd.DataFrame(columns=cols)
@@ -590,7 +625,18 @@ def _canonical(ex: _Export, out: pd.DataFrame) -> pd.DataFrame:
 
 def status_mix_warnings(flagged: pd.DataFrame) -> list[str]:
     """A plain warning when the kept accounts have no current or no former customers: what
-    the quality score can and cannot say then."""
+    the quality score can and cannot say then.
+
+    Parameters
+    ----------
+    flagged : pd.DataFrame
+        The accounts with ``excluded`` (:func:`apply_exclusions`).
+
+    Returns
+    -------
+    list[str]
+        No warning, or one.
+    """
     kept = flagged[~flagged["excluded"].astype(bool)]
     if not len(kept) or "status" not in kept:
         return []
@@ -766,6 +812,17 @@ def reconciliation(flagged: pd.DataFrame) -> pd.DataFrame:
 
     Asserts raw = kept + excluded and that every account has exactly one rule
     (AnalysisError otherwise).
+
+    Parameters
+    ----------
+    flagged : pd.DataFrame
+        The accounts with ``exclusion_rule`` and ``excluded``
+        (:func:`apply_exclusions`).
+
+    Returns
+    -------
+    pd.DataFrame
+        Columns ``rule, description, accounts, share, mrr``.
     """
     rule = flagged["exclusion_rule"].astype("string")
     mrr = flagged["mrr"].astype("float64") if "mrr" in flagged else \
@@ -798,7 +855,18 @@ def reconciliation(flagged: pd.DataFrame) -> pd.DataFrame:
 
 def parse_flag(series: pd.Series) -> pd.Series:
     """Yes/no text as bool: true, yes, y, 1, 1.0, x, t in any case (and numbers other than
-    0) are True; anything else False."""
+    0) are True; anything else False.
+
+    Parameters
+    ----------
+    series : pd.Series
+        The yes/no column.
+
+    Returns
+    -------
+    pd.Series
+        Booleans, same index.
+    """
     if pd.api.types.is_bool_dtype(series):
         return series.fillna(False).astype(bool)
     if pd.api.types.is_numeric_dtype(series):
@@ -811,7 +879,18 @@ def parse_flag(series: pd.Series) -> pd.Series:
 def required_accounts(params: Params) -> int:
     """The fewest kept accounts the analysis can work with: ``analysis.min_accounts``, and two
     leaves of the segmentation tree (``2 x analysis.tree.min_samples_leaf``) in every
-    cross-validation training fold (``(cv_folds - 1) / cv_folds`` of the accounts)."""
+    cross-validation training fold (``(cv_folds - 1) / cv_folds`` of the accounts).
+
+    Parameters
+    ----------
+    params : Params
+        The run's parameters (``analysis``).
+
+    Returns
+    -------
+    int
+        The fewest kept accounts.
+    """
     a = params.analysis
     tree = -(-2 * a.tree.min_samples_leaf * a.cv_folds // (a.cv_folds - 1))  # ceiling
     return max(a.min_accounts, tree)
@@ -821,7 +900,20 @@ def check_enough_accounts(flagged: pd.DataFrame, params: Params) -> None:
     """Stop (AnalysisError) when the exclusion rules leave too few accounts to analyse, saying
     how many are needed, which rules removed the others and what to do. The lightweight
     analysis (``analysis.mode``, see helpers.analyse.lightweight) needs only
-    ``analysis.lightweight.min_accounts``."""
+    ``analysis.lightweight.min_accounts``.
+
+    Parameters
+    ----------
+    flagged : pd.DataFrame
+        The accounts with ``excluded`` and ``exclusion_rule``.
+    params : Params
+        The run's parameters (``analysis``).
+
+    Returns
+    -------
+    None
+        Nothing; raises AnalysisError when too few accounts are kept.
+    """
     from helpers.analyse.lightweight import check_small_base
 
     kept = int((~flagged["excluded"].astype(bool)).sum())

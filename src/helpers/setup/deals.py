@@ -77,7 +77,20 @@ class AccountList:
 
 # --------------------------------------------------------------------------- reading
 def load_preset(kind: str, name: str | None) -> dict[str, tuple[str, ...]]:
-    """The column preset ``<kind>_<name>.yaml`` (kind: deals | subscriptions)."""
+    """The column preset ``<kind>_<name>.yaml`` (kind: deals | subscriptions).
+
+    Parameters
+    ----------
+    kind : str
+        ``deals`` or ``subscriptions``.
+    name : str or None
+        The preset name (None: ``generic``).
+
+    Returns
+    -------
+    dict[str, tuple[str, ...]]
+        Canonical column -> the file column names it accepts.
+    """
     path = PRESET_DIR / f"{kind}_{name or 'generic'}.yaml"
     if not path.is_file():
         raise InputDataError(f"unknown {kind} preset '{name}'", file=str(path))
@@ -87,7 +100,22 @@ def load_preset(kind: str, name: str | None) -> dict[str, tuple[str, ...]]:
 
 def read_records(source: Source, kind: str, required: Sequence[str]) -> pd.DataFrame:
     """The deal / subscription file with canonical column names (explicit mapping, then the
-    preset); a missing required column is an InputDataError naming the expected columns."""
+    preset); a missing required column is an InputDataError naming the expected columns.
+
+    Parameters
+    ----------
+    source : Source
+        ``inputs.deals`` / ``inputs.subscriptions``.
+    kind : str
+        ``deals`` or ``subscriptions``.
+    required : Sequence[str]
+        Canonical columns that must be found (``a|b``: either).
+
+    Returns
+    -------
+    pd.DataFrame
+        The rows with canonical column names (``attrs["mapping"]``).
+    """
     df = read_source_frame(source)
     cols = list(df.columns)
     by_key = {_key(c): c for c in cols}
@@ -430,7 +458,24 @@ def join_export(derived: pd.DataFrame, export: pd.DataFrame, join_on: str, what:
                 ) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
     """The account list from ``what`` joined with the export's fields by id or name: (accounts,
     match report, warnings). Accounts only in ``what`` keep its fields; export accounts
-    without any are not customers (counted in the match report, listed in a warning)."""
+    without any are not customers (counted in the match report, listed in a warning).
+
+    Parameters
+    ----------
+    derived : pd.DataFrame
+        The account list from deals / subscriptions.
+    export : pd.DataFrame
+        The account export's fields.
+    join_on : str
+        ``account_id`` or ``name``.
+    what : str
+        ``deals`` or ``subscriptions`` (for messages).
+
+    Returns
+    -------
+    tuple[pd.DataFrame, pd.DataFrame, list[str]]
+        ``(accounts, match report, warnings)``.
+    """
     d = derived.copy()
     e = export.copy()
     if join_on == "name":
@@ -468,7 +513,20 @@ def join_export(derived: pd.DataFrame, export: pd.DataFrame, join_on: str, what:
 
 def summarise(rows: pd.DataFrame, what: str) -> pd.DataFrame:
     """The reconciliation of every input row: how many were used in each role and ignored for
-    each reason, with the amounts (the rows add up to the file)."""
+    each reason, with the amounts (the rows add up to the file).
+
+    Parameters
+    ----------
+    rows : pd.DataFrame
+        The row table (``account_list_rows``).
+    what : str
+        ``deals`` or ``subscriptions``.
+
+    Returns
+    -------
+    pd.DataFrame
+        Columns ``outcome, used, rows, amount``; the last row totals the file.
+    """
     key = rows["role"].where(rows["used"], "ignored: " + rows["reason"].fillna(""))
     t = (rows.assign(outcome=key, amount_base=rows["amount_base"].fillna(0.0))
          .groupby(["used", "outcome"], sort=True)
@@ -529,7 +587,19 @@ def build_account_list(records: AccountRecords, exclusions: Exclusions, currency
 
 
 def canonical(table: pd.DataFrame) -> pd.DataFrame:
-    """Canonical column order and types (as :func:`helpers.setup.customers.load_accounts` gives)."""
+    """Canonical column order and types (as :func:`helpers.setup.customers.prepare_accounts`
+    gives).
+
+    Parameters
+    ----------
+    table : pd.DataFrame
+        The account list.
+
+    Returns
+    -------
+    pd.DataFrame
+        The accounts in canonical column order and types.
+    """
     from helpers.setup.customers import CANONICAL_ORDER
 
     out = table.copy()
@@ -541,7 +611,7 @@ def canonical(table: pd.DataFrame) -> pd.DataFrame:
     out["is_test"] = out["is_test"].astype(bool) if "is_test" in out else False
     ordered = [c for c in CANONICAL_ORDER if c in out.columns]
     out = out[ordered + [c for c in out.columns if c not in ordered]]
-    for col in out.columns:  # pandas' default text dtype, as load_accounts gives
+    for col in out.columns:  # pandas' default text dtype, as prepare_accounts gives
         if isinstance(out[col].dtype, pd.StringDtype):
             out[col] = out[col].astype(str)
     return out.reset_index(drop=True)

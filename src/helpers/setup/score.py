@@ -46,7 +46,18 @@ RANK_COLUMNS = ("score", "score_rank", "score_pct", "quartile")
 
 def quantile_labels(q: int) -> list[str]:
     """Bucket labels, best first: A-D for quartiles, D1-D10 for deciles (the one definition;
-    Step 4's score groups use it too)."""
+    Step 4's score groups use it too).
+
+    Parameters
+    ----------
+    q : int
+        4 (quartiles) or 10 (deciles).
+
+    Returns
+    -------
+    list[str]
+        The labels, best first.
+    """
     if q == 4:
         return list("ABCD")
     if q == 10:
@@ -181,6 +192,20 @@ def quality_score(accounts: pd.DataFrame, weights: Score,
     without it an existing ``tickets`` column is used, else the component is 0. Missing
     optional inputs give a 0 component and a warning in ``attrs["warnings"]``. Output is in
     rank order (best first). The quantile column is named ``quartile`` for 4 and 10 buckets.
+
+    Parameters
+    ----------
+    accounts : pd.DataFrame
+        The kept accounts.
+    weights : Score
+        The ``score`` parameters.
+    tickets : pd.DataFrame or None
+        Per-account ticket counts, or None.
+
+    Returns
+    -------
+    pd.DataFrame
+        The accounts with the score inputs, components, ``score``, rank and bucket.
     """
     inputs, warnings = _prepare(accounts, tickets)
     if "excluded" in accounts and accounts["excluded"].astype(bool).any():
@@ -199,7 +224,20 @@ def quality_score(accounts: pd.DataFrame, weights: Score,
 def rescore(scored: pd.DataFrame, weights: Score) -> pd.DataFrame:
     """Recompute components, score, ranks and labels for new weights from the stored inputs
     of :func:`quality_score` (same rows and order as ``scored``; no re-reading, no re-sorting;
-    ~10 ms at 100k accounts)."""
+    ~10 ms at 100k accounts).
+
+    Parameters
+    ----------
+    scored : pd.DataFrame
+        A :func:`quality_score` table.
+    weights : Score
+        The new weights.
+
+    Returns
+    -------
+    pd.DataFrame
+        The accounts rescored, same rows and order.
+    """
     res = _compute(scored[list(INPUTS)], weights)
     out = scored.copy(deep=False)  # copy-on-write: the caller's frame is never changed
     for c in res.columns:
@@ -208,7 +246,18 @@ def rescore(scored: pd.DataFrame, weights: Score) -> pd.DataFrame:
 
 
 def score_formula(weights: Score) -> str:
-    """The score formula in words, with the weights filled in."""
+    """The score formula in words, with the weights filled in.
+
+    Parameters
+    ----------
+    weights : Score
+        The ``score`` parameters.
+
+    Returns
+    -------
+    str
+        The formula, one line per component.
+    """
     w = weights
     cap = f"{w.growth_cap:.0%}"
     lines = [
@@ -247,7 +296,20 @@ def _why(frame: pd.DataFrame, k: int = 2) -> pd.Series:
 def top_bottom(scored: pd.DataFrame, n: int = 10) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The n best and n worst accounts with a ``why`` column naming the two components with
     the largest absolute contribution (e.g. "contract value (+120,000), churn penalty
-    (-5,000)")."""
+    (-5,000)").
+
+    Parameters
+    ----------
+    scored : pd.DataFrame
+        A scored table.
+    n : int
+        How many accounts each.
+
+    Returns
+    -------
+    tuple[pd.DataFrame, pd.DataFrame]
+        ``(top, bottom)``.
+    """
     # only 2n rows are needed: order the rank column, not the whole (wide) frame
     order = np.argsort(scored["score_rank"].to_numpy(), kind="stable")
     keep = [c for c in ("account_id", "account_name", "score", "score_rank", "quartile",
@@ -261,7 +323,18 @@ def top_bottom(scored: pd.DataFrame, n: int = 10) -> tuple[pd.DataFrame, pd.Data
 
 def component_summary(scored: pd.DataFrame) -> pd.DataFrame:
     """Per component: words, total, mean, median, min, max, accounts with a non-zero value,
-    share of the total absolute contribution, and the mean per quantile bucket."""
+    share of the total absolute contribution, and the mean per quantile bucket.
+
+    Parameters
+    ----------
+    scored : pd.DataFrame
+        A scored table.
+
+    Returns
+    -------
+    pd.DataFrame
+        One row per component.
+    """
     comps = list(COMPONENTS)
     vals = scored[comps]
     total_abs = float(vals.abs().to_numpy().sum()) or 1.0

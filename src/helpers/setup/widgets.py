@@ -28,12 +28,36 @@ DEBOUNCE_S = 0.3
 
 
 def weights_yaml(weights: Score) -> str:
-    """A parameter-file snippet holding the score weights."""
+    """A parameter-file snippet holding the score weights.
+
+    Parameters
+    ----------
+    weights : Score
+        The score weights.
+
+    Returns
+    -------
+    str
+        The YAML snippet.
+    """
     return yaml.safe_dump({"score": weights.model_dump(mode="json")}, sort_keys=False)
 
 
 def save_weights(weights: Score, path: str | Path) -> Path:
-    """Write :func:`weights_yaml` to ``path`` (parents created); returns the path."""
+    """Write :func:`weights_yaml` to ``path`` (parents created); returns the path.
+
+    Parameters
+    ----------
+    weights : Score
+        The score weights.
+    path : str or Path
+        Where to write.
+
+    Returns
+    -------
+    Path
+        The path written.
+    """
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     p.write_text("# score weights chosen in the 01_setup weights panel; copy into the run's "
@@ -44,7 +68,22 @@ def save_weights(weights: Score, path: str | Path) -> Path:
 def weight_tables(scored_base: pd.DataFrame, weights: Score, n: int = 10) -> dict[str, Any]:
     """The panel's content as plain tables: formula, ranking head, top / bottom n with why,
     group sizes (the column named ``quartile`` or ``decile``), and how many of the base top
-    quarter stay in the top quarter."""
+    quarter stay in the top quarter.
+
+    Parameters
+    ----------
+    scored_base : pd.DataFrame
+        The scored accounts at the base weights.
+    weights : Score
+        The weights to show.
+    n : int
+        Rows of the top / bottom lists.
+
+    Returns
+    -------
+    dict[str, Any]
+        The tables and ``top_quarter_retained``.
+    """
     scored = rescore(scored_base, weights)
     # every update must stay interactive at 1e5-1e6 accounts: order the rank column only,
     # never sort or copy the wide frame, compare top quarters as masks (same rows, same order)
@@ -67,7 +106,18 @@ def weight_tables(scored_base: pd.DataFrame, weights: Score, n: int = 10) -> dic
 
 
 def weights_error(exc: Exception) -> str:
-    """A rejected set of weights as one short sentence (no pydantic dump, no URL)."""
+    """A rejected set of weights as one short sentence (no pydantic dump, no URL).
+
+    Parameters
+    ----------
+    exc : Exception
+        The validation error.
+
+    Returns
+    -------
+    str
+        One sentence.
+    """
     errors = getattr(exc, "errors", None)
     first = errors()[0] if callable(errors) else None
     if not first:
@@ -102,7 +152,20 @@ def _results_html(tables: dict[str, Any], n: int) -> dict[str, str]:
 
 
 def find_widget(root: Any, css_class: str) -> Any:
-    """The first widget under ``root`` (depth first) carrying ``css_class``, else None."""
+    """The first widget under ``root`` (depth first) carrying ``css_class``, else None.
+
+    Parameters
+    ----------
+    root : Any
+        A widget (with ``children``).
+    css_class : str
+        The class to find.
+
+    Returns
+    -------
+    Any
+        The widget, or None.
+    """
     if css_class in getattr(root, "_dom_classes", ()):
         return root
     for child in getattr(root, "children", ()):
@@ -124,6 +187,26 @@ def score_weights_panel(scored_base: pd.DataFrame, weights: Score, interactive: 
     the ranking head (HTML widgets, not an Output widget: nothing to capture, so it cannot hang
     under a kernel client). CSS classes ``wb-weights-*`` name the parts. ``interactive=False``:
     the dict of static tables from :func:`weight_tables` (no widgets).
+
+    Parameters
+    ----------
+    scored_base : pd.DataFrame
+        The scored accounts at the base weights.
+    weights : Score
+        The starting weights.
+    interactive : bool
+        Build widgets (else the static tables).
+    save_to : Path or None
+        Where "save weights" writes (None: disabled).
+    n : int
+        Rows of the top / bottom lists.
+    debounce_s : float
+        Seconds after the last key before refreshing.
+
+    Returns
+    -------
+    Any
+        An ipywidgets VBox, or the dict of :func:`weight_tables`.
     """
     if not interactive:
         return weight_tables(scored_base, weights, n)
