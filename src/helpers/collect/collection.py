@@ -57,7 +57,21 @@ _MARK = "__unreadable__"
 def blank_placeholders(df: pd.DataFrame, columns) -> tuple[pd.DataFrame, dict[str, pd.Series]]:
     """Set placeholder text (:data:`PLACEHOLDERS`: N/A, TBD, -, ?) in the text ``columns`` of
     ``df`` to missing, so that it never becomes a category. Returns ``(df, marks)``: per column
-    with a placeholder, the boolean mask of those cells."""
+    with a placeholder, the boolean mask of those cells.
+
+    Parameters
+    ----------
+    df : pd.DataFrame
+        The table.
+    columns : object
+        The text columns to clean (absent ones skipped).
+
+    Returns
+    -------
+    tuple[pd.DataFrame, dict[str, pd.Series]]
+        ``(df, marks)``: the table (a copy only when something changed) and, per column
+        with a placeholder, its mask.
+    """
     out, marks = df, {}
     for col in [c for c in dict.fromkeys(columns) if c in df.columns]:
         x = df[col]
@@ -78,7 +92,22 @@ def unreadable_marks(before: pd.DataFrame, after: pd.DataFrame,
                      marks: dict[str, pd.Series]) -> dict[str, pd.Series]:
     """Per column, the cells of ``before`` that held text but are missing in ``after`` (a
     placeholder blanked by :func:`blank_placeholders`, or text not readable as a number by
-    :func:`coerce_numeric`)."""
+    :func:`coerce_numeric`).
+
+    Parameters
+    ----------
+    before : pd.DataFrame
+        The columns as read.
+    after : pd.DataFrame
+        The same columns after cleaning and parsing.
+    marks : dict[str, pd.Series]
+        Placeholder masks from :func:`blank_placeholders`.
+
+    Returns
+    -------
+    dict[str, pd.Series]
+        Column -> mask of the cells left unreadable.
+    """
     out = dict(marks)
     for col in after.columns:
         if col not in before.columns or _plain_dtype(before[col]) or \
@@ -284,6 +313,22 @@ def standardise_money(df: pd.DataFrame, column: str, currency: Currency | None =
     The column is replaced by the value in ``currency.base``; ``<column>_raw`` keeps the text
     as given, ``<column>_currency`` the currency read and ``<column>_parsed`` whether parsing
     succeeded. Returns ``(df, log)`` (log columns ``LOG_COLUMNS``).
+
+    Parameters
+    ----------
+    df : pd.DataFrame
+        The table.
+    column : str
+        The money column.
+    currency : Currency or None
+        Base currency and rates (defaults when None).
+    currency_column : str or None
+        A column naming each row's currency.
+
+    Returns
+    -------
+    tuple[pd.DataFrame, pd.DataFrame]
+        ``(df, log)``; log columns ``LOG_COLUMNS``.
     """
     currency = currency or Currency()
     if column not in df.columns:
@@ -324,6 +369,18 @@ def standardise_industry(series: pd.Series, mapping: dict[str, str]
 
     Returns ``(canonical, unmapped_labels)``: labels not in ``mapping`` keep their (stripped)
     raw text, are never guessed, and are listed in ``unmapped_labels`` (label, rows).
+
+    Parameters
+    ----------
+    series : pd.Series
+        The raw industry labels.
+    mapping : dict[str, str]
+        Raw label -> canonical industry.
+
+    Returns
+    -------
+    tuple[pd.Series, pd.DataFrame]
+        ``(canonical, unmapped_labels)``.
     """
     keymap = {" ".join(str(k).split()).casefold(): v for k, v in (mapping or {}).items()}
     present = ~_blank(series)
@@ -340,7 +397,22 @@ def standardise_industry(series: pd.Series, mapping: dict[str, str]
 
 def industry_log(series: pd.Series, canonical: pd.Series, field: str = "industry"
                  ) -> pd.DataFrame:
-    """Standardisation log rows for an industry column (changed vs unmapped labels)."""
+    """Standardisation log rows for an industry column (changed vs unmapped labels).
+
+    Parameters
+    ----------
+    series : pd.Series
+        The raw labels.
+    canonical : pd.Series
+        The standardised labels.
+    field : str
+        The column name for the log.
+
+    Returns
+    -------
+    pd.DataFrame
+        Log rows (``LOG_COLUMNS``).
+    """
     present = ~_blank(series)
     changed = present & series.astype("str").ne(canonical.astype("str"))
     return pd.DataFrame([_log(field, "label mapped to canonical industry (industry_map)",
@@ -490,7 +562,22 @@ def _send_back_reasons(r: Any, table: pd.DataFrame, src_cols: list[str], values:
 def coerce_numeric(df: pd.DataFrame, columns, *, source_name: str = ""
                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Parse text columns that hold numbers (``helpers.core.io.parse_number``: separators, k/M
-    suffixes...); unreadable cells become missing and are counted in the log."""
+    suffixes...); unreadable cells become missing and are counted in the log.
+
+    Parameters
+    ----------
+    df : pd.DataFrame
+        The table.
+    columns : object
+        The columns to parse (numeric ones skipped).
+    source_name : str
+        Names the source in the log.
+
+    Returns
+    -------
+    tuple[pd.DataFrame, pd.DataFrame]
+        ``(df, log)``.
+    """
     out = df.copy()
     rows = []
     for col in [c for c in columns if c in out.columns]:
@@ -515,7 +602,20 @@ OUT_OF_RANGE_RULE = "outside plausible range"
 
 def flag_out_of_range(table: pd.DataFrame, rules: Collection | None = None
                       ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Blank values outside ``rules.plausible_ranges`` (never guessed) and log how many."""
+    """Blank values outside ``rules.plausible_ranges`` (never guessed) and log how many.
+
+    Parameters
+    ----------
+    table : pd.DataFrame
+        The analysis table.
+    rules : Collection or None
+        ``collection`` parameters (defaults when None).
+
+    Returns
+    -------
+    tuple[pd.DataFrame, pd.DataFrame]
+        ``(table, log)``.
+    """
     rules = rules or Collection()
     out = table.copy()
     log = []
@@ -883,6 +983,22 @@ def make_worksheet(table: pd.DataFrame, register: pd.DataFrame, path: str | os.P
     formula-safe CSV with the same columns next to the XLSX (``<name>.csv``, which
     :func:`import_worksheet` also reads) and the XLSX keeps, per field, its first rows by
     account_id (an equal share of ``max_xlsx_rows``, unused shares passed on). Returns all rows.
+
+    Parameters
+    ----------
+    table : pd.DataFrame
+        The analysis table.
+    register : pd.DataFrame
+        The register (selected rows are collected).
+    path : str or os.PathLike
+        The XLSX to write.
+    max_xlsx_rows : int
+        Rows the XLSX holds at most.
+
+    Returns
+    -------
+    pd.DataFrame
+        Every missing (account, field) row.
     """
     from helpers.core.export import safe_csv, safe_xlsx
 

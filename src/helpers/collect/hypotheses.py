@@ -128,7 +128,21 @@ def _entry_errors(path: str, index: int, raw: Any, exc: ValidationError) -> list
 
 
 def validate_register(entries: Any, origin: str = "<register>") -> pd.DataFrame:
-    """Validate a list of register entries (dicts) and return the flat register table."""
+    """Validate a list of register entries (dicts) and return the flat register table.
+
+    Parameters
+    ----------
+    entries : Any
+        The parsed YAML (a list, or a mapping with ``hypotheses``).
+    origin : str
+        Names the register in errors (its file).
+
+    Returns
+    -------
+    pd.DataFrame
+        One row per hypothesis (``REGISTER_COLUMNS``); ParameterError lists every
+        problem.
+    """
     if isinstance(entries, dict) and "hypotheses" in entries:
         entries = entries["hypotheses"]
     if not isinstance(entries, list) or not entries:
@@ -187,6 +201,20 @@ def check_positive_categories(register: pd.DataFrame, table: pd.DataFrame, *,
     yes/no words for booleans, case-insensitive for categories). Returns one message per
     problem; with ``strict`` (default) raises InputDataError naming every hypothesis, its
     category and the values found — a category is never silently replaced by another.
+
+    Parameters
+    ----------
+    register : pd.DataFrame
+        The register rows.
+    table : pd.DataFrame
+        An account table.
+    strict : bool
+        Raise on a category matching no value (else return the messages).
+
+    Returns
+    -------
+    list[str]
+        The problems found (empty when none).
     """
     if "positive_category" not in register.columns or not len(register):
         return []
@@ -236,6 +264,18 @@ def collection_cost(register: pd.DataFrame, n_accounts: int) -> pd.DataFrame:
     two that are available and ``cheaper_option`` says which ("manual" / "bought"); internal
     systems and surveys, whose cost is not countable, carry ``cheaper_option`` = "effort" and are
     weighed by their 0-5 effort score instead (``cost_usd`` NaN); no source -> "none".
+
+    Parameters
+    ----------
+    register : pd.DataFrame
+        The register rows.
+    n_accounts : int
+        The kept accounts to collect for.
+
+    Returns
+    -------
+    pd.DataFrame
+        The register with the cost columns.
     """
     if n_accounts < 0:
         raise AnalysisError(f"n_accounts must be >= 0 (got {n_accounts})")
@@ -263,7 +303,18 @@ def _no_source(register: pd.DataFrame) -> pd.Series:
 
 
 def shared_sources(register: pd.DataFrame) -> pd.DataFrame:
-    """Which sources serve several hypotheses: source, n_hypotheses, ids, variables, shared."""
+    """Which sources serve several hypotheses: source, n_hypotheses, ids, variables, shared.
+
+    Parameters
+    ----------
+    register : pd.DataFrame
+        The register rows.
+
+    Returns
+    -------
+    pd.DataFrame
+        One row per source.
+    """
     reg = register.loc[~_no_source(register)]
     if reg.empty:
         return pd.DataFrame(columns=["source", "n_hypotheses", "ids", "variables", "shared"])
@@ -292,6 +343,21 @@ def prioritise(costed: pd.DataFrame, rules: Hypotheses | None = None,
     ``value_per_cost`` = priority_score / (1 + relative cost), relative cost = cost_usd /
     max_cost_usd (or effort / 5 where cost is not countable); the best ``max_hypotheses``
     (default charter.scope.max_hypotheses) are ``selected``.
+
+    Parameters
+    ----------
+    costed : pd.DataFrame
+        The register with costs (:func:`collection_cost`).
+    rules : Hypotheses or None
+        The ``hypotheses`` parameters (defaults when None).
+    max_hypotheses : int or None
+        The charter's cap (None: the default scope).
+
+    Returns
+    -------
+    pd.DataFrame
+        The register with ``priority_score``, ``selected`` and ``deprioritised_reason``,
+        ranked.
     """
     rules = rules or Hypotheses()
     cap = max_hypotheses if max_hypotheses is not None else Scope().max_hypotheses
@@ -441,6 +507,16 @@ def expr_columns(expr: str) -> list[str]:
     Allowed: column names, numbers, + - * / // % **, comparisons, & | ~ and/or/not.
     Anything else (attribute access, calls, subscripts, strings, lambdas...) raises
     ParameterError.
+
+    Parameters
+    ----------
+    expr : str
+        The measure expression.
+
+    Returns
+    -------
+    list[str]
+        The column names it uses.
     """
     try:
         tree = ast.parse(expr, mode="eval")
@@ -467,7 +543,20 @@ def expr_columns(expr: str) -> list[str]:
 
 
 def safe_eval(table: pd.DataFrame, expr: str) -> pd.Series:
-    """Evaluate a checked arithmetic expression over ``table``'s columns (pandas.eval)."""
+    """Evaluate a checked arithmetic expression over ``table``'s columns (pandas.eval).
+
+    Parameters
+    ----------
+    table : pd.DataFrame
+        The table.
+    expr : str
+        The expression.
+
+    Returns
+    -------
+    pd.Series
+        The values, same index.
+    """
     names = expr_columns(expr)
     missing = [n for n in names if n not in table.columns]
     if missing:
@@ -483,7 +572,18 @@ def safe_eval(table: pd.DataFrame, expr: str) -> pd.Series:
 
 
 def measure_columns(register: pd.DataFrame) -> pd.DataFrame:
-    """Source columns each hypothesis needs: id, variable, source_column (long)."""
+    """Source columns each hypothesis needs: id, variable, source_column (long).
+
+    Parameters
+    ----------
+    register : pd.DataFrame
+        The register rows.
+
+    Returns
+    -------
+    pd.DataFrame
+        Columns ``id, variable, source_column``.
+    """
     rows = []
     for r in register[["id", "variable", "measure_type", "measure"]].itertuples(index=False):
         if r.measure_type == "column":
@@ -523,7 +623,20 @@ def resolve_column(name: str, columns: Iterable[str]) -> str | None:
     """The column a measure's name means: the name itself; else the column whose name matches
     ignoring case, spaces and punctuation (``annual_revenue`` = "Annual Revenue"); else the
     canonical column a column preset renamed it to (``revenue`` -> ``annual_revenue``, as the
-    export's "Revenue" column becomes on reading). None when nothing matches."""
+    export's "Revenue" column becomes on reading). None when nothing matches.
+
+    Parameters
+    ----------
+    name : str
+        The name a measure uses.
+    columns : Iterable[str]
+        The columns available.
+
+    Returns
+    -------
+    str | None
+        The column, or None.
+    """
     from helpers.core.io import PRESETS, _key, load_preset
 
     cols = list(columns)
@@ -550,6 +663,18 @@ def derive_measures(table: pd.DataFrame, register: pd.DataFrame
     ``missing source column``) instead of failing; the variable is then absent.
     Log columns: id, variable, measure_type, measure, status, missing_columns, non_missing,
     rows, flagged.
+
+    Parameters
+    ----------
+    table : pd.DataFrame
+        The account table.
+    register : pd.DataFrame
+        The register rows.
+
+    Returns
+    -------
+    tuple[pd.DataFrame, pd.DataFrame]
+        ``(table, measure_log)``.
     """
     out = table.copy()
     log = []
@@ -601,6 +726,15 @@ def derive_measures(table: pd.DataFrame, register: pd.DataFrame
 
 
 def helper_catalogue() -> pd.DataFrame:
-    """The named derivations a register may use: helper, needs, description."""
+    """The named derivations a register may use: helper, needs, description.
+
+    Parameters
+    ----------
+
+    Returns
+    -------
+    pd.DataFrame
+        Columns ``helper, needs, description``.
+    """
     return pd.DataFrame([{"helper": k, "needs": ", ".join(v[1]), "description": v[2]}
                          for k, v in sorted(HELPERS.items())])

@@ -30,7 +30,24 @@ def _yaml_key(label: str) -> str:
 
 def industry_suggestions(unmapped: pd.DataFrame, industry_map: Mapping[str, str],
                          similarity: float, map_path: str | None = None) -> pd.DataFrame:
-    """Unmapped industry labels close to a label or canonical industry of the map."""
+    """Unmapped industry labels close to a label or canonical industry of the map.
+
+    Parameters
+    ----------
+    unmapped : pd.DataFrame
+        The unmapped industry labels (label, rows).
+    industry_map : Mapping[str, str]
+        Raw label -> canonical industry.
+    similarity : float
+        The least similarity (0-1) of a suggestion.
+    map_path : str or None
+        The map file, named in the fix.
+
+    Returns
+    -------
+    pd.DataFrame
+        One row per suggestion.
+    """
     known: dict[str, str] = {}
     for raw, canon in industry_map.items():
         known.setdefault(str(raw).casefold(), str(canon))
@@ -55,7 +72,22 @@ def industry_suggestions(unmapped: pd.DataFrame, industry_map: Mapping[str, str]
 
 def field_suggestions(table: pd.DataFrame, fields: list[str], similarity: float
                       ) -> pd.DataFrame:
-    """Labels of categorical ``fields`` close to a more frequent label of the same field."""
+    """Labels of categorical ``fields`` close to a more frequent label of the same field.
+
+    Parameters
+    ----------
+    table : pd.DataFrame
+        The analysis table.
+    fields : list[str]
+        The categorical fields.
+    similarity : float
+        The least similarity (0-1).
+
+    Returns
+    -------
+    pd.DataFrame
+        One row per suggestion.
+    """
     rows = []
     for field in fields:
         if field not in table.columns:
@@ -79,7 +111,28 @@ def field_suggestions(table: pd.DataFrame, fields: list[str], similarity: float
 def suggestions(table: pd.DataFrame, register: pd.DataFrame, unmapped: pd.DataFrame,
                 industry_map: Mapping[str, str], similarity: float,
                 map_path: str | None = None) -> pd.DataFrame:
-    """Every suggestion of the run (the ``label_suggestions`` table)."""
+    """Every suggestion of the run (the ``label_suggestions`` table).
+
+    Parameters
+    ----------
+    table : pd.DataFrame
+        The analysis table.
+    register : pd.DataFrame
+        The register rows.
+    unmapped : pd.DataFrame
+        The unmapped industry labels.
+    industry_map : Mapping[str, str]
+        Raw label -> canonical industry.
+    similarity : float
+        The least similarity (0-1).
+    map_path : str or None
+        The map file, named in the fix.
+
+    Returns
+    -------
+    pd.DataFrame
+        The ``label_suggestions`` table.
+    """
     from helpers.collect.hypotheses import measure_columns
 
     cols = measure_columns(register).merge(register[["id", "kind"]], on="id")
@@ -93,7 +146,22 @@ def suggestions(table: pd.DataFrame, register: pd.DataFrame, unmapped: pd.DataFr
 def annotate_quality(quality: pd.DataFrame, found: pd.DataFrame, register: pd.DataFrame
                      ) -> pd.DataFrame:
     """The quality report with a ``label_typos`` column: the suggestions for the fields each
-    hypothesis reads (empty where none)."""
+    hypothesis reads (empty where none).
+
+    Parameters
+    ----------
+    quality : pd.DataFrame
+        The quality report.
+    found : pd.DataFrame
+        The suggestions.
+    register : pd.DataFrame
+        The register rows.
+
+    Returns
+    -------
+    pd.DataFrame
+        The quality report with ``label_typos``.
+    """
     from helpers.collect.hypotheses import measure_columns
 
     out = quality.copy()
@@ -116,7 +184,18 @@ BOOL_FALSE = frozenset({"false", "no", "n", "0", "0.0", "f"})
 
 
 def as_bool(values: pd.Series) -> pd.Series:
-    """A boolean-ish column as a nullable boolean (True/False/1/0/yes/no); others -> NA."""
+    """A boolean-ish column as a nullable boolean (True/False/1/0/yes/no); others -> NA.
+
+    Parameters
+    ----------
+    values : pd.Series
+        The column.
+
+    Returns
+    -------
+    pd.Series
+        Nullable booleans, same index.
+    """
     if pd.api.types.is_bool_dtype(values):
         return values.astype("boolean")
     if pd.api.types.is_numeric_dtype(values):
@@ -133,7 +212,20 @@ def as_bool(values: pd.Series) -> pd.Series:
 
 
 def as_labels(values: pd.Series, kind: str) -> pd.Series:
-    """Categorical / boolean values as string labels ("yes"/"no" for booleans), NA kept."""
+    """Categorical / boolean values as string labels ("yes"/"no" for booleans), NA kept.
+
+    Parameters
+    ----------
+    values : pd.Series
+        The column.
+    kind : str
+        The hypothesis kind (``boolean`` or ``categorical``).
+
+    Returns
+    -------
+    pd.Series
+        String labels, same index.
+    """
     if kind == "boolean":
         b = as_bool(values)
         out = pd.Series(pd.NA, index=values.index, dtype="string")
@@ -148,7 +240,22 @@ def resolve_category(positive: object, kind: str, labels: Iterable[str]) -> str 
     """The label among ``labels`` (as :func:`as_labels` gives them) that ``positive`` names,
     else None: for a boolean any yes/no word ("Yes", "TRUE", "1", "n"...) -> "yes" / "no";
     for a category the label written the same after trimming, else the one label equal to it
-    ignoring case."""
+    ignoring case.
+
+    Parameters
+    ----------
+    positive : object
+        The ``positive_category`` as written.
+    kind : str
+        The hypothesis kind.
+    labels : Iterable[str]
+        The labels present.
+
+    Returns
+    -------
+    str | None
+        The label, or None.
+    """
     found = [str(c) for c in labels]
     text = str(positive).strip()
     if kind == "boolean":
@@ -163,7 +270,18 @@ def resolve_category(positive: object, kind: str, labels: Iterable[str]) -> str 
 
 def positive_category_of(hypothesis: object) -> str | None:
     """The ``positive_category`` of one register / hypotheses row (a Series, dict or named
-    tuple); None when not given (blank or NA)."""
+    tuple); None when not given (blank or NA).
+
+    Parameters
+    ----------
+    hypothesis : object
+        One register row.
+
+    Returns
+    -------
+    str | None
+        The category, or None.
+    """
     get = (hypothesis.get if hasattr(hypothesis, "get")
            else lambda k, d=None: getattr(hypothesis, k, d))
     value = get("positive_category", None)

@@ -43,7 +43,18 @@ def _split(data: SourceLike, mapping: Mapping[str, str] | None
 
 
 def duckdb_config(engine: Aggregation | None) -> aggregate.DuckDBConfig:
-    """The DuckDB settings of the ``aggregation`` parameters (defaults without them)."""
+    """The DuckDB settings of the ``aggregation`` parameters (defaults without them).
+
+    Parameters
+    ----------
+    engine : Aggregation or None
+        The ``aggregation`` parameters, or None.
+
+    Returns
+    -------
+    aggregate.DuckDBConfig
+        The DuckDB settings.
+    """
     if engine is None:
         return aggregate.DuckDBConfig()
     return aggregate.DuckDBConfig(memory_limit=engine.duckdb_memory_limit,
@@ -60,6 +71,26 @@ def ticket_summary(path_or_df: SourceLike, as_of: dt.date, window_days: int,
 
     With ``account_ids`` the result has exactly those accounts (0 where none). Unreadable
     timestamps are not counted and are reported in ``attrs["warnings"]``.
+
+    Parameters
+    ----------
+    path_or_df : SourceLike
+        The ticket rows (a file, dataset or DataFrame).
+    as_of : dt.date
+        The window's last day.
+    window_days : int
+        The window's length.
+    account_ids : Sequence[str] or pd.Series or None
+        The accounts to report (None: those with tickets).
+    mapping : Mapping[str, str] or None
+        Canonical -> file column names.
+    engine : Aggregation or None
+        The ``aggregation`` parameters.
+
+    Returns
+    -------
+    pd.DataFrame
+        Columns ``account_id, tickets, ticket_minutes``.
     """
     out = ticket_counts(path_or_df, as_of, window_days, mapping=mapping, engine=engine)
     return out if account_ids is None else ticket_attach(out, account_ids)
@@ -70,7 +101,26 @@ def ticket_counts(path_or_df: SourceLike, as_of: dt.date, window_days: int, *,
                   engine: Aggregation | None = None) -> pd.DataFrame:
     """:func:`ticket_summary` of the accounts with tickets in the window (one scan of the
     file, no account list): ``account_id, tickets, ticket_minutes`` sorted by id, warnings
-    in ``attrs["warnings"]``. The shared aggregation (``helpers.collect.aggregate``) on DuckDB."""
+    in ``attrs["warnings"]``. The shared aggregation (``helpers.collect.aggregate``) on DuckDB.
+
+    Parameters
+    ----------
+    path_or_df : SourceLike
+        The ticket rows.
+    as_of : dt.date
+        The window's last day.
+    window_days : int
+        The window's length.
+    mapping : Mapping[str, str] or None
+        Canonical -> file column names.
+    engine : Aggregation or None
+        The ``aggregation`` parameters.
+
+    Returns
+    -------
+    pd.DataFrame
+        Columns ``account_id, tickets, ticket_minutes``.
+    """
     data, mapping = _split(path_or_df, mapping)
     window = aggregate.Window(pd.Timestamp(as_of).date(), days=window_days)
     return aggregate.run_duckdb("tickets", data, window, mapping=mapping,
@@ -79,7 +129,20 @@ def ticket_counts(path_or_df: SourceLike, as_of: dt.date, window_days: int, *,
 
 def ticket_attach(counts: pd.DataFrame, account_ids: Sequence[str] | pd.Series) -> pd.DataFrame:
     """:func:`ticket_counts` for exactly ``account_ids`` (0 where none), in their order; ticket
-    holders missing from the list are counted in a warning."""
+    holders missing from the list are counted in a warning.
+
+    Parameters
+    ----------
+    counts : pd.DataFrame
+        :func:`ticket_counts` output.
+    account_ids : Sequence[str] or pd.Series
+        The accounts, in order.
+
+    Returns
+    -------
+    pd.DataFrame
+        One row per account id.
+    """
     warnings = list(counts.attrs.get("warnings", []))
     ids = pd.Series(pd.unique(pd.Series(account_ids, dtype=str)), name="account_id")
     unknown = int((~isin_text(counts["account_id"], ids)).sum())
@@ -102,6 +165,24 @@ def usage_summary(path_or_df: SourceLike, as_of: dt.date, window_months: int, *,
     ``avg_active_users, avg_sessions, avg_feature_adoption`` (means over the months with a
     row), ``usage_trend`` (least-squares slope of active users per month divided by their
     mean: relative change per month; NaN with one month or zero users).
+
+    Parameters
+    ----------
+    path_or_df : SourceLike
+        The monthly usage rows.
+    as_of : dt.date
+        The analysis date.
+    window_months : int
+        The window's length in months.
+    mapping : Mapping[str, str] or None
+        Canonical -> file column names.
+    engine : Aggregation or None
+        The ``aggregation`` parameters.
+
+    Returns
+    -------
+    pd.DataFrame
+        One row per account with usage in the window.
     """
     data, mapping = _split(path_or_df, mapping)
     window = aggregate.Window(pd.Timestamp(as_of).date(), months=window_months)
@@ -125,7 +206,20 @@ def read_summary(src: Source | str | Path, kind: aggregate.Kind) -> pd.DataFrame
     computes in the warehouse, or ``workbook aggregate``) validated like any input: every
     column present (mapping applied), one row per account, numbers that are numbers, counts
     whole and >= 0. Same columns and dtypes as the summary computed from the rows; a ticket
-    summary keeps the accounts with at least one ticket (0 is what an absent account gets)."""
+    summary keeps the accounts with at least one ticket (0 is what an absent account gets).
+
+    Parameters
+    ----------
+    src : Source or str or Path
+        The summary file (or its ``Source``).
+    kind : aggregate.Kind
+        ``tickets`` or ``usage``.
+
+    Returns
+    -------
+    pd.DataFrame
+        The validated summary.
+    """
     path, mapping = _split(src, None)
     needed = (aggregate.TICKET_SUMMARY_COLUMNS if kind == "tickets"
               else aggregate.USAGE_SUMMARY_COLUMNS)
@@ -179,7 +273,24 @@ def read_summary(src: Source | str | Path, kind: aggregate.Kind) -> pd.DataFrame
 def ticket_input(inputs: Inputs, as_of: dt.date, window_days: int,
                  engine: Aggregation | None = None) -> pd.DataFrame | None:
     """The ticket counts of a run: from the per-account summary when one is given, else
-    aggregated from the rows (None without either)."""
+    aggregated from the rows (None without either).
+
+    Parameters
+    ----------
+    inputs : Inputs
+        The ``inputs`` parameters.
+    as_of : dt.date
+        The analysis date.
+    window_days : int
+        The ticket window.
+    engine : Aggregation or None
+        The ``aggregation`` parameters.
+
+    Returns
+    -------
+    pd.DataFrame | None
+        The ticket counts, or None.
+    """
     if inputs.ticket_summary is not None:
         return read_summary(inputs.ticket_summary, "tickets")
     if inputs.tickets is None:
@@ -189,7 +300,24 @@ def ticket_input(inputs: Inputs, as_of: dt.date, window_days: int,
 
 def usage_input(inputs: Inputs, as_of: dt.date, window_months: int,
                 engine: Aggregation | None = None) -> pd.DataFrame | None:
-    """The usage summary of a run: the summary input, or aggregated from the rows."""
+    """The usage summary of a run: the summary input, or aggregated from the rows.
+
+    Parameters
+    ----------
+    inputs : Inputs
+        The ``inputs`` parameters.
+    as_of : dt.date
+        The analysis date.
+    window_months : int
+        The usage window.
+    engine : Aggregation or None
+        The ``aggregation`` parameters.
+
+    Returns
+    -------
+    pd.DataFrame | None
+        The usage summary, or None.
+    """
     if inputs.usage_summary is not None:
         return read_summary(inputs.usage_summary, "usage")
     if inputs.usage is None:
@@ -198,18 +326,53 @@ def usage_input(inputs: Inputs, as_of: dt.date, window_months: int,
 
 
 def has_tickets(inputs: Inputs) -> bool:
-    """A ticket source (rows or summary) is given."""
+    """A ticket source (rows or summary) is given.
+
+    Parameters
+    ----------
+    inputs : Inputs
+        The ``inputs`` parameters.
+
+    Returns
+    -------
+    bool
+        Whether tickets are given.
+    """
     return inputs.tickets is not None or inputs.ticket_summary is not None
 
 
 def has_usage(inputs: Inputs) -> bool:
-    """A usage source (rows or summary) is given."""
+    """A usage source (rows or summary) is given.
+
+    Parameters
+    ----------
+    inputs : Inputs
+        The ``inputs`` parameters.
+
+    Returns
+    -------
+    bool
+        Whether usage is given.
+    """
     return inputs.usage is not None or inputs.usage_summary is not None
 
 
 def source_paths(inputs: Inputs, engine: Aggregation | None = None) -> list[str]:
     """One sentence per row-level source of a run: which path its per-account numbers took
-    (summary file, or rows aggregated here, dataset or file)."""
+    (summary file, or rows aggregated here, dataset or file).
+
+    Parameters
+    ----------
+    inputs : Inputs
+        The ``inputs`` parameters.
+    engine : Aggregation or None
+        The ``aggregation`` parameters.
+
+    Returns
+    -------
+    list[str]
+        The sentences.
+    """
     out = []
     for label, rows, summary in (("Support tickets", inputs.tickets, inputs.ticket_summary),
                                  ("Product usage", inputs.usage, inputs.usage_summary)):
@@ -232,6 +395,20 @@ def attach(accounts: pd.DataFrame, summary: pd.DataFrame,
     ``fill``: value for accounts absent from the summary, per column (mapping) or for every
     summary column (scalar); ``None`` leaves NaN (e.g. usage averages of accounts without
     usage). Raises InputDataError if the summary has duplicate account ids.
+
+    Parameters
+    ----------
+    accounts : pd.DataFrame
+        The accounts.
+    summary : pd.DataFrame
+        One row per account_id.
+    fill : Mapping[str, float] or float or None
+        The value for accounts absent from the summary.
+
+    Returns
+    -------
+    pd.DataFrame
+        The accounts with the summary's columns.
     """
     if summary["account_id"].duplicated().any():
         raise InputDataError("summary has duplicate account ids", column="account_id",
