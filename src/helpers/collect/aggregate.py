@@ -153,6 +153,19 @@ class Window:
     months: int = 12    # usage: the `months` calendar months ending with as_of's month
 
     def values(self, kind: Kind) -> dict[str, Any]:
+        """The SQL parameters of the window: ``start`` / ``as_of`` dates (tickets) or the
+        first month number ``base`` and ``months`` (usage).
+
+        Parameters
+        ----------
+        kind : Kind
+            ``tickets`` or ``usage``.
+
+        Returns
+        -------
+        dict[str, Any]
+            The parameters by name.
+        """
         as_of = pd.Timestamp(self.as_of).date()
         if kind == "tickets":
             return {"start": (as_of - dt.timedelta(days=int(self.days))).isoformat(),
@@ -171,7 +184,24 @@ def _sqlglot():
 def transpile(sql: str, dialect: str, *, read: str | None = None, pretty: bool = True) -> str:
     """``sql`` (generic SQL, or ``read``'s dialect) written for ``dialect``; raises
     ``sqlglot.errors.UnsupportedError`` on any construct the dialect cannot express and on any
-    function SQLGlot does not know (which it would copy through unmapped)."""
+    function SQLGlot does not know (which it would copy through unmapped).
+
+    Parameters
+    ----------
+    sql : str
+        The SQL.
+    dialect : str
+        The target dialect.
+    read : str or None
+        The dialect ``sql`` is written in (None: generic).
+    pretty : bool
+        Format the output.
+
+    Returns
+    -------
+    str
+        The SQL in ``dialect``.
+    """
     sqlglot, level = _sqlglot()
     if dialect not in DIALECTS:
         raise ValueError(f"unknown dialect '{dialect}'; one of {', '.join(DIALECTS)}")
@@ -186,14 +216,42 @@ def transpile(sql: str, dialect: str, *, read: str | None = None, pretty: bool =
 
 
 def quote(name: str, dialect: str | None = None) -> str:
-    """A column name as a quoted identifier of ``dialect`` (generic: double quotes)."""
+    """A column name as a quoted identifier of ``dialect`` (generic: double quotes).
+
+    Parameters
+    ----------
+    name : str
+        The column name.
+    dialect : str or None
+        The dialect (None: generic).
+
+    Returns
+    -------
+    str
+        The quoted identifier.
+    """
     from sqlglot import exp
 
     return exp.to_identifier(name, quoted=True).sql(dialect=dialect)
 
 
 def shared_sql(kind: Kind, window: Window, dialect: str) -> str:
-    """The shared aggregation over ``ticket_rows`` / ``usage_rows`` for ``dialect``."""
+    """The shared aggregation over ``ticket_rows`` / ``usage_rows`` for ``dialect``.
+
+    Parameters
+    ----------
+    kind : Kind
+        ``tickets`` or ``usage``.
+    window : Window
+        The as-of window.
+    dialect : str
+        The target dialect.
+
+    Returns
+    -------
+    str
+        The query.
+    """
     text = TICKET_GROUPS_SQL if kind == "tickets" else USAGE_SQL
     return transpile(text.format(**window.values(kind)), dialect)
 
@@ -203,7 +261,24 @@ def warehouse_sql(window: Window, dialect: str, *, tables: Mapping[str, str] | N
     """The queries to run in a warehouse, for ``dialect``: ``tickets`` (the ticket summary,
     one row per account with a ticket in the window), ``ticket_checks`` (rows without an
     account) and ``usage`` (the usage summary). ``tables``: kind -> table name (default
-    ``tickets`` / ``usage``); ``mappings``: kind -> {canonical: column in the table}."""
+    ``tickets`` / ``usage``); ``mappings``: kind -> {canonical: column in the table}.
+
+    Parameters
+    ----------
+    window : Window
+        The as-of window.
+    dialect : str
+        The warehouse's dialect.
+    tables : Mapping[str, str] or None
+        Role -> the warehouse table.
+    mappings : Mapping[str, Mapping[str, str]] or None
+        Role -> canonical -> warehouse column names.
+
+    Returns
+    -------
+    dict[str, str]
+        Query name -> SQL.
+    """
     from sqlglot import exp
 
     tables = {"tickets": "tickets", "usage": "usage", **dict(tables or {})}
@@ -229,7 +304,22 @@ def warehouse_sql(window: Window, dialect: str, *, tables: Mapping[str, str] | N
 
 
 def render_queries(queries: Mapping[str, str], dialect: str, params_file: str = "") -> str:
-    """The queries of :func:`warehouse_sql` as one script with a header per query."""
+    """The queries of :func:`warehouse_sql` as one script with a header per query.
+
+    Parameters
+    ----------
+    queries : Mapping[str, str]
+        Query name -> SQL.
+    dialect : str
+        The dialect (in the header).
+    params_file : str
+        The parameter file (in the header).
+
+    Returns
+    -------
+    str
+        The script.
+    """
     notes = {
         "tickets": "ticket summary: one row per account with a ticket in the window -> "
                    "inputs.ticket_summary",
@@ -246,7 +336,20 @@ def render_queries(queries: Mapping[str, str], dialect: str, params_file: str = 
 
 
 def write_summary(summary: pd.DataFrame, out: str | Path) -> Path:
-    """Write a per-account summary as Parquet (or CSV by suffix, formula-injection safe)."""
+    """Write a per-account summary as Parquet (or CSV by suffix, formula-injection safe).
+
+    Parameters
+    ----------
+    summary : pd.DataFrame
+        The per-account summary.
+    out : str or Path
+        The file (``.parquet`` or ``.csv``).
+
+    Returns
+    -------
+    Path
+        The path written.
+    """
     path = Path(out)
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix.lower() == ".csv":
@@ -259,13 +362,35 @@ def write_summary(summary: pd.DataFrame, out: str | Path) -> Path:
 
 # ------------------------------------------------------------------ inputs: files and columns
 def is_dataset(path: str | Path) -> bool:
-    """A directory or a glob (a Parquet dataset), not one file."""
+    """A directory or a glob (a Parquet dataset), not one file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The input path.
+
+    Returns
+    -------
+    bool
+        Whether it is a dataset.
+    """
     return any(ch in str(path) for ch in "*?[") or Path(path).is_dir()
 
 
 def dataset_files(path: str | Path) -> list[Path]:
     """The files of a single-file input, a directory (every ``*.parquet`` under it, hive
-    partition folders included) or a glob, sorted."""
+    partition folders included) or a glob, sorted.
+
+    Parameters
+    ----------
+    path : str or Path
+        The input path.
+
+    Returns
+    -------
+    list[Path]
+        The files.
+    """
     p = str(path)
     if any(ch in p for ch in "*?["):
         files = [Path(f) for f in _glob.glob(p, recursive=True) if Path(f).is_file()]
@@ -280,7 +405,18 @@ def dataset_files(path: str | Path) -> list[Path]:
 def dataset_fingerprint(path: str | Path) -> dict[str, Any]:
     """``size_bytes``, ``rows`` (from the Parquet footers) and ``sha256`` of a dataset input:
     the SHA-256 of its file list (names relative to the dataset and sizes), since a dataset of
-    billions of rows is too large to hash whole at every run."""
+    billions of rows is too large to hash whole at every run.
+
+    Parameters
+    ----------
+    path : str or Path
+        The dataset path.
+
+    Returns
+    -------
+    dict[str, Any]
+        ``size_bytes``, ``rows``, ``sha256``.
+    """
     import hashlib
 
     import pyarrow.parquet as pq
@@ -298,7 +434,18 @@ def dataset_fingerprint(path: str | Path) -> dict[str, Any]:
 
 
 def parquet_glob(path: str | Path) -> str:
-    """The glob DuckDB / Spark read for a dataset input."""
+    """The glob DuckDB / Spark read for a dataset input.
+
+    Parameters
+    ----------
+    path : str or Path
+        The dataset path.
+
+    Returns
+    -------
+    str
+        The glob.
+    """
     p = str(path)
     if any(ch in p for ch in "*?["):
         return p
@@ -308,7 +455,26 @@ def parquet_glob(path: str | Path) -> str:
 def match_columns(have: Sequence[str], needed: Sequence[str], mapping: Mapping[str, str] | None,
                   label: str, dialect: str) -> dict[str, str]:
     """canonical -> quoted column of ``have`` (exact name, else case-insensitive), checking
-    every needed column exists (InputDataError naming the closest column otherwise)."""
+    every needed column exists (InputDataError naming the closest column otherwise).
+
+    Parameters
+    ----------
+    have : Sequence[str]
+        The columns present.
+    needed : Sequence[str]
+        The canonical columns needed.
+    mapping : Mapping[str, str] or None
+        Canonical -> file column names.
+    label : str
+        Names the input in errors.
+    dialect : str
+        Quoting dialect.
+
+    Returns
+    -------
+    dict[str, str]
+        Canonical -> quoted column.
+    """
     mapping = dict(mapping or {})
     lower = {h.casefold(): h for h in have}
     out = {}
@@ -343,7 +509,20 @@ def _typed_columns(have: Sequence[str], kind: Kind, mapping: Mapping[str, str] |
 # ------------------------------------------------------------------ results (both engines)
 def ticket_result(groups: pd.DataFrame, warnings: Sequence[str] = ()) -> pd.DataFrame:
     """The ticket summary from the per-group query result: accounts with a ticket in the window,
-    sorted by id; bad-row counts as ``attrs["warnings"]``."""
+    sorted by id; bad-row counts as ``attrs["warnings"]``.
+
+    Parameters
+    ----------
+    groups : pd.DataFrame
+        The per-group query result.
+    warnings : Sequence[str]
+        Bad-row messages.
+
+    Returns
+    -------
+    pd.DataFrame
+        The ticket summary.
+    """
     bad_dates, no_account = int(groups["bad_dates"].sum()), int(groups["no_account"].sum())
     keep = (groups["tickets"].to_numpy() > 0) & groups["account_id"].notna().to_numpy()
     out = groups.loc[keep, list(TICKET_SUMMARY_COLUMNS)] \
@@ -359,7 +538,18 @@ def ticket_result(groups: pd.DataFrame, warnings: Sequence[str] = ()) -> pd.Data
 
 
 def usage_result(frame: pd.DataFrame) -> pd.DataFrame:
-    """The usage summary with its dtypes, sorted by id."""
+    """The usage summary with its dtypes, sorted by id.
+
+    Parameters
+    ----------
+    frame : pd.DataFrame
+        The query result.
+
+    Returns
+    -------
+    pd.DataFrame
+        The usage summary.
+    """
     out = frame.astype({"account_id": str, "months_active": "int64",
                         "avg_active_users": "float64", "avg_sessions": "float64",
                         "avg_feature_adoption": "float64", "usage_trend": "float64"})
@@ -381,7 +571,22 @@ class DuckDBConfig:
 def duckdb_connect(data: str | Path | pd.DataFrame, text_columns: Sequence[str],
                    config: DuckDBConfig | None = None):
     """A DuckDB connection with a view ``src`` over a CSV / Parquet file, a Parquet dataset
-    (directory or glob, hive partitions as columns) or a DataFrame; its label."""
+    (directory or glob, hive partitions as columns) or a DataFrame; its label.
+
+    Parameters
+    ----------
+    data : str or Path or pd.DataFrame
+        A file, dataset or DataFrame.
+    text_columns : Sequence[str]
+        Columns read as text (ids).
+    config : DuckDBConfig or None
+        DuckDB settings (defaults when None).
+
+    Returns
+    -------
+    tuple[duckdb.DuckDBPyConnection, str]
+        The connection and the input's label.
+    """
     import duckdb
 
     from helpers.core.paths import resolve
@@ -435,7 +640,20 @@ def duckdb_connect(data: str | Path | pd.DataFrame, text_columns: Sequence[str],
 
 
 def duckdb_types(con, label: str) -> dict[str, str]:
-    """Column -> type of the ``src`` view (InputDataError when it cannot be read)."""
+    """Column -> type of the ``src`` view (InputDataError when it cannot be read).
+
+    Parameters
+    ----------
+    con : object
+        A connection from :func:`duckdb_connect`.
+    label : str
+        Names the input in errors.
+
+    Returns
+    -------
+    dict[str, str]
+        Column -> DuckDB type.
+    """
     import duckdb
 
     try:
@@ -445,7 +663,20 @@ def duckdb_types(con, label: str) -> dict[str, str]:
 
 
 def duckdb_columns(con, label: str) -> list[str]:
-    """The columns of the ``src`` view."""
+    """The columns of the ``src`` view.
+
+    Parameters
+    ----------
+    con : object
+        A connection from :func:`duckdb_connect`.
+    label : str
+        Names the input in errors.
+
+    Returns
+    -------
+    list[str]
+        The column names.
+    """
     return list(duckdb_types(con, label))
 
 
@@ -467,7 +698,26 @@ def _typed_month(rows_sql: str, dialect: str) -> str:
 def run_duckdb(kind: Kind, data: str | Path | pd.DataFrame, window: Window, *,
                mapping: Mapping[str, str] | None = None,
                config: DuckDBConfig | None = None) -> pd.DataFrame:
-    """The ticket or usage summary computed by DuckDB over a file, dataset or DataFrame."""
+    """The ticket or usage summary computed by DuckDB over a file, dataset or DataFrame.
+
+    Parameters
+    ----------
+    kind : Kind
+        ``tickets`` or ``usage``.
+    data : str or Path or pd.DataFrame
+        A file, dataset or DataFrame.
+    window : Window
+        The as-of window.
+    mapping : Mapping[str, str] or None
+        Canonical -> file column names.
+    config : DuckDBConfig or None
+        DuckDB settings.
+
+    Returns
+    -------
+    pd.DataFrame
+        The summary.
+    """
     mapping = dict(mapping or {})
     text = [mapping.get("account_id", "account_id")]
     if kind == "usage":
@@ -492,7 +742,22 @@ def spark_session(master: str = "local[2]", app: str = "workbook-aggregate",
                   conf: Mapping[str, str] | None = None):
     """A SparkSession (``getOrCreate``): UTC session time zone, UI off, 2 shuffle partitions
     unless ``conf`` says otherwise (on a cluster, pass the cluster's master or leave it to
-    spark-submit)."""
+    spark-submit).
+
+    Parameters
+    ----------
+    master : str
+        The Spark master.
+    app : str
+        The application name.
+    conf : Mapping[str, str] or None
+        Extra Spark settings.
+
+    Returns
+    -------
+    pyspark.sql.SparkSession
+        The session.
+    """
     from pyspark.sql import SparkSession
 
     settings = {"spark.ui.enabled": "false", "spark.sql.shuffle.partitions": "2",
@@ -507,7 +772,20 @@ def spark_session(master: str = "local[2]", app: str = "workbook-aggregate",
 
 def spark_read(spark, path: str | Path):
     """A Spark DataFrame over a CSV file (header, every column as text) or Parquet (a file, a
-    directory with hive partitions, or a glob)."""
+    directory with hive partitions, or a glob).
+
+    Parameters
+    ----------
+    spark : object
+        A SparkSession.
+    path : str or Path
+        A CSV / Parquet file, directory or glob.
+
+    Returns
+    -------
+    pyspark.sql.DataFrame
+        The rows.
+    """
     from helpers.core.paths import resolve
 
     p = resolve(path)
@@ -521,7 +799,26 @@ def spark_read(spark, path: str | Path):
 
 def run_spark(spark, kind: Kind, path: str | Path, window: Window, *,
               mapping: Mapping[str, str] | None = None) -> pd.DataFrame:
-    """The ticket or usage summary computed by Spark (the same shared SQL, Spark dialect)."""
+    """The ticket or usage summary computed by Spark (the same shared SQL, Spark dialect).
+
+    Parameters
+    ----------
+    spark : object
+        A SparkSession.
+    kind : Kind
+        ``tickets`` or ``usage``.
+    path : str or Path
+        The rows.
+    window : Window
+        The as-of window.
+    mapping : Mapping[str, str] or None
+        Canonical -> file column names.
+
+    Returns
+    -------
+    pd.DataFrame
+        The summary.
+    """
     frame = spark_read(spark, path)
     label = str(path)
     types = {f.name: f.dataType.simpleString() for f in frame.schema.fields}
@@ -539,7 +836,32 @@ def run_spark(spark, kind: Kind, path: str | Path, window: Window, *,
 def aggregate(kind: Kind, path: str | Path, window: Window, *, engine: str = "duckdb",
               mapping: Mapping[str, str] | None = None, config: DuckDBConfig | None = None,
               spark=None, master: str = "local[2]") -> pd.DataFrame:
-    """The ticket or usage summary of ``path`` on ``engine`` (``duckdb`` or ``spark``)."""
+    """The ticket or usage summary of ``path`` on ``engine`` (``duckdb`` or ``spark``).
+
+    Parameters
+    ----------
+    kind : Kind
+        ``tickets`` or ``usage``.
+    path : str or Path
+        The rows.
+    window : Window
+        The as-of window.
+    engine : str
+        ``duckdb`` or ``spark``.
+    mapping : Mapping[str, str] or None
+        Canonical -> file column names.
+    config : DuckDBConfig or None
+        DuckDB settings.
+    spark : object
+        A SparkSession (None: one is made on ``master``).
+    master : str
+        The Spark master.
+
+    Returns
+    -------
+    pd.DataFrame
+        The summary.
+    """
     if engine == "duckdb":
         return run_duckdb(kind, path, window, mapping=mapping, config=config)
     if engine == "spark":
