@@ -981,8 +981,9 @@ def make_worksheet(table: pd.DataFrame, register: pd.DataFrame, path: str | os.P
     missing, rows in the XLSX, estimated minutes). Written with ``helpers.core.export.safe_xlsx``
     (formula-safe). More than ``max_xlsx_rows`` missing pairs: the whole list is written to a
     formula-safe CSV with the same columns next to the XLSX (``<name>.csv``, which
-    :func:`import_worksheet` also reads) and the XLSX keeps, per field, its first rows by
-    account_id (an equal share of ``max_xlsx_rows``, unused shares passed on). Returns all rows.
+    :func:`helpers.collect.read.read_worksheet` also reads) and the XLSX keeps, per field, its
+    first rows by account_id (an equal share of ``max_xlsx_rows``, unused shares passed on).
+    Returns all rows.
 
     Parameters
     ----------
