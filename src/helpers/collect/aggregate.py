@@ -644,7 +644,7 @@ def duckdb_types(con, label: str) -> dict[str, str]:
 
     Parameters
     ----------
-    con : object
+    con : duckdb.DuckDBPyConnection
         A connection from :func:`duckdb_connect`.
     label : str
         Names the input in errors.
@@ -667,7 +667,7 @@ def duckdb_columns(con, label: str) -> list[str]:
 
     Parameters
     ----------
-    con : object
+    con : duckdb.DuckDBPyConnection
         A connection from :func:`duckdb_connect`.
     label : str
         Names the input in errors.
@@ -776,7 +776,7 @@ def spark_read(spark, path: str | Path):
 
     Parameters
     ----------
-    spark : object
+    spark : pyspark.sql.SparkSession
         A SparkSession.
     path : str or Path
         A CSV / Parquet file, directory or glob.
@@ -803,7 +803,7 @@ def run_spark(spark, kind: Kind, path: str | Path, window: Window, *,
 
     Parameters
     ----------
-    spark : object
+    spark : pyspark.sql.SparkSession
         A SparkSession.
     kind : Kind
         ``tickets`` or ``usage``.
@@ -852,7 +852,7 @@ def aggregate(kind: Kind, path: str | Path, window: Window, *, engine: str = "du
         Canonical -> file column names.
     config : DuckDBConfig or None
         DuckDB settings.
-    spark : object
+    spark : pyspark.sql.SparkSession
         A SparkSession (None: one is made on ``master``).
     master : str
         The Spark master.

@@ -63,7 +63,7 @@ def blank_placeholders(df: pd.DataFrame, columns) -> tuple[pd.DataFrame, dict[st
     ----------
     df : pd.DataFrame
         The table.
-    columns : object
+    columns : iterable of str
         The text columns to clean (absent ones skipped).
 
     Returns
@@ -568,7 +568,7 @@ def coerce_numeric(df: pd.DataFrame, columns, *, source_name: str = ""
     ----------
     df : pd.DataFrame
         The table.
-    columns : object
+    columns : iterable of str
         The columns to parse (numeric ones skipped).
     source_name : str
         Names the source in the log.
