@@ -852,7 +852,7 @@ def aggregate(kind: Kind, path: str | Path, window: Window, *, engine: str = "du
         Canonical -> file column names.
     config : DuckDBConfig or None
         DuckDB settings.
-    spark : pyspark.sql.SparkSession
+    spark : pyspark.sql.SparkSession or None
         A SparkSession (None: one is made on ``master``).
     master : str
         The Spark master.
