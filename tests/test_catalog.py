@@ -192,6 +192,19 @@ def test_key_columns_identify_the_rows(runs, run_id):
         assert not df.duplicated(keys).any(), (name, keys)
 
 
+@pytest.mark.parametrize("run_id", ["demo", "2026Q3", "sf"])
+def test_no_table_carries_the_machines_file_paths(runs, run_id):
+    """A run's tables hold results, not where the analyst's files sit: pandas keeps a frame's
+    ``attrs`` in the Parquet metadata, and a table that inherited an input file's attrs carried
+    its absolute path (the same data gave different bytes on another machine)."""
+    import pyarrow.parquet as pq
+
+    root = str(runs[run_id][0])
+    for path in sorted(_run_dir(runs, run_id).glob("*.parquet")):
+        meta = pq.read_metadata(path).metadata or {}
+        assert not any(root.encode() in value for value in meta.values()), path.name
+
+
 # ----------------------------------------------------------------------------- the report
 @pytest.mark.parametrize("run_id", ["demo", "2026Q3", "sf"])
 @pytest.mark.parametrize("anonymise", [False, True])

@@ -726,6 +726,9 @@ def prospects(s: Session, ctx: Step4Context, *, segments: Segments) -> pd.DataFr
     if ctx.prospects is None or not segments.defs:
         return None
     scored = score_prospects(ctx.prospects, segments.defs, segments.table, segments.names)
+    # the prospect file's attrs (its absolute path, the column mapping) ride along through
+    # pandas and would land in the Parquet metadata: not a result, and machine-specific
+    scored.attrs = {}
     s.store.write("prospects_scored", scored, step=s.step)
     return scored
 
