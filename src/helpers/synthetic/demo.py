@@ -358,7 +358,10 @@ def generate(n_accounts: int = 1500, seed: int = DEFAULT_SEED,
              n_prospects: int = 300) -> dict[str, pd.DataFrame | str]:
     """Every file of the demo data room, keyed by file name (CSV frames and the YAML text).
 
-    ``n_accounts`` is the row count of the Q3 CRM export (current, former, test and POC).
+    ``n_accounts`` is the row count of the Q3 CRM export (current, former, test and POC). The
+    parts are drawn from one generator in a fixed order (companies, real accounts, test
+    accounts, account IDs, vendor, tickets, usage, survey, prospects): changing the order
+    changes every file.
 
     Parameters
     ----------
@@ -379,17 +382,43 @@ def generate(n_accounts: int = 1500, seed: int = DEFAULT_SEED,
     rng = np.random.default_rng(seed)
     q3, q2 = _days(AS_OF_Q3), _days(AS_OF_Q2)
     n_test = max(2, round(0.01 * n_accounts))
-    n_poc = round(0.4 * n_test)
     n_real = n_accounts - n_test
     n_extra = max(10, round(0.10 * n_accounts))  # vendor rows that are not customers
     comp = _companies(rng, n_real + n_prospects + n_extra)
     cust = comp.iloc[:n_real].reset_index(drop=True)
     pros = comp.iloc[n_real:n_real + n_prospects].reset_index(drop=True)
     extra = comp.iloc[n_real + n_prospects:].reset_index(drop=True)
+    real = _real_accounts(rng, cust, q3, q2)
+    test = _test_accounts(rng, n_test, round(0.4 * n_test), q3, q2)
+    acc = _account_table(rng, real, test)
+    in_q2 = acc["start"].to_numpy() <= q2
+    return {
+        "crm_accounts_2026Q2.csv": _crm_frame(acc[in_q2].reset_index(drop=True),
+                                              snapshot="q2", as_of=q2),
+        "crm_accounts_2026Q3.csv": _crm_frame(acc, snapshot="q3", as_of=q3),
+        "firmographics_vendor.csv": _vendor(rng, acc, cust, extra, q3),
+        "support_tickets.csv": _tickets(rng, acc, q3),
+        "product_usage_monthly.csv": _usage(rng, acc, q3),
+        "needs_survey.csv": _survey(rng, acc, cust, q3),
+        "prospects.csv": _prospects(rng, pros),
+        "industry_map.yaml": industry_map_yaml(),
+    }
 
-    # ---- customers: quality, lifecycle, money
+
+# --------------------------------------------------------------------------- accounts
+# the columns of the internal account table (real accounts, then test accounts)
+_ACCOUNT_FIELDS = ("name", "website", "start", "churn", "former", "is_test", "type_test",
+                   "mrr3", "mrr2", "cur", "prev3", "prev2", "no_prev3", "no_prev2", "ind",
+                   "ind_blank", "country", "emp", "emp_blank", "owner", "owner2", "hours3",
+                   "hours2", "acq", "web_blank", "q", "emp_true", "real_idx")
+
+
+def _lifecycle(rng: np.random.Generator, cust: pd.DataFrame, q3: int,
+               q2: int) -> dict[str, np.ndarray]:
+    """Quality (centred), start, churn, Q3 MRR in USD, growth and the outlier's row."""
     q = _quality(rng, cust)
     qz = q - q.mean()
+    n_real = len(cust)
     emp = cust["employees"].to_numpy(float)
     log_emp = np.log(emp / 250)
     tenure_years = 9.0 * rng.random(n_real) ** 1.3
@@ -403,13 +432,21 @@ def generate(n_accounts: int = 1500, seed: int = DEFAULT_SEED,
     # the outlier: the largest current B2B account by employees
     cand = np.flatnonzero(~former & ~cust["b2c"].to_numpy() & (start <= q2 - 400))
     outlier = cand[np.argmax(emp[cand])]
+    return {"qz": qz, "emp": emp, "log_emp": log_emp, "start": start, "churn": churn,
+            "former": former, "mrr_usd": mrr_usd, "growth": growth, "outlier": outlier}
 
+
+def _money(rng: np.random.Generator, life: dict[str, np.ndarray], q3: int,
+           q2: int) -> dict[str, np.ndarray]:
+    """Billing country, currency, local MRR and MRR 12 months ago in both snapshots."""
+    qz, start, churn, former = life["qz"], life["start"], life["churn"], life["former"]
+    outlier, n_real = life["outlier"], len(qz)
+    mrr_usd, growth = life["mrr_usd"].copy(), life["growth"].copy()
     country_names = np.array(list(COUNTRIES))
     country = country_names[_pick_n(rng, [v[0] for v in COUNTRIES.values()], n_real)]
     currency = pd.Series(country).map({k: v[1] for k, v in COUNTRIES.items()}).to_numpy(str)
     currency[outlier] = "USD"
     rate = pd.Series(currency).map(RATES).to_numpy(float)
-
     # MRR between snapshots: about a quarter of accounts current in both change
     q2_change = (rng.random(n_real) < 0.25) & (start <= q2) & ~(former & (churn <= q2))
     f_q = np.where(q2_change, np.exp(0.04 + 0.10 * qz + 0.15 * rng.standard_normal(n_real)), 1.0)
@@ -426,10 +463,16 @@ def generate(n_accounts: int = 1500, seed: int = DEFAULT_SEED,
     growth_q2 = np.clip(growth + 0.05 * rng.standard_normal(n_real), -0.85, 3.0)
     prev_local_q2 = np.round(mrr_local_q2 / (1 + growth_q2))
     ref2 = np.where(former & (churn <= q2), churn, q2)
-    no_prev3 = start > ref3 - 365
-    no_prev2 = start > ref2 - 365
+    return {"country": country, "cur": currency, "mrr3": mrr_local, "mrr2": mrr_local_q2,
+            "prev3": prev_local, "prev2": prev_local_q2,
+            "no_prev3": start > ref3 - 365, "no_prev2": start > ref2 - 365}
 
-    # cost to serve and to acquire
+
+def _service_costs(rng: np.random.Generator, life: dict[str, np.ndarray], q3: int,
+                   q2: int) -> dict[str, np.ndarray]:
+    """Success hours in both snapshots and acquisition cost (rising as quality falls)."""
+    qz, log_emp, start = life["qz"], life["log_emp"], life["start"]
+    churn, former, n_real = life["churn"], life["former"], len(life["qz"])
     hours_rate = np.exp(np.log(22) - 0.40 * qz + 0.20 * log_emp + 0.5 * rng.standard_normal(n_real))
 
     def active_share(as_of: int) -> np.ndarray:
@@ -440,8 +483,13 @@ def generate(n_accounts: int = 1500, seed: int = DEFAULT_SEED,
     hours2 = np.round(hours_rate * active_share(q2) * np.exp(0.15 * rng.standard_normal(n_real)), 1)
     acq = np.round(np.exp(np.log(9_000) + 0.30 * log_emp - 0.30 * qz
                           + 0.5 * rng.standard_normal(n_real)), 2)
+    return {"hours3": hours3, "hours2": hours2, "acq": acq}
 
-    # CRM employees: sparse and sometimes stale
+
+def _crm_fields(rng: np.random.Generator, cust: pd.DataFrame) -> dict[str, np.ndarray]:
+    """CRM employees (sparse, sometimes stale), owners, blank industries and messy websites."""
+    n_real = len(cust)
+    emp = cust["employees"].to_numpy(float)
     crm_emp_filled = rng.random(n_real) < 0.5
     crm_stale = rng.random(n_real) < 0.33
     crm_emp = np.where(crm_stale, np.round(emp * rng.uniform(0.5, 0.95, n_real)), emp)
@@ -452,44 +500,60 @@ def generate(n_accounts: int = 1500, seed: int = DEFAULT_SEED,
     crm_ind_blank = rng.random(n_real) < 0.10
     website = _messy(rng, cust["domain"].to_numpy(str))
     website_blank = rng.random(n_real) < 0.005
+    return {"emp": crm_emp, "emp_blank": ~crm_emp_filled, "owner": owner, "owner2": owner_q2,
+            "ind_blank": crm_ind_blank, "website": website, "web_blank": website_blank}
 
-    # ---- test and POC accounts
+
+def _real_accounts(rng: np.random.Generator, cust: pd.DataFrame, q3: int,
+                   q2: int) -> dict[str, np.ndarray]:
+    """The account-table fields of the real customers (lifecycle, money, costs, CRM fields)."""
+    n_real = len(cust)
+    life = _lifecycle(rng, cust, q3, q2)
+    money = _money(rng, life, q3, q2)
+    costs = _service_costs(rng, life, q3, q2)
+    crm = _crm_fields(rng, cust)
+    return {
+        "name": cust["name"].to_numpy(str), "start": life["start"], "churn": life["churn"],
+        "former": life["former"], "is_test": np.zeros(n_real, bool),
+        "type_test": np.full(n_real, ""), "ind": cust["raw_crm"].to_numpy(str),
+        "q": life["qz"], "emp_true": life["emp"], "real_idx": np.arange(n_real),
+        **money, **costs, **crm,
+    }
+
+
+def _test_accounts(rng: np.random.Generator, n_test: int, n_poc: int, q3: int,
+                   q2: int) -> dict[str, np.ndarray]:
+    """The account-table fields of the test and proof-of-concept accounts."""
     t_start = q3 - rng.integers(20, 900, n_test)
     t_poc = np.arange(n_test) < n_poc
     t_num = np.arange(1, n_test + 1).astype(str)
     t_names = np.char.add(np.where(t_poc, "POC - pilot ", "Internal Test Account "), t_num)
     t_web = np.char.add(np.char.add("sandbox-", t_num), ".ourapp.io")
     t_mrr = np.where(t_poc, np.round(rng.uniform(50, 400, n_test), 0), 0.0)
+    return {
+        "name": t_names, "website": t_web, "start": t_start,
+        "churn": np.zeros(n_test, np.int64), "former": np.zeros(n_test, bool),
+        "is_test": np.ones(n_test, bool),
+        "type_test": np.where(t_poc, "Proof of Concept", "Test"),
+        "mrr3": t_mrr, "mrr2": t_mrr, "cur": np.full(n_test, "USD"),
+        "prev3": t_mrr, "prev2": t_mrr,
+        "no_prev3": t_start > q3 - 365, "no_prev2": t_start > q2 - 365,
+        "ind": np.full(n_test, "Software"), "ind_blank": np.ones(n_test, bool),
+        "country": np.full(n_test, "United States"),
+        "emp": np.zeros(n_test), "emp_blank": np.ones(n_test, bool),
+        "owner": np.full(n_test, OWNERS[0]), "owner2": np.full(n_test, OWNERS[0]),
+        "hours3": np.zeros(n_test), "hours2": np.zeros(n_test), "acq": np.zeros(n_test),
+        "web_blank": np.zeros(n_test, bool),
+        "q": rng.standard_normal(n_test),  # drawn last: after the test accounts' MRR
+        "emp_true": np.full(n_test, 5.0), "real_idx": np.full(n_test, -1),
+    }
 
-    # ---- assemble the account table (real then test), shuffle, give IDs
-    n = n_accounts
-    is_test = np.r_[np.zeros(n_real, bool), np.ones(n_test, bool)]
-    types_test = np.where(t_poc, "Proof of Concept", "Test")
-    acc = pd.DataFrame({
-        "name": np.r_[cust["name"].to_numpy(str), t_names],
-        "website": np.r_[website, t_web],
-        "start": np.r_[start, t_start], "churn": np.r_[churn, np.zeros(n_test, np.int64)],
-        "former": np.r_[former, np.zeros(n_test, bool)], "is_test": is_test,
-        "type_test": np.r_[np.full(n_real, ""), types_test],
-        "mrr3": np.r_[mrr_local, t_mrr], "mrr2": np.r_[mrr_local_q2, t_mrr],
-        "cur": np.r_[currency, np.full(n_test, "USD")],
-        "prev3": np.r_[prev_local, t_mrr], "prev2": np.r_[prev_local_q2, t_mrr],
-        "no_prev3": np.r_[no_prev3, t_start > q3 - 365],
-        "no_prev2": np.r_[no_prev2, t_start > q2 - 365],
-        "ind": np.r_[cust["raw_crm"].to_numpy(str), np.full(n_test, "Software")],
-        "ind_blank": np.r_[crm_ind_blank, np.ones(n_test, bool)],
-        "country": np.r_[country, np.full(n_test, "United States")],
-        "emp": np.r_[crm_emp, np.zeros(n_test)],
-        "emp_blank": np.r_[~crm_emp_filled, np.ones(n_test, bool)],
-        "owner": np.r_[owner, np.full(n_test, OWNERS[0])],
-        "owner2": np.r_[owner_q2, np.full(n_test, OWNERS[0])],
-        "hours3": np.r_[hours3, np.zeros(n_test)], "hours2": np.r_[hours2, np.zeros(n_test)],
-        "acq": np.r_[acq, np.zeros(n_test)],
-        "web_blank": np.r_[website_blank, np.zeros(n_test, bool)],
-        "q": np.r_[qz, rng.standard_normal(n_test)],
-        "emp_true": np.r_[emp, np.full(n_test, 5.0)],
-        "real_idx": np.r_[np.arange(n_real), np.full(n_test, -1)],
-    })
+
+def _account_table(rng: np.random.Generator, real: dict[str, np.ndarray],
+                   test: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Real then test accounts, shuffled, with Salesforce-style 16-character IDs."""
+    acc = pd.DataFrame({k: np.r_[real[k], test[k]] for k in _ACCOUNT_FIELDS})
+    n = len(acc)
     order = rng.permutation(n)
     acc = acc.iloc[order].reset_index(drop=True)
     ids = rng.choice(36 ** 6, size=n, replace=False)
@@ -498,26 +562,7 @@ def generate(n_accounts: int = 1500, seed: int = DEFAULT_SEED,
     for k in range(5, -1, -1):  # six base-36 characters, vectorised per position
         acc_id = np.char.add(acc_id, alphabet[(ids // 36 ** k) % 36])
     acc["id"] = acc_id
-
-    crm3 = _crm_frame(acc, snapshot="q3", as_of=q3)
-    in_q2 = acc["start"].to_numpy() <= q2
-    crm2 = _crm_frame(acc[in_q2].reset_index(drop=True), snapshot="q2", as_of=q2)
-
-    vendor = _vendor(rng, acc, cust, extra, q3)
-    tickets = _tickets(rng, acc, q3)
-    usage = _usage(rng, acc, q3)
-    survey = _survey(rng, acc, cust, q3)
-    prospects = _prospects(rng, pros)
-    return {
-        "crm_accounts_2026Q2.csv": crm2,
-        "crm_accounts_2026Q3.csv": crm3,
-        "firmographics_vendor.csv": vendor,
-        "support_tickets.csv": tickets,
-        "product_usage_monthly.csv": usage,
-        "needs_survey.csv": survey,
-        "prospects.csv": prospects,
-        "industry_map.yaml": industry_map_yaml(),
-    }
+    return acc
 
 
 def _crm_frame(acc: pd.DataFrame, snapshot: str, as_of: int) -> pd.DataFrame:
