@@ -454,6 +454,10 @@ def _population_deltas(seed: int, design: list[_Var],
 def generate_room(seed: int, n_accounts: int = 1500, name: str | None = None) -> Room:
     """Draw a random data room of ``n_accounts`` accounts (warts included) from ``seed``.
 
+    The parts are drawn from one generator in a fixed order (design, layout, accounts, export,
+    register); the population deltas use their own generator. Changing the order changes
+    every room.
+
     Parameters
     ----------
     seed
@@ -473,7 +477,41 @@ def generate_room(seed: int, n_accounts: int = 1500, name: str | None = None) ->
     rng = np.random.default_rng(seed)
     name = name or f"room-{seed}"
     design, interaction = _design(rng)
-    n = n_accounts
+    layout = _layout(rng)
+    accts = _accounts(rng, design, interaction, n_accounts, layout.has_prev)
+    accounts, ids, truth_values = _export(rng, layout, design, accts)
+    # truth on the kept accounts
+    kept = accts.role == "regular"
+    score = default_score(accts.mrr, accts.prev, accts.former)
+    realised = {v.variable: effect_delta(v.kind, truth_values[v.variable][kept].reset_index(
+        drop=True), score[kept], True if v.kind == "boolean" else v.positive) for v in design}
+    population = _population_deltas(seed, design, interaction)
+    register, truths = _register(rng, design, population, realised)
+    inter = (interaction[0], interaction[1]) if interaction else None
+    truth = RoomTruth(seed=seed, n_accounts=n_accounts, preset=layout.preset,
+                      random_names=layout.random_names, hypotheses=tuple(truths),
+                      interaction=inter, interaction_category=_inside_label(design, interaction),
+                      warts=_warts(accts, ids, accounts, design, layout))
+    return Room(name=name, accounts=accounts, register=register,
+                params=_room_params(name, seed, layout, accounts, inter), truth=truth)
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """How a room's export looks: its preset, column names and conventions."""
+
+    preset: str
+    random_names: bool
+    cols: dict[str, str]  # canonical column -> the export's name
+    mapping: dict[str, str]  # the explicit mapping of the parameter file (random names only)
+    multi_currency: bool
+    us_dates: bool
+    has_prev: bool
+    case_variants: bool
+
+
+def _layout(rng: np.random.Generator) -> _Layout:
+    """Draw the preset, the column names and the conventions of a room's export."""
     preset = str(rng.choice(PRESETS))
     random_names = bool(rng.random() < 0.5)
     cols = dict(_PRESET_NAMES[preset])
@@ -486,8 +524,29 @@ def generate_room(seed: int, n_accounts: int = 1500, name: str | None = None) ->
     us_dates = bool(rng.random() < 0.3)
     has_prev = bool(rng.random() < 0.7)
     case_variants = bool(rng.random() < 0.5)
+    return _Layout(preset=preset, random_names=random_names, cols=cols, mapping=mapping,
+                   multi_currency=multi_currency, us_dates=us_dates, has_prev=has_prev,
+                   case_variants=case_variants)
 
-    # accounts: warts first decided, then the latent model for everyone
+
+@dataclass(frozen=True)
+class _Accounts:
+    """A room's accounts before they are written: values, roles, dates and MRR in USD."""
+
+    values: dict[str, np.ndarray]  # variable -> its true values
+    role: np.ndarray  # regular | test | new | outlier
+    start: np.ndarray  # days relative to as_of
+    churn: np.ndarray  # days relative to as_of (0 unless former)
+    mrr: np.ndarray
+    prev: np.ndarray  # MRR 12 months ago (NaN when unknown)
+    former: np.ndarray
+    outlier: int  # row of the MRR outlier
+
+
+def _accounts(rng: np.random.Generator, design: list[_Var],
+              interaction: tuple[str, str, str, float] | None, n: int,
+              has_prev: bool) -> _Accounts:
+    """Warts first decided, then the latent model for everyone, then the wart values."""
     n_test = max(2, int(round(0.01 * n)))
     n_new = max(3, int(round(0.03 * n)))
     values, q = _latent(rng, design, interaction, n)
@@ -502,76 +561,88 @@ def generate_room(seed: int, n_accounts: int = 1500, name: str | None = None) ->
     former &= role == "regular"
     churn = np.where(former, start + ((-start - 1) * rng.random(n)).astype(int) + 1, 0)
     prev = np.where(start <= -365, prev, np.nan) if has_prev else np.full(n, np.nan)
-    regular = role == "regular"
     mrr = np.where(role == "test", np.where(rng.random(n) < 0.5, 0.0, 49.0), mrr)
     out_i = int(np.flatnonzero(role == "outlier")[0])
     mrr[out_i] = round(8.0 * float(mrr[role != "outlier"].max()), 2)
     prev[out_i] = np.nan if not has_prev else round(mrr[out_i] / 1.1, 2)
+    return _Accounts(values=values, role=role, start=start, churn=churn, mrr=mrr, prev=prev,
+                     former=former, outlier=out_i)
 
-    # file values ----------------------------------------------------------------------------
-    currency = np.where(rng.random(n) < (0.35 if multi_currency else 0.0),
+
+def _date_text(days: np.ndarray, blank: np.ndarray, fmt: str) -> list[str]:
+    """Dates ``days`` after as_of in ``fmt``; blank rows become empty strings."""
+    as_of = np.datetime64(AS_OF.isoformat())
+    d = pd.to_datetime(as_of + days.astype("timedelta64[D]")).strftime(fmt)
+    return ["" if b else s for s, b in zip(d, blank, strict=True)]
+
+
+def _hypothesis_text(rng: np.random.Generator, var: _Var, raw: np.ndarray,
+                     case_variants: bool) -> tuple[np.ndarray, pd.Series]:
+    """(the export's text, the true values with blanks as missing) of one hypothesis column."""
+    n = len(raw)
+    blank = rng.random(n) < var.blank_share
+    if var.kind == "numeric":
+        text = np.array([str(int(v)) if float(v).is_integer() else f"{v:.1f}"
+                         for v in raw], dtype=object)
+        truth = pd.Series(np.where(blank, np.nan, raw))
+    elif var.kind == "boolean":
+        yes, no = BOOL_CONVENTIONS[var.convention or "Yes/No"]
+        text = np.where(raw, yes, no).astype(object)
+        truth = pd.Series(raw).where(~blank)
+    else:
+        text = raw.astype(object).copy()
+        if case_variants:
+            k = rng.random(n) < 0.05
+            variant = rng.integers(0, 3, n)
+            for i in np.flatnonzero(k):
+                c = str(text[i])
+                text[i] = (c.lower(), c.upper(), f" {c} ")[int(variant[i])]
+        truth = pd.Series(raw).where(~blank)
+    text[blank] = ""
+    return text, truth
+
+
+def _export(rng: np.random.Generator, layout: _Layout, design: list[_Var],
+            accts: _Accounts) -> tuple[pd.DataFrame, np.ndarray, dict[str, pd.Series]]:
+    """(the accounts export as text, shuffled; the account IDs; variable -> true values)."""
+    n, cols = len(accts.role), layout.cols
+    currency = np.where(rng.random(n) < (0.35 if layout.multi_currency else 0.0),
                         rng.choice(["EUR", "GBP"], n), "USD")
     rate = np.vectorize(RATES.get)(currency).astype(float)
     ids = np.char.add("ACC-", np.char.zfill(rng.choice(10 ** 6, n, replace=False).astype(str), 6))
-    as_of = np.datetime64(AS_OF.isoformat())
-    fmt = "%m/%d/%Y" if us_dates else "%Y-%m-%d"
-
-    def date_text(days: np.ndarray, blank: np.ndarray) -> list[str]:
-        d = pd.to_datetime(as_of + days.astype("timedelta64[D]")).strftime(fmt)
-        return ["" if b else s for s, b in zip(d, blank, strict=True)]
-
+    fmt = "%m/%d/%Y" if layout.us_dates else "%Y-%m-%d"
+    role, former = accts.role, accts.former
     acc: dict[str, Any] = {
         cols["account_id"]: ids,
         cols["account_name"]: [f"Company {i:05d}" for i in rng.permutation(n)],
         cols["account_type"]: np.where(role == "test", rng.choice(["Test", "Proof of Concept"], n),
                                        np.where(former, "Former Customer", "Customer")),
-        cols["start_date"]: date_text(start, np.zeros(n, bool)),
-        cols["churn_date"]: date_text(churn, ~former),
-        cols["mrr"]: [f"{v:.2f}" for v in mrr / rate],
+        cols["start_date"]: _date_text(accts.start, np.zeros(n, bool), fmt),
+        cols["churn_date"]: _date_text(accts.churn, ~former, fmt),
+        cols["mrr"]: [f"{v:.2f}" for v in accts.mrr / rate],
     }
-    if multi_currency:
+    if layout.multi_currency:
         acc[cols["currency"]] = currency
-    if has_prev:
-        acc[cols["mrr_prev"]] = ["" if np.isnan(v) else f"{v:.2f}" for v in prev / rate]
+    if layout.has_prev:
+        acc[cols["mrr_prev"]] = ["" if np.isnan(v) else f"{v:.2f}" for v in accts.prev / rate]
     truth_values: dict[str, pd.Series] = {}
     for var in design:
-        raw = values[var.variable]
-        blank = rng.random(n) < var.blank_share
-        if var.kind == "numeric":
-            text = np.array([str(int(v)) if float(v).is_integer() else f"{v:.1f}"
-                             for v in raw], dtype=object)
-            truth_values[var.variable] = pd.Series(np.where(blank, np.nan, raw))
-        elif var.kind == "boolean":
-            yes, no = BOOL_CONVENTIONS[var.convention or "Yes/No"]
-            text = np.where(raw, yes, no).astype(object)
-            truth_values[var.variable] = pd.Series(raw).where(~blank)
-        else:
-            text = raw.astype(object).copy()
-            if case_variants:
-                k = rng.random(n) < 0.05
-                variant = rng.integers(0, 3, n)
-                for i in np.flatnonzero(k):
-                    c = str(text[i])
-                    text[i] = (c.lower(), c.upper(), f" {c} ")[int(variant[i])]
-            truth_values[var.variable] = pd.Series(raw).where(~blank)
-        text[blank] = ""
-        acc[var.name] = text
+        acc[var.name], truth_values[var.variable] = _hypothesis_text(
+            rng, var, accts.values[var.variable], layout.case_variants)
     accounts = pd.DataFrame(acc).astype(str)
     order = rng.permutation(n)
-    accounts = accounts.iloc[order].reset_index(drop=True)
+    return accounts.iloc[order].reset_index(drop=True), ids, truth_values
 
-    # truth on the kept accounts ---------------------------------------------------------
-    kept = regular
-    score = default_score(mrr, prev, former)
-    realised = {v.variable: effect_delta(v.kind, truth_values[v.variable][kept].reset_index(
-        drop=True), score[kept], True if v.kind == "boolean" else v.positive) for v in design}
-    population = _population_deltas(seed, design, interaction)
 
+def _register(rng: np.random.Generator, design: list[_Var], population: dict[str, float],
+              realised: dict[str, float]) -> tuple[list[dict[str, Any]], list[HypothesisTruth]]:
+    """The hypothesis register (about one planted hypothesis in five stated the wrong way)
+    and the truth of each hypothesis."""
     register: list[dict[str, Any]] = []
     truths: list[HypothesisTruth] = []
     for i, var in enumerate(design, start=1):
         hid = f"H{i:02d}"
-        pop = population[var.variable]
+        pop, real = population[var.variable], realised[var.variable]
         if var.status == "planted":
             true_sign = "+" if pop > 0 else "-"
             stated = true_sign if rng.random() < 0.8 else ("-" if true_sign == "+" else "+")
@@ -587,64 +658,77 @@ def generate_room(seed: int, n_accounts: int = 1500, name: str | None = None) ->
                 positive = no
                 stated = "-" if stated == "+" else "+"
                 true_sign = {"+": "-", "-": "+", "": ""}[true_sign]
-                pop, realised[var.variable] = -pop, -realised[var.variable]
+                pop, real = -pop, -real
             else:
                 positive = yes
-        entry = {
-            "id": hid,
-            "statement": _statement(var, stated, positive),
-            "direction": stated,
-            "lens": str(rng.choice(_LENSES)),
-            "variable": var.variable,
-            "kind": var.kind,
-            "measure": {"column": var.name},
-            "source": "accounts export",
-            "collection": "internal system",
-            "cost": {"effort": 1},
-            "expected_coverage": 0.9,
-            "data_quality": 4,
-            "actionability": 4,
-        }
-        if positive is not None:
-            entry["positive_category"] = positive
-        register.append(entry)
+        register.append(_register_entry(rng, hid, var, stated, positive))
         truths.append(HypothesisTruth(
             id=hid, variable=var.variable, column=var.name, kind=var.kind, status=var.status,
             true_sign=true_sign, stated_direction=stated, positive_category=positive,
             true_label=true_label, delta_population=round(float(pop), 4),
-            delta_realised=round(float(realised[var.variable]), 4), beta=round(var.beta, 4),
+            delta_realised=round(float(real), 4), beta=round(var.beta, 4),
             interaction_with=var.interaction_with, correlated_with=var.correlated_with,
             label_convention=var.convention))
+    return register, truths
 
-    inter = (interaction[0], interaction[1]) if interaction else None
-    source: dict[str, Any] = {"path": f"data/raw/{name}/accounts.csv", "preset": preset}
-    if mapping:
-        source["mapping"] = {k: v for k, v in mapping.items() if v in accounts.columns}
-    if us_dates:
+
+def _register_entry(rng: np.random.Generator, hid: str, var: _Var, stated: str,
+                    positive: str | None) -> dict[str, Any]:
+    """One register entry (its lens drawn at random)."""
+    entry = {
+        "id": hid,
+        "statement": _statement(var, stated, positive),
+        "direction": stated,
+        "lens": str(rng.choice(_LENSES)),
+        "variable": var.variable,
+        "kind": var.kind,
+        "measure": {"column": var.name},
+        "source": "accounts export",
+        "collection": "internal system",
+        "cost": {"effort": 1},
+        "expected_coverage": 0.9,
+        "data_quality": 4,
+        "actionability": 4,
+    }
+    if positive is not None:
+        entry["positive_category"] = positive
+    return entry
+
+
+def _room_params(name: str, seed: int, layout: _Layout, accounts: pd.DataFrame,
+                 inter: tuple[str, str] | None) -> dict[str, Any]:
+    """The room's parameter file (as plain data)."""
+    source: dict[str, Any] = {"path": f"data/raw/{name}/accounts.csv", "preset": layout.preset}
+    if layout.mapping:
+        source["mapping"] = {k: v for k, v in layout.mapping.items() if v in accounts.columns}
+    if layout.us_dates:
         source["date_format"] = "%m/%d/%Y"
-    params: dict[str, Any] = {
+    return {
         "as_of": AS_OF.isoformat(),
         "seed": int(seed % 2 ** 31),
         "charter": {"project": f"Calibration room {name}"},
         "inputs": {"accounts": source},
-        "currency": {"base": "USD", "rates": dict(RATES) if multi_currency else {"USD": 1.0}},
+        "currency": {"base": "USD",
+                     "rates": dict(RATES) if layout.multi_currency else {"USD": 1.0}},
         "hypotheses": {"register_file": f"params/hypotheses/{name}.yaml"},
         "analysis": {"regression": {"split_by": inter[1] if inter else None}},
     }
-    warts = {
+
+
+def _warts(accts: _Accounts, ids: np.ndarray, accounts: pd.DataFrame, design: list[_Var],
+           layout: _Layout) -> dict[str, Any]:
+    """The warts of a room, for its truth."""
+    role = accts.role
+    return {
         "test_accounts": sorted(ids[role == "test"].tolist()),
         "too_new": sorted(ids[role == "new"].tolist()),
-        "outlier": str(ids[out_i]),
-        "former": int(former.sum()),
+        "outlier": str(ids[accts.outlier]),
+        "former": int(accts.former.sum()),
         "blank_cells": int(sum(int((accounts[v.name] == "").sum()) for v in design)),
-        "kept": int(kept.sum()),
-        "multi_currency": multi_currency, "us_dates": us_dates, "mrr_prev": has_prev,
-        "case_variants": case_variants,
+        "kept": int((role == "regular").sum()),
+        "multi_currency": layout.multi_currency, "us_dates": layout.us_dates,
+        "mrr_prev": layout.has_prev, "case_variants": layout.case_variants,
     }
-    truth = RoomTruth(seed=seed, n_accounts=n, preset=preset, random_names=random_names,
-                      hypotheses=tuple(truths), interaction=inter,
-                      interaction_category=_inside_label(design, interaction), warts=warts)
-    return Room(name=name, accounts=accounts, register=register, params=params, truth=truth)
 
 
 def _inside_label(design: list[_Var], interaction: tuple[str, str, str, float] | None
