@@ -275,6 +275,16 @@ def min_detectable_effect(deltas: np.ndarray, found: np.ndarray,
     return round(float(value), 4)
 
 
+def _recall_by_band(dl: np.ndarray, hit: np.ndarray) -> dict[str, dict[str, Any]]:
+    """Effects and recall per band of |delta| (``BANDS``; the last band includes its top)."""
+    bands = {}
+    for lo, hi in zip(BANDS[:-1], BANDS[1:], strict=True):
+        m = (dl >= lo) & (dl < hi if hi < 1 else dl <= hi)
+        bands[f"{lo:g}-{hi:g}"] = {"effects": int(m.sum()), "recall": _share(int(hit[m].sum()),
+                                                                             int(m.sum()))}
+    return bands
+
+
 def summarise(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """The figures of one size (see the module docstring).
 
@@ -299,11 +309,6 @@ def summarise(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
     nulls = [h for h in hyps if h["status"] == "null"]
     nuis = [h for h in hyps if h["status"] == "nuisance"]
     inter = [r for r in ok if r["interaction"]]
-    bands = {}
-    for lo, hi in zip(BANDS[:-1], BANDS[1:], strict=True):
-        m = (dl >= lo) & (dl < hi if hi < 1 else dl <= hi)
-        bands[f"{lo:g}-{hi:g}"] = {"effects": int(m.sum()), "recall": _share(int(hit[m].sum()),
-                                                                             int(m.sum()))}
     secs = [r["seconds"] for r in results]
     cpu = [r["cpu_seconds"] for r in results if "cpu_seconds" in r]
     failures: dict[str, int] = {}
@@ -322,7 +327,7 @@ def summarise(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "recall": _share(int(hit.sum()), len(right)),
         "recall_strong": _share(int(hit[strong].sum()), int(strong.sum())),
         "strong_effects": int(strong.sum()),
-        "recall_by_effect_size": bands,
+        "recall_by_effect_size": _recall_by_band(dl, hit),
         "min_detectable_effect_80": min_detectable_effect(dl, hit),
         "wrong_sign": len(wrong),
         "wrong_sign_share": _share(len(wrong), len(planted)),

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -365,17 +366,24 @@ def _design(rng: np.random.Generator) -> tuple[list[_Var], tuple[str, str, str, 
         out.append(v)
     interaction = None
     if rng.random() < 0.8:
-        by = makers[str(rng.choice(["boolean", "categorical"]))]("planted")
-        by.beta = float(rng.choice([-1, 1]) * rng.uniform(0.2, 0.6))
-        x = numeric("planted")
-        x.dist, x.shape = "normal", "linear"
-        inside = by.positive if by.kind == "categorical" else "true"
-        beta_in = float(rng.choice([-1, 1]) * rng.uniform(0.6, 1.2))
-        x.interaction_with, x.beta = by.variable, beta_in
+        by, x, interaction = _interaction(rng, makers)
         out += [by, x]
-        interaction = (x.variable, by.variable, inside, beta_in)
     order = rng.permutation(len(out))
     return [out[i] for i in order], interaction
+
+
+def _interaction(rng: np.random.Generator, makers: dict[str, Callable[[str], _Var]]
+                 ) -> tuple[_Var, _Var, tuple[str, str, str, float]]:
+    """A planted categorical / boolean variable ``by`` and a planted numeric ``x`` whose effect
+    acts only inside one category of ``by``: (by, x, (x, by, inside category, beta inside))."""
+    by = makers[str(rng.choice(["boolean", "categorical"]))]("planted")
+    by.beta = float(rng.choice([-1, 1]) * rng.uniform(0.2, 0.6))
+    x = makers["numeric"]("planted")
+    x.dist, x.shape = "normal", "linear"
+    inside = by.positive if by.kind == "categorical" else "true"
+    beta_in = float(rng.choice([-1, 1]) * rng.uniform(0.6, 1.2))
+    x.interaction_with, x.beta = by.variable, beta_in
+    return by, x, (x.variable, by.variable, inside, beta_in)
 
 
 def _draw_values(rng: np.random.Generator, var: _Var, n: int,
