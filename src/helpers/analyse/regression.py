@@ -407,6 +407,87 @@ def tree_thresholds(tree: Any) -> dict[str, dict[str, float]]:
     return out
 
 
+def _split_groups(table: pd.DataFrame, labels: pd.Series,
+                  min_accounts: int) -> list[tuple[str, pd.DataFrame]]:
+    """The groups of ``labels`` (sorted) with at least ``min_accounts`` rows, with their rows."""
+    groups = []
+    for g in sorted(labels.dropna().unique()):
+        sub = table[(labels == g).fillna(False).to_numpy(dtype=bool)]
+        if len(sub) >= min_accounts:
+            groups.append((str(g), sub))
+    return groups
+
+
+def _nested_designs(table: pd.DataFrame, labels: pd.Series, by: str, union: list[str],
+                    km: dict[str, str], params: Regression, score_col: str,
+                    thresholds: dict[str, float], gthr: dict[str, dict[str, float]],
+                    fitted: list[str]) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series, pd.Series]:
+    """The pooled design (common slopes + group dummies) and the interaction design that
+    nests it (slope × group terms, group-specific threshold indicators), on the complete-case
+    rows of the ``fitted`` groups: ``(Xp, Xi, y, group label per row)``."""
+    d = build_design(table, [*union, by], {**km, by: "categorical"}, params, score_col,
+                     thresholds)
+    rows_in = labels.loc[d.y.index].isin(fitted).to_numpy(dtype=bool)
+    Xp, y = d.X[rows_in], d.y[rows_in]
+    varying = [c for c in Xp.columns if c != "const" and Xp[c].std() > 0]
+    Xp = Xp.loc[:, Xp.std() > 0].assign(const=1.0)[["const", *varying]]
+    lab_rows = labels.loc[y.index].astype(str)
+    group_cols = [c for c in d.groups[by] if c in Xp.columns]
+    slope_cols = [c for v in union for c in d.groups[v] if c in Xp.columns]
+    inter = {f"{c} × {gc.split(' = ', 1)[1]}": Xp[c] * Xp[gc]
+             for c in slope_cols for gc in group_cols}
+    for g, tg in gthr.items():
+        for v, cut in tg.items():
+            if v in union and km.get(v) == "numeric" and g in fitted:
+                x = pd.to_numeric(table.loc[y.index, v], errors="coerce")
+                inter[f"{words(v)} ≥ {fmt_measure(cut, v)} × {g}"] = (
+                    (x >= cut) & (lab_rows == g)).astype(float)
+    Xi = pd.concat([Xp, pd.DataFrame(inter, index=Xp.index)], axis=1)
+    for col, _ in _collinear(Xi):
+        if col not in Xp.columns and col in Xi.columns:
+            Xi = Xi.drop(columns=col)
+    return Xp, Xi, y, lab_rows
+
+
+def _model_row(model: str, fit: Any, f_test_p: float = np.nan) -> dict[str, Any]:
+    """One row of the split comparison table for a fitted OLS model."""
+    return {"model": model, "n": int(fit.nobs), "k": int(fit.df_model) + 1, "r2": fit.rsquared,
+            "adj_r2": fit.rsquared_adj, "aic": fit.aic, "f_test_p": f_test_p}
+
+
+def _separate_fit_rows(table: pd.DataFrame, y: pd.Series, lab_rows: pd.Series, by: str,
+                       fitted: list[str], union: list[str], km: dict[str, str],
+                       params: Regression, score_col: str, thresholds: dict[str, float],
+                       gthr: dict[str, dict[str, float]]) -> list[dict[str, Any]]:
+    """One comparison row per separate group fit on the same rows as the nested models, then
+    the "sum over groups" row (summed parameters and AIC)."""
+    rows = []
+    k_tot, aic_tot = 0, 0.0
+    for g in fitted:
+        m = (lab_rows == g).to_numpy(dtype=bool)
+        dg = build_design(table.loc[y.index[m]], union, km, params, score_col,
+                          {**thresholds, **gthr.get(g, {})})
+        Xg = dg.X.loc[:, (dg.X.std() > 0) | (dg.X.columns == "const")]
+        fg = sm.OLS(dg.y, Xg).fit()
+        k_tot += int(fg.df_model) + 1
+        aic_tot += float(fg.aic)
+        rows.append({**_model_row(f"split: {words(by)} = {g}", fg), "n": int(m.sum())})
+    rows.append({"model": "split (sum over groups)", "n": len(y), "k": k_tot, "r2": np.nan,
+                 "adj_r2": np.nan, "aic": aic_tot, "f_test_p": np.nan})
+    return rows
+
+
+def _split_verdict(by: str, worth: bool, f_val: float, p_val: float, fi: Any, fp: Any) -> str:
+    """The sentence saying whether the separate fits are worth it."""
+    if worth:
+        return (f"Separate fits by {words(by)} are worth it: group-specific terms improve the "
+                f"fit (F = {f_val:.2f}, p = {p_val:.3g}; AIC {fi.aic:,.0f} vs pooled "
+                f"{fp.aic:,.0f}).")
+    return (f"Separate fits by {words(by)} add little: one pooled model with a group term "
+            f"is enough (F = {f_val:.2f}, p = {p_val:.3g}; AIC {fi.aic:,.0f} vs "
+            f"pooled {fp.aic:,.0f}).")
+
+
 def split_regressions(table: pd.DataFrame, variables: Sequence[str],
                       kinds: Mapping[str, str] | Sequence[str], by: str | None = None,
                       params: Regression | None = None, score_col: str = "score",
@@ -435,12 +516,7 @@ def split_regressions(table: pd.DataFrame, variables: Sequence[str],
     thresholds = dict(thresholds or {})
     gthr = {str(g): dict(t) for g, t in (group_thresholds or {}).items()}
     labels = as_labels(table[by], "categorical")
-    n_missing_by = int(labels.isna().sum())
-    groups = []
-    for g in sorted(labels.dropna().unique()):
-        sub = table[(labels == g).fillna(False).to_numpy(dtype=bool)]
-        if len(sub) >= min_accounts:
-            groups.append((str(g), sub))
+    groups = _split_groups(table, labels, min_accounts)
 
     def fit(item: tuple[str, pd.DataFrame] | None) -> RegressionResult:
         if item is None:  # the pooled model
@@ -459,65 +535,24 @@ def split_regressions(table: pd.DataFrame, variables: Sequence[str],
     union = [v for v in variables if any(v in r.variables for r in results.values())]
     if not union:
         union = [v for v in variables if v in pooled.variables]
-    d = build_design(table, [*union, by], {**km, by: "categorical"}, params, score_col,
-                     thresholds)
-    rows_in = labels.loc[d.y.index].isin(list(results)).to_numpy(dtype=bool)
-    Xp, y = d.X[rows_in], d.y[rows_in]
-    varying = [c for c in Xp.columns if c != "const" and Xp[c].std() > 0]
-    Xp = Xp.loc[:, Xp.std() > 0].assign(const=1.0)[["const", *varying]]
-    lab_rows = labels.loc[y.index].astype(str)
-    group_cols = [c for c in d.groups[by] if c in Xp.columns]
-    slope_cols = [c for v in union for c in d.groups[v] if c in Xp.columns]
-    inter = {f"{c} × {gc.split(' = ', 1)[1]}": Xp[c] * Xp[gc]
-             for c in slope_cols for gc in group_cols}
-    for g, tg in gthr.items():
-        for v, cut in tg.items():
-            if v in union and km.get(v) == "numeric" and g in results:
-                x = pd.to_numeric(table.loc[y.index, v], errors="coerce")
-                inter[f"{words(v)} ≥ {fmt_measure(cut, v)} × {g}"] = (
-                    (x >= cut) & (lab_rows == g)).astype(float)
-    Xi = pd.concat([Xp, pd.DataFrame(inter, index=Xp.index)], axis=1)
-    for col, _ in _collinear(Xi):
-        if col not in Xp.columns and col in Xi.columns:
-            Xi = Xi.drop(columns=col)
+    Xp, Xi, y, lab_rows = _nested_designs(table, labels, by, union, km, params, score_col,
+                                          thresholds, gthr, list(results))
     fp = sm.OLS(y, Xp).fit()
     fi = sm.OLS(y, Xi).fit()
     f_val, p_val, _ = fi.compare_f_test(fp)
-    split_rows = []
-    k_tot, aic_tot = 0, 0.0
-    for g in results:
-        m = (lab_rows == g).to_numpy(dtype=bool)
-        dg = build_design(table.loc[y.index[m]], union, km, params, score_col,
-                          {**thresholds, **gthr.get(g, {})})
-        Xg = dg.X.loc[:, (dg.X.std() > 0) | (dg.X.columns == "const")]
-        fg = sm.OLS(dg.y, Xg).fit()
-        k_tot += int(fg.df_model) + 1
-        aic_tot += float(fg.aic)
-        split_rows.append({"model": f"split: {words(by)} = {g}", "n": int(m.sum()),
-                           "k": int(fg.df_model) + 1, "r2": fg.rsquared,
-                           "adj_r2": fg.rsquared_adj, "aic": fg.aic, "f_test_p": np.nan})
     comp = pd.DataFrame([
-        {"model": "pooled (common slopes + group)", "n": int(fp.nobs), "k": int(fp.df_model) + 1,
-         "r2": fp.rsquared, "adj_r2": fp.rsquared_adj, "aic": fp.aic, "f_test_p": np.nan},
-        {"model": "interaction (group-specific terms)", "n": int(fi.nobs),
-         "k": int(fi.df_model) + 1, "r2": fi.rsquared, "adj_r2": fi.rsquared_adj, "aic": fi.aic,
-         "f_test_p": float(p_val)},
-        *split_rows,
-        {"model": "split (sum over groups)", "n": int(fp.nobs), "k": k_tot, "r2": np.nan,
-         "adj_r2": np.nan, "aic": aic_tot, "f_test_p": np.nan},
+        _model_row("pooled (common slopes + group)", fp),
+        _model_row("interaction (group-specific terms)", fi, float(p_val)),
+        *_separate_fit_rows(table, y, lab_rows, by, list(results), union, km, params,
+                            score_col, thresholds, gthr),
     ])
     comp.attrs["variables"] = union
-    comp.attrs["n_missing_group"] = n_missing_by
+    comp.attrs["n_missing_group"] = int(labels.isna().sum())
     worth = bool(p_val < params.alpha and fi.aic < fp.aic)
-    verdict = (f"Separate fits by {words(by)} are worth it: group-specific terms improve the fit "
-               f"(F = {f_val:.2f}, p = {p_val:.3g}; AIC {fi.aic:,.0f} vs pooled {fp.aic:,.0f})."
-               if worth else
-               f"Separate fits by {words(by)} add little: one pooled model with a group term "
-               f"is enough (F = {f_val:.2f}, p = {p_val:.3g}; AIC {fi.aic:,.0f} vs "
-               f"pooled {fp.aic:,.0f}).")
     return SplitResult(by=by, groups=results, pooled=pooled, comparison=comp,
                        interaction_f=float(f_val), interaction_p=float(p_val),
-                       split_worth_it=worth, verdict=verdict)
+                       split_worth_it=worth,
+                       verdict=_split_verdict(by, worth, f_val, p_val, fi, fp))
 
 
 def _fits(reg: Any, split: Any) -> list[tuple[str, Any]]:

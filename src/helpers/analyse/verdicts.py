@@ -111,6 +111,100 @@ def _tree_note(tree_result: Any, variable: str, category: str) -> str:
     return "; ".join(parts)
 
 
+def _verdict_rule(t: pd.Series, expected: str, params: Analysis) -> tuple[str, str]:
+    """The verdict and its reason for one tested hypothesis (the rule of the module docstring)."""
+    sign = str(t["effect_direction"] or "")
+    eff, padj = t["effect_size"], t["p_value_adjusted"]
+    if not bool(t["testable"]):
+        return "inconclusive", f"data too sparse / untestable: {t['reason']}"
+    if padj < params.bh_alpha:
+        if expected in ("+", "-") and sign and sign != expected:
+            about = f" for '{t['category']}'" if t["category"] else ""
+            return "rejected", ("contradicts expected direction (significant "
+                                f"effect {sign}{about}, expected {expected})")
+        if abs(eff) < params.min_effect:
+            return "inconclusive", (f"effect too small to act on (|{eff:.3f}| < "
+                                    f"{params.min_effect})")
+        return "validated", "significant after BH with a large enough effect"
+    if t["power"] >= params.min_power:
+        return "rejected", (f"not significant (BH p = {padj:.3g}) with "
+                            f"{t['power']:.0%} power to detect |effect| "
+                            f"{params.min_effect}")
+    return "inconclusive", (f"data too sparse to rule out an effect (not "
+                            f"significant, power {t['power']:.0%})")
+
+
+def _test_evidence(t: pd.Series) -> list[str]:
+    """The test's own evidence: effect and p-values (or why untestable), Spearman, Cramér."""
+    ev = [f"{t['effect_measure']} {t['effect_size']:+.2f}, p {t['p_value']:.2g} "
+          f"(BH {t['p_value_adjusted']:.2g})"
+          if bool(t["testable"]) else str(t["reason"])]
+    if pd.notna(t.get("spearman_rho")):
+        ev.append(f"Spearman rho {t['spearman_rho']:+.2f}")
+    if pd.notna(t.get("cramers_v")):
+        ev.append(f"Cramér's V {t['cramers_v']:.2f}")
+    return ev
+
+
+def _model_evidence(var: str, cat: str, tree_result: Any, tree_vars: set[str],
+                    regression_result: Any, kept: set[str], fits: list[Any],
+                    drop: pd.DataFrame) -> list[str]:
+    """What the tree and the regression say about the variable (signs of ``cat`` if named)."""
+    ev = []
+    if tree_result is not None:
+        ev.append(f"tree: {_tree_note(tree_result, var, cat)}" if var in tree_vars
+                  else "tree: not used")
+    if regression_result is not None:
+        if var in kept:
+            ev.append(f"regression: kept ({_coef_note(fits, var, cat)})")
+        elif len(drop):
+            ev.append(f"regression: dropped ({drop['reason'].iloc[0]})")
+        else:
+            ev.append("regression: not a candidate")
+    return ev
+
+
+def _typed_verdicts(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """The verdict rows as a table with exactly ``VERDICT_COLUMNS`` and fixed dtypes."""
+    out = pd.DataFrame(rows)
+    for c in VERDICT_COLUMNS:
+        if c not in out.columns:
+            out[c] = np.nan
+    out = out[VERDICT_COLUMNS]
+    for c in ("effect_size", "p_value", "p_value_adjusted", "power"):
+        out[c] = pd.to_numeric(out[c], errors="coerce").astype(float)
+    out["n"] = pd.to_numeric(out["n"], errors="coerce").astype("Int64")
+    out["in_tree"] = out["in_tree"].astype(bool)
+    out["in_regression"] = out["in_regression"].astype(bool)
+    return out
+
+
+def _tested_row(by_id: pd.DataFrame, h: pd.Series, expected: str, params: Analysis,
+                tree_result: Any, tree_vars: set[str], regression_result: Any,
+                kept: set[str], steps: pd.DataFrame, fits: list[Any]) -> dict[str, Any]:
+    """The verdict fields of one tested hypothesis: rule, collinearity note, evidence."""
+    var = str(h["variable"])
+    t = by_id.loc[h["id"]]
+    if isinstance(t, pd.DataFrame):
+        t = t.iloc[0]
+    verdict, reason = _verdict_rule(t, expected, params)
+    drop = steps[(steps["variable"] == var) & (steps["action"] == "drop")]
+    coll = drop[drop["reason"].str.contains("collinear|VIF", regex=True, na=False)]
+    if len(coll):
+        reason += f"; in the regression: {coll['reason'].iloc[0]}"
+    # a hypothesis about a category: tree side and coefficient signs are that category's
+    cat = t["category"] if h["kind"] != "numeric" and isinstance(t["category"], str) else ""
+    ev = _test_evidence(t) + _model_evidence(var, cat, tree_result, tree_vars,
+                                             regression_result, kept, fits, drop)
+    sign = str(t["effect_direction"] or "")
+    return {"verdict": verdict, "direction": sign if verdict == "validated" else "",
+            "effect_size": t["effect_size"], "effect_measure": t["effect_measure"] or "",
+            "p_value": t["p_value"], "p_value_adjusted": t["p_value_adjusted"],
+            "category": t["category"] or "", "reason": reason,
+            "evidence": "; ".join(ev), "n": t["n"], "power": t["power"],
+            "test": t["test"] or ""}
+
+
 def verdicts(table: pd.DataFrame, hypotheses: pd.DataFrame, params: Analysis | None = None,
              tree_result: Any = None, regression_result: Any = None,
              tests: pd.DataFrame | None = None, score_col: str = "score",
@@ -146,71 +240,9 @@ def verdicts(table: pd.DataFrame, hypotheses: pd.DataFrame, params: Analysis | N
                          "reason": "not selected for testing (deprioritised in Step 2)",
                          "evidence": ""})
             continue
-        t = by_id.loc[hid]
-        if isinstance(t, pd.DataFrame):
-            t = t.iloc[0]
-        sign = str(t["effect_direction"] or "")
-        eff, padj = t["effect_size"], t["p_value_adjusted"]
-        if not bool(t["testable"]):
-            verdict, reason = "inconclusive", f"data too sparse / untestable: {t['reason']}"
-        elif padj < params.bh_alpha:
-            if expected in ("+", "-") and sign and sign != expected:
-                about = f" for '{t['category']}'" if t["category"] else ""
-                verdict, reason = "rejected", ("contradicts expected direction (significant "
-                                               f"effect {sign}{about}, expected {expected})")
-            elif abs(eff) < params.min_effect:
-                verdict, reason = "inconclusive", (f"effect too small to act on (|{eff:.3f}| < "
-                                                   f"{params.min_effect})")
-            else:
-                verdict, reason = "validated", "significant after BH with a large enough effect"
-        elif t["power"] >= params.min_power:
-            verdict, reason = "rejected", (f"not significant (BH p = {padj:.3g}) with "
-                                           f"{t['power']:.0%} power to detect |effect| "
-                                           f"{params.min_effect}")
-        else:
-            verdict, reason = "inconclusive", (f"data too sparse to rule out an effect (not "
-                                               f"significant, power {t['power']:.0%})")
-        drop = steps[(steps["variable"] == var) & (steps["action"] == "drop")]
-        coll = drop[drop["reason"].str.contains("collinear|VIF", regex=True, na=False)]
-        if len(coll):
-            note = coll["reason"].iloc[0]
-            reason += f"; in the regression: {note}"
-        ev = [f"{t['effect_measure']} {eff:+.2f}, p {t['p_value']:.2g} (BH {padj:.2g})"
-              if bool(t["testable"]) else str(t["reason"])]
-        if pd.notna(t.get("spearman_rho")):
-            ev.append(f"Spearman rho {t['spearman_rho']:+.2f}")
-        if pd.notna(t.get("cramers_v")):
-            ev.append(f"Cramér's V {t['cramers_v']:.2f}")
-        # a hypothesis about a category: tree side and coefficient signs are that category's
-        cat = t["category"] if h["kind"] != "numeric" and isinstance(t["category"], str) else ""
-        if tree_result is not None:
-            ev.append(f"tree: {_tree_note(tree_result, var, cat)}" if var in tree_vars
-                      else "tree: not used")
-        if regression_result is not None:
-            if var in kept:
-                ev.append(f"regression: kept ({_coef_note(fits, var, cat)})")
-            elif len(drop):
-                ev.append(f"regression: dropped ({drop['reason'].iloc[0]})")
-            else:
-                ev.append("regression: not a candidate")
-        rows.append({**base, "verdict": verdict,
-                     "direction": sign if verdict == "validated" else "",
-                     "effect_size": eff, "effect_measure": t["effect_measure"] or "",
-                     "p_value": t["p_value"], "p_value_adjusted": padj,
-                     "category": t["category"] or "", "reason": reason,
-                     "evidence": "; ".join(ev), "n": t["n"], "power": t["power"],
-                     "test": t["test"] or ""})
-    out = pd.DataFrame(rows)
-    for c in VERDICT_COLUMNS:
-        if c not in out.columns:
-            out[c] = np.nan
-    out = out[VERDICT_COLUMNS]
-    for c in ("effect_size", "p_value", "p_value_adjusted", "power"):
-        out[c] = pd.to_numeric(out[c], errors="coerce").astype(float)
-    out["n"] = pd.to_numeric(out["n"], errors="coerce").astype("Int64")
-    out["in_tree"] = out["in_tree"].astype(bool)
-    out["in_regression"] = out["in_regression"].astype(bool)
-    return out
+        rows.append({**base, **_tested_row(by_id, h, expected, params, tree_result, tree_vars,
+                                           regression_result, kept, steps, fits)})
+    return _typed_verdicts(rows)
 
 
 # --------------------------------------------------------------------------- explorer
