@@ -622,6 +622,107 @@ def segment_lift(table: pd.DataFrame, assignment: pd.Series, top_share: float = 
         "segment").reset_index()
 
 
+SEGMENT_COLUMNS = ["segment", "name", "rule", "accounts", "share_of_base", "score_mean",
+                   "score_sd", "score_min", "score_max", "score_band", "top_accounts",
+                   "share_top", "top_capture", "lift", "revenue", "revenue_share", "mean_acv",
+                   "value_concentration", "growth", "base_growth", "p_value", "meaningful",
+                   "observable", "addressable", "substantial", "durable", "is_rest"]
+
+
+def _with_values(df: pd.DataFrame, table: pd.DataFrame, value_col: str,
+                 prev_col: str) -> tuple[pd.DataFrame, bool]:
+    """``df`` plus ``value`` (12 x mrr, 0 without ``value_col``) and, when ``prev_col`` is
+    there, ``g_cur`` / ``g_prev`` (mrr now and before on rows where both are known); and
+    whether growth can be measured."""
+    df = df.copy()
+    has_value = value_col in table.columns
+    df["value"] = 12 * pd.to_numeric(table[value_col], errors="coerce").fillna(0).to_numpy() \
+        if has_value else 0.0
+    has_prev = has_value and prev_col in table.columns
+    if has_prev:
+        prev = pd.to_numeric(table[prev_col], errors="coerce").to_numpy()
+        both = np.isfinite(prev) & np.isfinite(df["value"].to_numpy())
+        df["g_cur"] = np.where(both, df["value"] / 12, 0.0)
+        df["g_prev"] = np.where(both, prev, 0.0)
+    return df, has_prev
+
+
+def _value_concentration(df: pd.DataFrame, accounts: pd.Series, revenue: pd.Series,
+                         top_share: float) -> pd.Series:
+    """Per segment, the revenue share held by its largest ``top_share`` of accounts."""
+    ranked = df.sort_values(["segment", "value"], ascending=[True, False], kind="stable")
+    pos = ranked.groupby("segment").cumcount()
+    k = np.ceil(top_share * ranked["segment"].map(accounts))
+    big = ranked[pos.to_numpy() < k.to_numpy()].groupby("segment")["value"].sum()
+    return (big / revenue).where(revenue > 0)
+
+
+def _growth(df: pd.DataFrame, g: Any, has_prev: bool) -> tuple[pd.Series | float, float]:
+    """Per-segment growth (sum mrr / sum mrr_prev - 1) and the base's; NaN without prev."""
+    if not has_prev:
+        return np.nan, np.nan
+    gp = g["g_prev"].sum()
+    growth = (g["g_cur"].sum() / gp - 1).where(gp > 0)
+    base_growth = df["g_cur"].sum() / df["g_prev"].sum() - 1 if df["g_prev"].sum() > 0 \
+        else np.nan
+    return growth, base_growth
+
+
+def _mann_whitney_p(df: pd.DataFrame, segment_ids: pd.Index) -> pd.Series:
+    """Per segment, the Mann-Whitney p-value of its scores vs the rest (NaN if all or none)."""
+    from scipy.stats import mannwhitneyu
+
+    pvals = {}
+    codes = df["segment"].to_numpy()
+    for s_id in segment_ids:  # one test per segment (few segments)
+        inside = codes == s_id
+        if inside.all() or not inside.any():
+            pvals[s_id] = np.nan
+            continue
+        pvals[s_id] = float(mannwhitneyu(df["score"][inside], df["score"][~inside]).pvalue)
+    return pd.Series(pvals)
+
+
+def _observable(index: pd.Index, by_id: Mapping[str, Segment],
+                prospect_fields: Sequence[str] | None) -> pd.Series:
+    """Whether each segment's rule uses only ``prospect_fields`` (NA when not given / no rule)."""
+    if prospect_fields is None:
+        return pd.Series(pd.NA, index=index, dtype="boolean")
+    fields = set(prospect_fields)
+    return pd.Series([all(c.variable in fields for c in by_id[s].conditions)
+                      if s in by_id else pd.NA for s in index], index=index, dtype="boolean")
+
+
+def _add_criteria(out: pd.DataFrame, by_id: Mapping[str, Segment],
+                  prospect_fields: Sequence[str] | None, addressable: Mapping[str, bool] | None,
+                  alpha: float, min_share: float, base_growth: float) -> pd.DataFrame:
+    """``out`` plus the criteria columns meaningful, observable, addressable, substantial,
+    durable and base_growth (rules in :func:`segment_table`)."""
+    out = out.copy()
+    out["meaningful"] = (out["p_value"] < alpha).astype("boolean")
+    out.loc[out["p_value"].isna(), "meaningful"] = pd.NA
+    obs = _observable(out.index, by_id, prospect_fields)
+    out["observable"] = obs
+    addr = obs.copy()
+    for s_id, flag in (addressable or {}).items():
+        if s_id in addr.index:
+            addr[s_id] = bool(flag)
+    out["addressable"] = addr
+    out["substantial"] = out["share_of_base"] >= min_share
+    out["durable"] = (out["growth"] >= base_growth).astype("boolean")
+    out.loc[out["growth"].isna() | (not np.isfinite(base_growth)), "durable"] = pd.NA
+    out["base_growth"] = base_growth
+    return out
+
+
+def _segment_order(index: pd.Index, defs: Sequence[Segment]) -> list[str]:
+    """Defined segments in their order, then the others sorted, Rest of base last."""
+    order = [s.id for s in defs if s.id in index]
+    order += sorted(s for s in index if s not in order and s != REST)
+    order += [REST] if REST in index else []
+    return order
+
+
 def segment_table(table: pd.DataFrame, assignment: pd.Series, top_share: float = 0.25,
                   segment_defs: Sequence[Segment | Mapping] | None = None,
                   prospect_fields: Sequence[str] | None = None, min_share: float = 0.05,
@@ -641,89 +742,33 @@ def segment_table(table: pd.DataFrame, assignment: pd.Series, top_share: float =
     addressable (stakeholder judgement via ``addressable``; defaults to observable),
     substantial (share >= min_share), durable (growth >= base growth; NA without mrr_prev).
     """
-    from scipy.stats import mannwhitneyu
-
     df, top, score = _segment_groups(table, assignment, top_share, score_col, id_col)
-    has_value = value_col in table.columns
-    df["value"] = 12 * pd.to_numeric(table[value_col], errors="coerce").fillna(0).to_numpy() \
-        if has_value else 0.0
-    has_prev = has_value and prev_col in table.columns
-    if has_prev:
-        prev = pd.to_numeric(table[prev_col], errors="coerce").to_numpy()
-        both = np.isfinite(prev) & np.isfinite(df["value"].to_numpy())
-        df["g_cur"] = np.where(both, df["value"] / 12, 0.0)
-        df["g_prev"] = np.where(both, prev, 0.0)
+    df, has_prev = _with_values(df, table, value_col, prev_col)
     g = df.groupby("segment", sort=True)
     out = _lift_columns(g, top)
     out["score_sd"], out["score_min"] = g["score"].std(ddof=1), g["score"].min()
     out["score_max"], out["revenue"] = g["score"].max(), g["value"].sum()
-    n, n_top = len(df), top.sum()
-    out["share_of_base"] = out["accounts"] / n
-    out["top_capture"] = out["top_accounts"] / n_top
+    out["share_of_base"] = out["accounts"] / len(df)
+    out["top_capture"] = out["top_accounts"] / top.sum()
     total_rev = df["value"].sum()
     out["revenue_share"] = out["revenue"] / total_rev if total_rev > 0 else np.nan
     out["mean_acv"] = out["revenue"] / out["accounts"]
-    # value concentration: revenue share held by each segment's largest accounts
-    ranked = df.sort_values(["segment", "value"], ascending=[True, False], kind="stable")
-    pos = ranked.groupby("segment").cumcount()
-    k = np.ceil(concentration_top_share * ranked["segment"].map(out["accounts"]))
-    big = ranked[pos.to_numpy() < k.to_numpy()].groupby("segment")["value"].sum()
-    out["value_concentration"] = (big / out["revenue"]).where(out["revenue"] > 0)
-    if has_prev:
-        gp = g["g_prev"].sum()
-        out["growth"] = (g["g_cur"].sum() / gp - 1).where(gp > 0)
-        base_growth = df["g_cur"].sum() / df["g_prev"].sum() - 1 if df["g_prev"].sum() > 0 \
-            else np.nan
-    else:
-        out["growth"] = np.nan
-        base_growth = np.nan
+    out["value_concentration"] = _value_concentration(df, out["accounts"], out["revenue"],
+                                                      concentration_top_share)
+    out["growth"], base_growth = _growth(df, g, has_prev)
     edges = _bands(score)
     out["score_band"] = [score_band(v, edges) for v in out["score_mean"]]
-    pvals = {}
-    codes = df["segment"].to_numpy()
-    for s_id in out.index:  # one test per segment (few segments)
-        inside = codes == s_id
-        if inside.all() or not inside.any():
-            pvals[s_id] = np.nan
-            continue
-        pvals[s_id] = float(mannwhitneyu(df["score"][inside], df["score"][~inside]).pvalue)
-    out["p_value"] = pd.Series(pvals)
+    out["p_value"] = _mann_whitney_p(df, out.index)
     defs = as_segments(segment_defs) if segment_defs is not None else []
     by_id = {s.id: s for s in defs}
     names = segment_names(defs) if defs else {}
     out["name"] = [names.get(s, s) for s in out.index]
     out["rule"] = [rule_text(by_id[s].conditions) if s in by_id else
                    ("no segment rule matched" if s == REST else "") for s in out.index]
-    out["meaningful"] = (out["p_value"] < alpha).astype("boolean")
-    out.loc[out["p_value"].isna(), "meaningful"] = pd.NA
-    if prospect_fields is None:
-        obs = pd.Series(pd.NA, index=out.index, dtype="boolean")
-    else:
-        fields = set(prospect_fields)
-        obs = pd.Series([all(c.variable in fields for c in by_id[s].conditions)
-                         if s in by_id else pd.NA for s in out.index],
-                        index=out.index, dtype="boolean")
-    out["observable"] = obs
-    addr = obs.copy()
-    for s_id, flag in (addressable or {}).items():
-        if s_id in addr.index:
-            addr[s_id] = bool(flag)
-    out["addressable"] = addr
-    out["substantial"] = out["share_of_base"] >= min_share
-    out["durable"] = (out["growth"] >= base_growth).astype("boolean")
-    out.loc[out["growth"].isna() | (not np.isfinite(base_growth)), "durable"] = pd.NA
-    out["base_growth"] = base_growth
-    order = [s.id for s in defs if s.id in out.index]
-    order += sorted(s for s in out.index if s not in order and s != REST)
-    order += [REST] if REST in out.index else []
-    out = out.loc[order].rename_axis("segment").reset_index()
+    out = _add_criteria(out, by_id, prospect_fields, addressable, alpha, min_share, base_growth)
+    out = out.loc[_segment_order(out.index, defs)].rename_axis("segment").reset_index()
     out["is_rest"] = out["segment"] == REST
-    cols = ["segment", "name", "rule", "accounts", "share_of_base", "score_mean", "score_sd",
-            "score_min", "score_max", "score_band", "top_accounts", "share_top", "top_capture",
-            "lift", "revenue", "revenue_share", "mean_acv", "value_concentration", "growth",
-            "base_growth", "p_value", "meaningful", "observable", "addressable", "substantial",
-            "durable", "is_rest"]
-    return out[cols]
+    return out[SEGMENT_COLUMNS]
 
 
 def representative_accounts(table: pd.DataFrame, assignment: pd.Series, n: int = 5,
