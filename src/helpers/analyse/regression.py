@@ -255,41 +255,34 @@ def _coefs(fit: Any, groups: dict[str, list[str]]) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- elimination
-def backward_eliminate(table: pd.DataFrame, variables: Sequence[str],
-                       kinds: Mapping[str, str] | Sequence[str], params: Regression | None = None,
-                       score_col: str = "score", thresholds: Mapping[str, float] | None = None,
-                       group: str | None = None, min_accounts: int = 30) -> RegressionResult:
-    """VIF pruning then backward elimination (see the module docstring); every step recorded."""
-    params = params or Regression()
-    d = build_design(table, variables, kinds, params, score_col, thresholds)
-    steps: list[dict[str, Any]] = []
+Event = tuple[str, str | None, str, float, float]  # action, variable, reason, p, vif
 
-    def log(action: str, variable: str | None, reason: str, p: float = np.nan,
-            v: float = np.nan) -> None:
-        steps.append({"step": len(steps) + 1, "action": action, "variable": variable,
-                      "p_value": p, "vif": v, "reason": reason})
 
-    if d.n_dropped:
-        detail = ", ".join(f"{k}: {n}" for k, n in d.dropped_by.items())
-        log("complete cases", None, f"dropped {d.n_dropped:,} of {len(table):,} rows with a "
-            f"missing value ({detail})")
-    n = len(d.y)
-    if n < min_accounts:
-        raise AnalysisError(f"regression{f' ({group})' if group else ''}: only {n} complete "
-                            f"accounts (fewer than {min_accounts}); collect more data or use "
-                            "fewer variables")
-    groups = {v: list(cs) for v, cs in d.groups.items()}
-    X = d.X
-    # constant / empty groups
+def _event(action: str, variable: str | None, reason: str, p: float = np.nan,
+           v: float = np.nan) -> Event:
+    """One step of the elimination path (numbered when the steps table is built)."""
+    return (action, variable, reason, p, v)
+
+
+def _drop_constant(X: pd.DataFrame, groups: dict[str, list[str]]
+                   ) -> tuple[pd.DataFrame, dict[str, list[str]], list[Event]]:
+    """Remove columns without variation; a variable none of whose columns varies is dropped."""
+    groups, events = dict(groups), []
     for v in list(groups):
         cols = [c for c in groups[v] if X[c].std() > 0]
         if not cols:
-            log("drop", v, "constant in the complete cases (no variation)")
+            events.append(_event("drop", v, "constant in the complete cases (no variation)"))
             X = X.drop(columns=groups.pop(v))
         elif len(cols) < len(groups[v]):
             X = X.drop(columns=[c for c in groups[v] if c not in cols])
             groups[v] = cols
-    # perfect collinearity
+    return X, groups, events
+
+
+def _drop_collinear(X: pd.DataFrame, groups: dict[str, list[str]]
+                    ) -> tuple[pd.DataFrame, dict[str, list[str]], list[Event]]:
+    """Drop variables while the design is perfectly collinear (reason names the others)."""
+    groups, events = dict(groups), []
     while True:
         owner = {c: v for v, cs in groups.items() for c in cs}
         bad = _collinear(X)
@@ -298,53 +291,104 @@ def backward_eliminate(table: pd.DataFrame, variables: Sequence[str],
         col, involved = bad[0]
         v = owner[col]
         others = sorted({owner.get(c, c) for c in involved} - {v})
-        log("drop", v, "perfectly collinear with " + (", ".join(others) or "the constant"))
+        events.append(_event("drop", v, "perfectly collinear with "
+                             + (", ".join(others) or "the constant")))
         X = X.drop(columns=groups.pop(v))
-    # VIF pruning
+    return X, groups, events
+
+
+def _prune_vif(X: pd.DataFrame, groups: dict[str, list[str]], vif_max: float
+               ) -> tuple[pd.DataFrame, dict[str, list[str]], list[Event]]:
+    """Drop the variable with the highest VIF while it exceeds ``vif_max``."""
+    groups, events = dict(groups), []
     while len(groups) > 1:
         vifs = vif(X)
         per_var = pd.Series({v: vifs[cs].max() for v, cs in groups.items()})
         worst = per_var.idxmax()
-        if not per_var[worst] > params.vif_max:
+        if not per_var[worst] > vif_max:
             break
         owner = {c: v for v, cs in groups.items() for c in cs}
         others = [c for c in X.columns if c != "const" and owner.get(c) != worst]
         corr = X[others].corrwith(X[groups[worst][0]]).abs() if others else pd.Series(dtype=float)
         partner = owner.get(corr.idxmax(), "the others") if corr.notna().any() else "the others"
-        log("drop", worst, f"VIF {per_var[worst]:.1f} above {fmt_measure(params.vif_max)} "
-            f"(collinear with {partner})", v=float(per_var[worst]))
+        events.append(_event("drop", worst, f"VIF {per_var[worst]:.1f} above "
+                             f"{fmt_measure(vif_max)} (collinear with {partner})",
+                             v=float(per_var[worst])))
         X = X.drop(columns=groups.pop(worst))
-    # backward elimination
+    return X, groups, events
+
+
+def _eliminate(y: pd.Series, X: pd.DataFrame, groups: dict[str, list[str]], alpha: float
+               ) -> tuple[pd.DataFrame, dict[str, list[str]], Any, list[Event]]:
+    """Drop the least significant variable while its p exceeds ``alpha``; the final fit."""
+    groups, events = dict(groups), []
     fit = None
     while groups:
-        fit = _ols(d.y, X)
+        fit = _ols(y, X)
         pv = pd.Series({v: _joint_p(fit, cs) for v, cs in groups.items()})
         worst = pv.sort_values(ascending=False, kind="stable").index[0]
-        if not pv[worst] > params.alpha:
+        if not pv[worst] > alpha:
             break
         kind = "joint Wald test" if len(groups[worst]) > 1 else "robust t-test"
-        log("drop", worst, f"not significant (p = {pv[worst]:.3g} > {params.alpha:g}, {kind})",
-            p=float(pv[worst]))
+        events.append(_event("drop", worst, f"not significant (p = {pv[worst]:.3g} > "
+                             f"{alpha:g}, {kind})", p=float(pv[worst])))
         X = X.drop(columns=groups.pop(worst))
         fit = None
     if groups and fit is None:
-        fit = _ols(d.y, X)
-    if groups:
-        vifs = vif(X) if len(X.columns) > 2 else pd.Series(1.0, index=X.columns[1:])
-        for v, cs in groups.items():
-            log("keep", v, "significant and not collinear", p=_joint_p(fit, cs),
-                v=float(vifs[cs].max()))
-        coefs = _coefs(fit, groups)
-        # the fit keeps its statistics, not its data: the design matrix, residuals and
-        # pseudo-inverse are ~3 x n x terms floats (hundreds of MB at 1M accounts)
-        _ = fit.rsquared_adj, fit.aic
-        fit.remove_data()
-    else:
-        log("stop", None, "no variable left: none is significant")
-        coefs = pd.DataFrame(columns=COEF_COLUMNS)
-    return RegressionResult(steps=pd.DataFrame(steps, columns=STEP_COLUMNS), coefs=coefs, fit=fit,
-                            variables=list(groups), target=params.target, n=n,
-                            n_dropped=d.n_dropped,
+        fit = _ols(y, X)
+    return X, groups, fit, events
+
+
+def _kept(fit: Any, X: pd.DataFrame, groups: dict[str, list[str]]
+          ) -> tuple[pd.DataFrame, list[Event]]:
+    """The coefficients and one "keep" step per variable left (or a "stop" step if none)."""
+    if not groups:
+        return (pd.DataFrame(columns=COEF_COLUMNS),
+                [_event("stop", None, "no variable left: none is significant")])
+    vifs = vif(X) if len(X.columns) > 2 else pd.Series(1.0, index=X.columns[1:])
+    events = [_event("keep", v, "significant and not collinear", p=_joint_p(fit, cs),
+                     v=float(vifs[cs].max())) for v, cs in groups.items()]
+    coefs = _coefs(fit, groups)
+    # the fit keeps its statistics, not its data: the design matrix, residuals and
+    # pseudo-inverse are ~3 x n x terms floats (hundreds of MB at 1M accounts)
+    _ = fit.rsquared_adj, fit.aic
+    fit.remove_data()
+    return coefs, events
+
+
+def backward_eliminate(table: pd.DataFrame, variables: Sequence[str],
+                       kinds: Mapping[str, str] | Sequence[str], params: Regression | None = None,
+                       score_col: str = "score", thresholds: Mapping[str, float] | None = None,
+                       group: str | None = None, min_accounts: int = 30) -> RegressionResult:
+    """VIF pruning then backward elimination (see the module docstring); every step recorded."""
+    params = params or Regression()
+    d = build_design(table, variables, kinds, params, score_col, thresholds)
+    events: list[Event] = []
+    if d.n_dropped:
+        detail = ", ".join(f"{k}: {n}" for k, n in d.dropped_by.items())
+        events.append(_event("complete cases", None, f"dropped {d.n_dropped:,} of "
+                             f"{len(table):,} rows with a missing value ({detail})"))
+    n = len(d.y)
+    if n < min_accounts:
+        raise AnalysisError(f"regression{f' ({group})' if group else ''}: only {n} complete "
+                            f"accounts (fewer than {min_accounts}); collect more data or use "
+                            "fewer variables")
+    groups = {v: list(cs) for v, cs in d.groups.items()}
+    X, groups, ev = _drop_constant(d.X, groups)
+    events += ev
+    X, groups, ev = _drop_collinear(X, groups)
+    events += ev
+    X, groups, ev = _prune_vif(X, groups, params.vif_max)
+    events += ev
+    X, groups, fit, ev = _eliminate(d.y, X, groups, params.alpha)
+    events += ev
+    coefs, ev = _kept(fit, X, groups)
+    events += ev
+    steps = pd.DataFrame([{"step": i, "action": a, "variable": var, "p_value": p, "vif": v,
+                           "reason": r} for i, (a, var, r, p, v) in enumerate(events, 1)],
+                         columns=STEP_COLUMNS)
+    return RegressionResult(steps=steps, coefs=coefs, fit=fit, variables=list(groups),
+                            target=params.target, n=n, n_dropped=d.n_dropped,
                             terms={v: d.labels[v] for v in groups}, group=group)
 
 
