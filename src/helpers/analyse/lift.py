@@ -22,8 +22,9 @@ regression models plug in through :func:`model_scheme` (any object with ``predic
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -498,6 +499,56 @@ def _metric_names(points: Sequence[float]) -> list[str]:
     return ["accuracy_ratio"] + [f"capture_{round(p * 100):d}" for p in points]
 
 
+def _sample_summary(name: str, sample: str, score_sets: Sequence[np.ndarray], t: np.ndarray,
+                    g: np.ndarray, perfect: _Prepared, points: Sequence[float],
+                    mnames: Sequence[str], head: Mapping[str, Any]
+                    ) -> tuple[pd.DataFrame, dict[str, Any], list[_Prepared]]:
+    """One scheme on one sample (one score set per repeat): its mean curve with the spread
+    across repeats, its summary row (CI columns NaN until the bootstrap), and the prepared
+    rankings (for the bootstrap)."""
+    preps = [_Prepared.build(s, t) for s in score_sets]
+    ys = np.vstack([np.interp(g, *p.points()) for p in preps])
+    curve = pd.DataFrame({"scheme": name, "sample": sample, "x": g, "y": ys.mean(axis=0),
+                          "y_min": ys.min(axis=0), "y_max": ys.max(axis=0)})
+    per_rep = np.vstack([_metrics(p, perfect, points) for p in preps])
+    row = {"scheme": name, "sample": sample, **head}
+    for j, m in enumerate(mnames):
+        row[m] = float(per_rep[:, j].mean())
+        row[f"{m}_sd"] = float(per_rep[:, j].std(ddof=1)) if len(preps) > 1 else np.nan
+        row[f"{m}_ci_low"] = row[f"{m}_ci_high"] = np.nan
+    return curve, row, preps
+
+
+def _bootstrap_metrics(boot_sets: Sequence[Sequence[_Prepared]], perfect: _Prepared,
+                       t: np.ndarray, points: Sequence[float], bootstrap: int,
+                       seed: int) -> np.ndarray:
+    """The metrics of every (scheme, sample) on each of ``bootstrap`` account resamples, shape
+    (rows, bootstrap, metrics); resample b is the same for every row (paired)."""
+    n = len(t)
+    # each ranking's tie blocks coded once; a draw is then one bincount per ranking (or
+    # per pack of few-block rankings): the same resample counts as weights, without
+    # gathering or re-sorting n values
+    flat = [perfect, *(p for preps in boot_sets for p in preps)]
+    counter = _ResampleCounts(flat, t)
+
+    def draw(b: int) -> np.ndarray:  # every scheme and sample on resample b
+        # in account order (from the draw's multiplicities: cheaper than a sort), the
+        # drawn accounts are read in memory order; the counts do not depend on the order
+        pick = np.repeat(np.arange(n, dtype=np.int32),
+                         np.bincount(_bootstrap_pick(n, b, seed), minlength=n))
+        cnt = iter(counter.counts(pick))
+        a_star = _area(*_points_from_counts(next(cnt)))
+        return np.vstack([np.mean([_metrics(p, perfect, points, a_star=a_star,
+                                            counts=next(cnt)) for p in preps], axis=0)
+                          for preps in boot_sets])
+
+    boot = np.empty((len(boot_sets), bootstrap, len(points) + 1))
+    draws = ordered_map(draw, range(bootstrap), desc="lift bootstrap draws")
+    for b, metrics in enumerate(draws):  # draws side by side
+        boot[:, b] = metrics
+    return boot
+
+
 def evaluate_schemes(table: pd.DataFrame, schemes: Sequence[Scheme], top_share: float = 0.25,
                      folds: int = 5, repeats: int = 3, bootstrap: int = 200, seed: int = 42,
                      grid=None, capture_points: Sequence[float] | None = None,
@@ -507,20 +558,46 @@ def evaluate_schemes(table: pd.DataFrame, schemes: Sequence[Scheme], top_share: 
                      ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Gains curves and summary of several schemes, in-sample and out-of-sample.
 
-    Returns ``(lift_long, summary)``:
+    Parameters
+    ----------
+    table : pd.DataFrame
+        The analysis table (``score_col``, ``id_col`` and the schemes' columns).
+    schemes : Sequence[Scheme]
+        The schemes to compare (unique names).
+    top_share : float
+        Share of accounts that counts as "top" (ties broken by ``id_col``).
+    folds, repeats : int
+        Cross-validation folds and repeats for the out-of-sample curves.
+    bootstrap : int
+        Bootstrap resamples over accounts for the confidence intervals (0: none).
+    seed : int
+        Seed of the folds and of the bootstrap.
+    grid : array-like, optional
+        Points of the x axis (share of accounts contacted); default ``_default_grid``.
+    capture_points : Sequence[float], optional
+        Shares at which the capture is reported (default top_share and 2 x top_share).
+    ci : float
+        Confidence level of the intervals.
+    score_col, id_col : str
+        Score and account-id columns.
+    leak_cols : Sequence[str]
+        Columns a scheme must never see (they encode the score).
+    in_sample_scores : dict, optional
+        Receives each scheme's in-sample scores (name -> array in ``table`` row order), so a
+        caller can reuse the fits (e.g. a decile table) without refitting every scheme.
 
-    - ``lift_long`` [scheme, sample, x, y, y_min, y_max]: sample ``in_sample`` (fit and score
-      on all accounts), ``out_of_sample`` (mean over repeats of each repeat's pooled
-      out-of-fold curve; y_min/y_max = spread across repeats), and ``reference`` rows for the
-      baseline diagonal and the perfect scheme.
-    - ``summary`` [scheme, sample, n_accounts, n_top, pi, accuracy_ratio, capture_25,
-      capture_50 (names follow ``capture_points``, default top_share and 2 x top_share),
-      each with ``_ci_low``/``_ci_high`` (percentile bootstrap over accounts, B=``bootstrap``;
-      out-of-sample: CI of the repeat-mean) and ``_sd`` (spread across repeats; NaN in-sample)].
-
-    ``in_sample_scores``: a dict to receive each scheme's in-sample scores (name -> array in
-    ``table`` row order), so a caller can reuse the fits (e.g. a decile table) without
-    refitting every scheme on every account.
+    Returns
+    -------
+    lift_long : pd.DataFrame
+        [scheme, sample, x, y, y_min, y_max]: sample ``in_sample`` (fit and score on all
+        accounts), ``out_of_sample`` (mean over repeats of each repeat's pooled out-of-fold
+        curve; y_min/y_max = spread across repeats), and ``reference`` rows for the baseline
+        diagonal and the perfect scheme.
+    summary : pd.DataFrame
+        [scheme, sample, n_accounts, n_top, pi, accuracy_ratio, capture_25, capture_50 (names
+        follow ``capture_points``), each with ``_ci_low``/``_ci_high`` (percentile bootstrap
+        over accounts; out-of-sample: CI of the repeat-mean) and ``_sd`` (spread across
+        repeats; NaN in-sample)].
     """
     names = [s.name for s in schemes]
     if len(set(names)) != len(names):
@@ -547,42 +624,14 @@ def evaluate_schemes(table: pd.DataFrame, schemes: Sequence[Scheme], top_share: 
         if in_sample_scores is not None:
             in_sample_scores[scheme.name] = s_in
         for sample, score_sets in (("in_sample", [s_in]), ("out_of_sample", list(oof))):
-            preps = [_Prepared.build(s, t) for s in score_sets]
-            ys = np.vstack([np.interp(g, *p.points()) for p in preps])
-            curves.append(pd.DataFrame({"scheme": scheme.name, "sample": sample, "x": g,
-                                        "y": ys.mean(axis=0), "y_min": ys.min(axis=0),
-                                        "y_max": ys.max(axis=0)}))
-            per_rep = np.vstack([_metrics(p, perfect, points) for p in preps])
-            row = {"scheme": scheme.name, "sample": sample, "n_accounts": n, "n_top": n_top,
-                   "pi": pi}
-            for j, m in enumerate(mnames):
-                row[m] = float(per_rep[:, j].mean())
-                row[f"{m}_sd"] = float(per_rep[:, j].std(ddof=1)) if len(preps) > 1 else np.nan
-                row[f"{m}_ci_low"] = row[f"{m}_ci_high"] = np.nan
+            curve, row, preps = _sample_summary(scheme.name, sample, score_sets, t, g, perfect,
+                                                points, mnames,
+                                                {"n_accounts": n, "n_top": n_top, "pi": pi})
+            curves.append(curve)
             rows.append(row)
             boot_sets.append(preps)
     if bootstrap and rows:  # resample b is the same for every scheme and sample (paired)
-        boot = np.empty((len(rows), bootstrap, len(mnames)))
-        # each ranking's tie blocks coded once; a draw is then one bincount per ranking (or
-        # per pack of few-block rankings): the same resample counts as weights, without
-        # gathering or re-sorting n values
-        flat = [perfect, *(p for preps in boot_sets for p in preps)]
-        counter = _ResampleCounts(flat, t)
-
-        def draw(b: int) -> np.ndarray:  # every scheme and sample on resample b
-            # in account order (from the draw's multiplicities: cheaper than a sort), the
-            # drawn accounts are read in memory order; the counts do not depend on the order
-            pick = np.repeat(np.arange(n, dtype=np.int32),
-                             np.bincount(_bootstrap_pick(n, b, seed), minlength=n))
-            cnt = iter(counter.counts(pick))
-            a_star = _area(*_points_from_counts(next(cnt)))
-            return np.vstack([np.mean([_metrics(p, perfect, points, a_star=a_star,
-                                                counts=next(cnt)) for p in preps], axis=0)
-                              for preps in boot_sets])
-
-        draws = ordered_map(draw, range(bootstrap), desc="lift bootstrap draws")
-        for b, metrics in enumerate(draws):  # draws side by side
-            boot[:, b] = metrics
+        boot = _bootstrap_metrics(boot_sets, perfect, t, points, bootstrap, seed)
         for r, row in enumerate(rows):
             for j, m in enumerate(mnames):
                 row[f"{m}_ci_low"] = float(np.nanquantile(boot[r, :, j], alpha))
