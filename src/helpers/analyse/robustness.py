@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -79,6 +79,60 @@ def _top_from_order(scores: np.ndarray, order: np.ndarray, k: int) -> np.ndarray
     return top
 
 
+def _components_in_id_order(components: pd.DataFrame, keys: Sequence[str],
+                            id_col: str) -> tuple[np.ndarray, np.ndarray]:
+    """Account ids and the component matrix (accounts x keys), sorted by id (the
+    deterministic tie-break); a clear error for missing columns or values."""
+    missing = [k for k in keys if k not in components.columns]
+    if missing:
+        raise InputDataError(f"score components missing: {missing}", column=missing[0])
+    ids = components[id_col].astype("str").to_numpy() if id_col in components.columns \
+        else components.index.astype("str").to_numpy()
+    idx = np.argsort(_order_key(ids), kind="stable")  # id order = deterministic tie-break
+    ids = ids[idx]
+    c = components[list(keys)].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)[idx]
+    bad = ~np.isfinite(c).all(axis=1)
+    if bad.any():
+        raise InputDataError("score components have missing values", column=",".join(keys),
+                             rows=list(ids[bad][:20]), hint="fill components with 0 first")
+    return ids, c
+
+
+def _draw_stats(w: np.ndarray, ct: np.ndarray, k: int, base: np.ndarray, base_top: np.ndarray,
+                br: np.ndarray, ksample: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Spearman, Kendall, top retention vs the base ranking and per-account top counts of the
+    draws ``w`` (draws x components) on the components ``ct`` (components x accounts)."""
+    s = np.zeros((len(w), ct.shape[1]))             # b x n (draws x accounts)
+    for j in range(ct.shape[0]):  # elementwise, component by component: each draw's
+        s += w[:, j, None] * ct[None, j]  # numbers do not depend on the batch it is in
+    order, r = _order_and_ranks(s)
+    rc = r - r.mean(axis=1, keepdims=True)
+    denom = np.sqrt((rc ** 2).sum(axis=1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        spear = (rc * br[None, :]).sum(axis=1) / denom
+    top = _top_from_order(s, order, k)
+    ret = (top & base_top[None, :]).sum(axis=1) / k
+    # Kendall has no matrix form in scipy
+    kend = np.array([kendalltau(base[ksample], row[ksample]).statistic for row in s])
+    return spear, kend, ret, top.sum(axis=0)
+
+
+def _perturbation_summary(spear: np.ndarray, kend: np.ndarray, ret: np.ndarray,
+                          acc: pd.DataFrame, draws: int, concentration: float, k: int,
+                          robust_share: float) -> pd.DataFrame:
+    """The one-row summary of the weight draws."""
+    return pd.DataFrame([{
+        "draws": draws, "concentration": concentration, "accounts": len(acc), "top_accounts": k,
+        "spearman_median": float(np.nanmedian(spear)),
+        "spearman_p05": float(np.nanquantile(spear, 0.05)),
+        "kendall_median": float(np.nanmedian(kend)),
+        "retention_mean": float(ret.mean()), "retention_min": float(ret.min()),
+        "robust_share": robust_share, "robust_top_accounts": int(acc["robust_top"].sum()),
+        "robust_top_of_base_top": float((acc["robust_top"] & acc["base_top"]).sum() / k),
+    }])
+
+
 def weight_perturbation(components: pd.DataFrame, weights: Mapping[str, float],
                         draws: int = 200, concentration: float = 50.0,
                         top_share: float = 0.25, robust_share: float = 0.8, seed: int = 42,
@@ -92,18 +146,7 @@ def weight_perturbation(components: pd.DataFrame, weights: Mapping[str, float],
     accounts (None = all; tau is O(n log n) per draw and has no matrix form).
     """
     keys = list(weights)
-    missing = [k for k in keys if k not in components.columns]
-    if missing:
-        raise InputDataError(f"score components missing: {missing}", column=missing[0])
-    ids = components[id_col].astype("str").to_numpy() if id_col in components.columns \
-        else components.index.astype("str").to_numpy()
-    idx = np.argsort(_order_key(ids), kind="stable")  # id order = deterministic tie-break
-    ids = ids[idx]
-    c = components[keys].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)[idx]
-    bad = ~np.isfinite(c).all(axis=1)
-    if bad.any():
-        raise InputDataError("score components have missing values", column=",".join(keys),
-                             rows=list(ids[bad][:20]), hint="fill components with 0 first")
+    ids, c = _components_in_id_order(components, keys, id_col)
     n = len(c)
     k = top_count(n, top_share)
     rng = np.random.default_rng(seed)
@@ -121,26 +164,9 @@ def weight_perturbation(components: pd.DataFrame, weights: Mapping[str, float],
     jobs = workers()
     ct = np.ascontiguousarray(c.T)  # components x accounts
     batch = max(1, min(batch, max_cells // max(n * jobs, 1)))
-
-    def run_batch(start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """spearman, kendall, retention and top counts of draws start..start+batch."""
-        w = wd[start:start + batch]
-        s = np.zeros((len(w), n))                        # b x n (draws x accounts)
-        for j in range(len(keys)):  # elementwise, component by component: each draw's
-            s += w[:, j, None] * ct[None, j]  # numbers do not depend on the batch it is in
-        order, r = _order_and_ranks(s)
-        rc = r - r.mean(axis=1, keepdims=True)
-        denom = np.sqrt((rc ** 2).sum(axis=1))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            spear = (rc * br[None, :]).sum(axis=1) / denom
-        top = _top_from_order(s, order, k)
-        ret = (top & base_top[None, :]).sum(axis=1) / k
-        # Kendall has no matrix form in scipy
-        kend = np.array([kendalltau(base[ksample], row[ksample]).statistic for row in s])
-        return spear, kend, ret, top.sum(axis=0)
-
-    parts = ordered_map(run_batch, range(0, draws, batch), n_jobs=jobs,  # batches side by side
-                        desc=f"score-weight draws (batches of {batch})")
+    parts = ordered_map(  # batches side by side
+        lambda start: _draw_stats(wd[start:start + batch], ct, k, base, base_top, br, ksample),
+        range(0, draws, batch), n_jobs=jobs, desc=f"score-weight draws (batches of {batch})")
     spear = np.concatenate([p[0] for p in parts]) if parts else np.empty(0)
     kend = np.concatenate([p[1] for p in parts]) if parts else np.empty(0)
     ret = np.concatenate([p[2] for p in parts]) if parts else np.empty(0)
@@ -154,15 +180,8 @@ def weight_perturbation(components: pd.DataFrame, weights: Mapping[str, float],
         draws_df[f"w_{key}"] = wd[:, j]
     acc = pd.DataFrame({"account_id": ids, "base_score": base, "base_top": base_top,
                         "top_share_of_draws": share, "robust_top": share >= robust_share})
-    summary = pd.DataFrame([{
-        "draws": draws, "concentration": concentration, "accounts": n, "top_accounts": k,
-        "spearman_median": float(np.nanmedian(spear)),
-        "spearman_p05": float(np.nanquantile(spear, 0.05)),
-        "kendall_median": float(np.nanmedian(kend)),
-        "retention_mean": float(ret.mean()), "retention_min": float(ret.min()),
-        "robust_share": robust_share, "robust_top_accounts": int(acc["robust_top"].sum()),
-        "robust_top_of_base_top": float((acc["robust_top"] & acc["base_top"]).sum() / k),
-    }])
+    summary = _perturbation_summary(spear, kend, ret, acc, draws, concentration, k,
+                                    robust_share)
     return WeightPerturbation(draws_df, acc, summary)
 
 
