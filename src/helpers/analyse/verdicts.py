@@ -254,6 +254,83 @@ def _infer_kind(values: pd.Series) -> str:
     return "categorical"
 
 
+def _histogram_by_group(xv: np.ndarray, g: pd.Series, bins: int) -> pd.DataFrame:
+    """Counts per score group on ``bins`` equal-width bins of the non-missing values ``xv``."""
+    ok = ~np.isnan(xv)
+    if not ok.any():
+        return pd.DataFrame(columns=["bin_low", "bin_high", "group", "count"])
+    edges = np.histogram_bin_edges(xv[ok], bins=bins)
+    b = np.clip(np.searchsorted(edges, xv[ok], side="right") - 1, 0, bins - 1)
+    codes = g.cat.codes.to_numpy().astype(np.int64)[ok]  # int8 * bins overflows
+    keep = codes >= 0
+    counts = np.bincount(codes[keep] * bins + b[keep],
+                         minlength=len(g.cat.categories) * bins
+                         ).reshape(len(g.cat.categories), bins)
+    return pd.DataFrame({
+        "bin_low": np.tile(edges[:-1], len(g.cat.categories)),
+        "bin_high": np.tile(edges[1:], len(g.cat.categories)),
+        "group": np.repeat(list(map(str, g.cat.categories)), bins),
+        "count": counts.ravel()})
+
+
+def _explore_numeric(table: pd.DataFrame, variable: str, g: pd.Series, score_col: str,
+                     bins: int, top_share: float) -> dict[str, Any]:
+    """n, n_missing, profile, distribution and best_split of a numeric variable."""
+    x = pd.to_numeric(table[variable], errors="coerce")
+    d = pd.DataFrame({"group": g, "x": x})
+    return {"n": int(x.notna().sum()), "n_missing": int(x.isna().sum()),
+            "profile": d.groupby("group", observed=False)["x"].agg(
+                ["mean", "median", "count"]).reset_index(),
+            "distribution": _histogram_by_group(x.to_numpy(dtype=float), g, bins),
+            "best_split": threshold_finder(table, variable, score_col=score_col,
+                                           top_share=top_share)}
+
+
+def _best_category_split(lab: pd.Series, s: pd.Series, variable: str,
+                         top: pd.Series | None) -> dict[str, Any] | None:
+    """The grouping of the categories (sorted by mean score) that best separates the score
+    (largest between-group sum of squares), as lists, means and a sentence; None if fewer
+    than two categories. ``top``: top-quartile flags for the share of A in the better group."""
+    means = pd.DataFrame({"c": lab, "s": s}).dropna().groupby("c")["s"].agg(["mean", "count"])
+    if len(means) < 2:
+        return None
+    m = means.sort_values("mean", kind="stable")
+    cn, cs = m["count"].cumsum().to_numpy(), (m["mean"] * m["count"]).cumsum().to_numpy()
+    n, tot = cn[-1], cs[-1]
+    gain = cs[:-1] ** 2 / cn[:-1] + (tot - cs[:-1]) ** 2 / (n - cn[:-1]) - tot ** 2 / n
+    k = int(np.argmax(gain))
+    hi_c, lo_c = list(m.index[k + 1:]), list(m.index[:k + 1])
+    mean_hi = (tot - cs[k]) / (n - cn[k])
+    mean_lo = cs[k] / cn[k]
+    best = {"better": hi_c, "worse": lo_c, "mean_better": float(mean_hi),
+            "mean_worse": float(mean_lo),
+            "sentence": (f"{words(variable)} in {{{', '.join(map(str, hi_c))}}}: mean score "
+                         f"{fmt_measure(round(mean_hi))} vs {fmt_measure(round(mean_lo))} "
+                         "for the rest")}
+    if top is not None:
+        in_hi = lab.isin(hi_c).fillna(False).to_numpy(dtype=bool)
+        best["share_A_better"] = float(top[in_hi].mean()) if in_hi.any() else float("nan")
+    return best
+
+
+def _explore_categorical(table: pd.DataFrame, variable: str, kind: str, g: pd.Series,
+                         score_col: str, top_share: float) -> dict[str, Any]:
+    """n, n_missing, distribution, profile (shares) and best_split of a categorical."""
+    lab = as_labels(table[variable], kind)
+    out: dict[str, Any] = {"n": int(lab.notna().sum()), "n_missing": int(lab.isna().sum())}
+    ct = pd.crosstab(g, lab)
+    out["distribution"] = ct.stack().rename("count").reset_index().rename(
+        columns={"row_0": "group", "col_0": "category"})
+    out["distribution"].columns = ["group", "category", "count"]
+    share = ct.div(ct.sum(axis=1).where(lambda s: s > 0), axis=0)
+    out["profile"] = share.stack().rename("share").reset_index()
+    out["profile"].columns = ["group", "category", "share"]
+    s = pd.to_numeric(table[score_col], errors="coerce")
+    top = score_groups(s, 4) == "A" if top_share == 0.25 else None
+    out["best_split"] = _best_category_split(lab, s, variable, top)
+    return out
+
+
 def explore(table: pd.DataFrame, variable: str, kind: str | None = None,
             score_col: str = "score", group_col: str = "quartile", bins: int = 20,
             top_share: float = Analysis().top_share, n_groups: int = 4) -> dict[str, Any]:
@@ -270,65 +347,11 @@ def explore(table: pd.DataFrame, variable: str, kind: str | None = None,
         raise InputDataError("explore: no such column in the analysis table", column=variable)
     kind = kind or _infer_kind(table[variable])
     g = _groups(table, score_col, group_col, n_groups)
-    out: dict[str, Any] = {"variable": variable, "kind": kind}
     if kind == "numeric":
-        x = pd.to_numeric(table[variable], errors="coerce")
-        out["n"], out["n_missing"] = int(x.notna().sum()), int(x.isna().sum())
-        d = pd.DataFrame({"group": g, "x": x})
-        out["profile"] = d.groupby("group", observed=False)["x"].agg(
-            ["mean", "median", "count"]).reset_index()
-        xv = x.to_numpy(dtype=float)
-        ok = ~np.isnan(xv)
-        if ok.any():
-            edges = np.histogram_bin_edges(xv[ok], bins=bins)
-            b = np.clip(np.searchsorted(edges, xv[ok], side="right") - 1, 0, bins - 1)
-            codes = g.cat.codes.to_numpy().astype(np.int64)[ok]  # int8 * bins overflows
-            keep = codes >= 0
-            counts = np.bincount(codes[keep] * bins + b[keep],
-                                 minlength=len(g.cat.categories) * bins
-                                 ).reshape(len(g.cat.categories), bins)
-            out["distribution"] = pd.DataFrame({
-                "bin_low": np.tile(edges[:-1], len(g.cat.categories)),
-                "bin_high": np.tile(edges[1:], len(g.cat.categories)),
-                "group": np.repeat(list(map(str, g.cat.categories)), bins),
-                "count": counts.ravel()})
-        else:
-            out["distribution"] = pd.DataFrame(columns=["bin_low", "bin_high", "group", "count"])
-        out["best_split"] = threshold_finder(table, variable, score_col=score_col,
-                                             top_share=top_share)
-        return out
-    lab = as_labels(table[variable], kind)
-    out["n"], out["n_missing"] = int(lab.notna().sum()), int(lab.isna().sum())
-    ct = pd.crosstab(g, lab)
-    out["distribution"] = ct.stack().rename("count").reset_index().rename(
-        columns={"row_0": "group", "col_0": "category"})
-    out["distribution"].columns = ["group", "category", "count"]
-    share = ct.div(ct.sum(axis=1).where(lambda s: s > 0), axis=0)
-    out["profile"] = share.stack().rename("share").reset_index()
-    out["profile"].columns = ["group", "category", "share"]
-    s = pd.to_numeric(table[score_col], errors="coerce")
-    top = score_groups(s, 4) == "A" if top_share == 0.25 else None
-    means = pd.DataFrame({"c": lab, "s": s}).dropna().groupby("c")["s"].agg(["mean", "count"])
-    best = None
-    if len(means) >= 2:
-        m = means.sort_values("mean", kind="stable")
-        cn, cs = m["count"].cumsum().to_numpy(), (m["mean"] * m["count"]).cumsum().to_numpy()
-        n, tot = cn[-1], cs[-1]
-        gain = cs[:-1] ** 2 / cn[:-1] + (tot - cs[:-1]) ** 2 / (n - cn[:-1]) - tot ** 2 / n
-        k = int(np.argmax(gain))
-        hi_c, lo_c = list(m.index[k + 1:]), list(m.index[:k + 1])
-        mean_hi = (tot - cs[k]) / (n - cn[k])
-        mean_lo = cs[k] / cn[k]
-        best = {"better": hi_c, "worse": lo_c, "mean_better": float(mean_hi),
-                "mean_worse": float(mean_lo),
-                "sentence": (f"{words(variable)} in {{{', '.join(map(str, hi_c))}}}: mean score "
-                             f"{fmt_measure(round(mean_hi))} vs {fmt_measure(round(mean_lo))} "
-                             "for the rest")}
-        if top is not None:
-            in_hi = lab.isin(hi_c).fillna(False).to_numpy(dtype=bool)
-            best["share_A_better"] = float(top[in_hi].mean()) if in_hi.any() else float("nan")
-    out["best_split"] = best
-    return out
+        return {"variable": variable, "kind": kind,
+                **_explore_numeric(table, variable, g, score_col, bins, top_share)}
+    return {"variable": variable, "kind": kind,
+            **_explore_categorical(table, variable, kind, g, score_col, top_share)}
 
 
 # --------------------------------------------------------------------------- planted example
