@@ -96,6 +96,49 @@ class Comparisons:
                 "quarter_rule": self.quarter_rule, "notes": list(self.notes)}
 
 
+def _named_run(name: str, what: str, run_id: str, info: Mapping[str, Any],
+               shares: Callable[[str], bool]) -> tuple[str, list[str]]:
+    """A run named in the parameters, checked (exists, complete, not this run; RunError
+    otherwise), and a note when it has no account id in common with this run."""
+    r = info.get(str(name))
+    if r is None:
+        raise RunError(f"{what} '{name}' does not exist (no data/processed/{name}/"
+                       "manifest.json); fix the parameter or run it first")
+    if not bool(r.complete):
+        raise RunError(f"{what} '{name}' is not complete ({r.status}); compare with a "
+                       "complete run")
+    if str(name) == str(run_id):
+        raise RunError(f"{what} '{name}' is this run itself")
+    notes = []
+    if not shares(str(name)):
+        notes.append(f"run {name} (named in {what}) has no account ids in common with this "
+                     "run: its comparison describes two different account lists")
+    return str(name), notes
+
+
+def _discover_run(run_id: str, as_of: Any, runs: pd.DataFrame, earlier: bool,
+                  lineage: str | None, info: Mapping[str, Any],
+                  shares: Callable[[str], bool]) -> tuple[str | None, list[str]]:
+    """The latest complete run before this one (``earlier``: with an earlier as-of date) of
+    ``lineage`` that shares accounts with it; notes on the runs skipped or not considered."""
+    notes: list[str] = []
+    skipped: list[str] = []
+    while True:
+        cand = previous_run(run_id, as_of, runs, earlier_as_of=earlier, lineage=lineage,
+                            exclude=skipped)
+        if cand is None or shares(cand):
+            break
+        skipped.append(cand)
+        notes.append(f"run {cand} (as of {info[cand].as_of}) skipped: no account ids in "
+                     "common with this run")
+    other = previous_run(run_id, as_of, runs, earlier_as_of=earlier, exclude=skipped)
+    if lineage is not None and other is not None and other != cand:
+        notes.append(f"run {other} (as of {info[other].as_of}) not considered: it belongs "
+                     f"to '{getattr(info[other], 'lineage', '')}', this run to '{lineage}' "
+                     "(set `lineage:` in the parameters to join a series of runs)")
+    return cand, notes
+
+
 def resolve_comparisons(run_id: str, as_of: Any, runs: pd.DataFrame, *,
                         previous: str | None = None,
                         previous_quarter: str | None = None, lineage: str | None = None,
@@ -105,7 +148,29 @@ def resolve_comparisons(run_id: str, as_of: Any, runs: pd.DataFrame, *,
     An explicitly named run must exist and be complete (RunError otherwise). Discovery only
     considers runs of ``lineage`` (when given: the ``lineage`` parameter, else the charter's
     project name) and skips a candidate for which ``shares_accounts(run_id)`` is false (no
-    account id in common with this run), taking the next one; each skip is a note."""
+    account id in common with this run), taking the next one; each skip is a note.
+
+    Parameters
+    ----------
+    run_id : str
+        This run.
+    as_of : Any
+        This run's as-of date (compared as text, ISO format).
+    runs : pd.DataFrame
+        :func:`helpers.run.runs.list_runs` (run_id, as_of, complete, status, lineage).
+    previous, previous_quarter : str, optional
+        Runs named in the parameters (``previous_run``, ``quarterly.previous_quarter_run``).
+    lineage : str, optional
+        Only runs of this lineage are discovered.
+    shares_accounts : callable, optional
+        ``run_id -> bool``: whether that run has an account id in common with this one
+        (None: every run does).
+
+    Returns
+    -------
+    Comparisons
+        The two runs (or None), the rule that picked each, and the notes.
+    """
     info = {str(r.run_id): r for r in runs.itertuples()} if not runs.empty else {}
     notes: list[str] = []
     shared: dict[str, bool] = {}
@@ -117,56 +182,28 @@ def resolve_comparisons(run_id: str, as_of: Any, runs: pd.DataFrame, *,
             shared[name] = bool(shares_accounts(name))
         return shared[name]
 
-    def named(name: str, what: str) -> str:
-        r = info.get(str(name))
-        if r is None:
-            raise RunError(f"{what} '{name}' does not exist (no data/processed/{name}/"
-                           "manifest.json); fix the parameter or run it first")
-        if not bool(r.complete):
-            raise RunError(f"{what} '{name}' is not complete ({r.status}); compare with a "
-                           "complete run")
-        if str(name) == str(run_id):
-            raise RunError(f"{what} '{name}' is this run itself")
-        if not shares(str(name)):
-            notes.append(f"run {name} (named in {what}) has no account ids in common with this "
-                         "run: its comparison describes two different account lists")
-        return str(name)
-
-    def discover(earlier: bool) -> str | None:
-        skipped: list[str] = []
-        while True:
-            cand = previous_run(run_id, as_of, runs, earlier_as_of=earlier, lineage=lineage,
-                                exclude=skipped)
-            if cand is None or shares(cand):
-                break
-            skipped.append(cand)
-            notes.append(f"run {cand} (as of {info[cand].as_of}) skipped: no account ids in "
-                         "common with this run")
-        other = previous_run(run_id, as_of, runs, earlier_as_of=earlier, exclude=skipped)
-        if lineage is not None and other is not None and other != cand:
-            notes.append(f"run {other} (as of {info[other].as_of}) not considered: it belongs "
-                         f"to '{getattr(info[other], 'lineage', '')}', this run to '{lineage}' "
-                         "(set `lineage:` in the parameters to join a series of runs)")
-        return cand
-
     if previous:
-        prev, prule = named(previous, "previous_run"), "named in the parameters (previous_run)"
+        prev, more = _named_run(previous, "previous_run", run_id, info, shares)
+        prule = "named in the parameters (previous_run)"
     else:
-        prev = discover(False)
+        prev, more = _discover_run(run_id, as_of, runs, False, lineage, info, shares)
         prule = ("latest complete run before this one by as-of date, then run id"
                  + (" (same lineage)" if lineage is not None else "")
                  if prev else "no complete run before this one"
                  + (" in this lineage" if lineage is not None else ""))
+    notes += more
     if previous_quarter:
-        q = named(previous_quarter, "quarterly.previous_quarter_run")
+        q, more = _named_run(previous_quarter, "quarterly.previous_quarter_run", run_id, info,
+                             shares)
         qrule = "named in the parameters (quarterly.previous_quarter_run)"
     elif prev is not None and str(info[prev].as_of) < str(as_of):
-        q, qrule = prev, "the previous run (its as-of date is earlier)"
+        q, qrule, more = prev, "the previous run (its as-of date is earlier)", []
     else:
-        q = discover(True)
+        q, more = _discover_run(run_id, as_of, runs, True, lineage, info, shares)
         qrule = ("latest complete run with an earlier as-of date (ties: greatest run id)"
                  if q else "no complete run with an earlier as-of date"
                  + (" in this lineage" if lineage is not None else ""))
+    notes += more
     return Comparisons(prev, prule, q, qrule, tuple(dict.fromkeys(notes)))
 
 
