@@ -44,14 +44,41 @@ LARGER_BASE_ADDS = (
 
 
 def path_for(analysis: Analysis, n_accounts: int) -> str:
-    """``lightweight`` or ``full`` for a base of ``n_accounts`` kept accounts."""
+    """``lightweight`` or ``full`` for a base of ``n_accounts`` kept accounts.
+
+    Parameters
+    ----------
+    analysis : Analysis
+        The Step 4 parameters (``mode``, ``lightweight.below``).
+    n_accounts : int
+        Accounts kept after the exclusion rules.
+
+    Returns
+    -------
+    str
+        ``analysis.mode`` when it is not ``auto``; else ``lightweight`` below
+        ``lightweight.below`` accounts, ``full`` from there.
+    """
     if analysis.mode != "auto":
         return analysis.mode
     return LIGHTWEIGHT if n_accounts < analysis.lightweight.below else FULL
 
 
 def path_reason(analysis: Analysis, n_accounts: int) -> str:
-    """Why this path ran, in words (shown in the notebook and the report)."""
+    """Why this path ran, in words (shown in the notebook and the report).
+
+    Parameters
+    ----------
+    analysis : Analysis
+        The Step 4 parameters.
+    n_accounts : int
+        Accounts kept after the exclusion rules.
+
+    Returns
+    -------
+    str
+        One clause naming the mode or the threshold that chose the path.
+    """
     path = path_for(analysis, n_accounts)
     if analysis.mode != "auto":
         return f"analysis.mode is '{analysis.mode}' ({n_accounts:,} accounts)"
@@ -62,14 +89,42 @@ def path_reason(analysis: Analysis, n_accounts: int) -> str:
 
 
 def min_leaf(analysis: Analysis, n_accounts: int) -> int:
-    """The tree's leaf minimum on the lightweight path (never above the full path's)."""
+    """The tree's leaf minimum on the lightweight path (never above the full path's).
+
+    Parameters
+    ----------
+    analysis : Analysis
+        The Step 4 parameters (``tree.min_samples_leaf``, ``lightweight.leaf_min`` /
+        ``leaf_share``).
+    n_accounts : int
+        Accounts kept.
+
+    Returns
+    -------
+    int
+        ``min(tree.min_samples_leaf, max(leaf_min, ceil(leaf_share * n_accounts)))``.
+    """
     lw = analysis.lightweight
     return min(analysis.tree.min_samples_leaf,
                max(lw.leaf_min, math.ceil(lw.leaf_share * n_accounts)))
 
 
 def min_category(analysis: Analysis, n_accounts: int) -> int:
-    """The category-size minimum on the lightweight path (never above the full path's)."""
+    """The category-size minimum on the lightweight path (never above the full path's).
+
+    Parameters
+    ----------
+    analysis : Analysis
+        The Step 4 parameters (``tree.min_category_size``, ``lightweight.category_min`` /
+        ``category_share``).
+    n_accounts : int
+        Accounts kept.
+
+    Returns
+    -------
+    int
+        ``min(tree.min_category_size, max(category_min, ceil(category_share * n_accounts)))``.
+    """
     lw = analysis.lightweight
     return min(analysis.tree.min_category_size,
                max(lw.category_min, math.ceil(lw.category_share * n_accounts)))
@@ -78,7 +133,21 @@ def min_category(analysis: Analysis, n_accounts: int) -> int:
 def scaled(analysis: Analysis, n_accounts: int) -> Analysis:
     """The Step 4 parameters the lightweight path uses for ``n_accounts`` accounts: leaves and
     the accounts a test needs scaled to the base; categories are merged beforehand by
-    :func:`merge_categories` (so the tests and the tree merge nothing more)."""
+    :func:`merge_categories` (so the tests and the tree merge nothing more).
+
+    Parameters
+    ----------
+    analysis : Analysis
+        The Step 4 parameters of the full path.
+    n_accounts : int
+        Accounts kept.
+
+    Returns
+    -------
+    Analysis
+        A copy with the scaled tree leaf, ``min_category_size`` 1 and ``min_accounts`` at most
+        ``lightweight.min_tested``.
+    """
     tree = analysis.tree.model_copy(update={"min_samples_leaf": min_leaf(analysis, n_accounts),
                                             "min_category_size": 1})
     return analysis.model_copy(update={
@@ -94,6 +163,24 @@ def merge_categories(table: pd.DataFrame, kinds: Mapping[str, str], min_size: in
     two. A lone rare category is left as it is (merging it would only rename it). Returns the
     table (the merged columns replaced) and one row per merged label: [variable, category,
     accounts, merged_into].
+
+    Parameters
+    ----------
+    table : pd.DataFrame
+        The analysis table.
+    kinds : Mapping[str, str]
+        Variable -> kind; only ``categorical`` variables present in ``table`` are merged.
+    min_size : int
+        Categories with fewer accounts are merged (see :func:`min_category`).
+    keep : int
+        The largest categories never merged.
+
+    Returns
+    -------
+    table : pd.DataFrame
+        A copy with the merged columns replaced.
+    merges : pd.DataFrame
+        [variable, category, accounts, merged_into], one row per merged label.
     """
     out = table.copy()
     rows: list[dict[str, Any]] = []
@@ -115,7 +202,20 @@ def merge_categories(table: pd.DataFrame, kinds: Mapping[str, str], min_size: in
 
 
 def account_table(table: pd.DataFrame, variables: Sequence[str]) -> pd.DataFrame:
-    """Every account, its score and the hypothesis fields, best first (the method's table)."""
+    """Every account, its score and the hypothesis fields, best first (the method's table).
+
+    Parameters
+    ----------
+    table : pd.DataFrame
+        The analysis table (account_id, score and the fields).
+    variables : Sequence[str]
+        The hypothesis fields to show.
+
+    Returns
+    -------
+    pd.DataFrame
+        The accounts sorted best first, with those fields.
+    """
     return sorted_table(table, list(variables))
 
 
@@ -126,7 +226,24 @@ def separation(table: pd.DataFrame, thresholds: pd.DataFrame, kinds: Mapping[str
     Numeric fields are cut at their threshold (``thresholds`` table), categorical and boolean
     fields grouped by category. One row per (variable, group): accounts, top accounts, the
     group's top rate against the base rate (``lift``) and its mean score; groups in the
-    variable's order (below the cut first; categories by label)."""
+    variable's order (below the cut first; categories by label).
+
+    Parameters
+    ----------
+    table : pd.DataFrame
+        The analysis table (account_id, score and the fields).
+    thresholds : pd.DataFrame
+        The thresholds table (variable, cut) for the numeric fields.
+    kinds : Mapping[str, str]
+        Variable -> kind (numeric, categorical, boolean).
+    top_share : float
+        Share of accounts that counts as "top" (ties broken by account_id).
+
+    Returns
+    -------
+    pd.DataFrame
+        [variable, group, accounts, top_accounts, top_rate, lift, mean_score].
+    """
     is_top = top_flag(table["score"], top_share, tiebreak=table["account_id"]).astype(bool)
     base = float(is_top.mean()) if len(table) else float("nan")
     cuts = {r.variable: r.cut for r in thresholds.itertuples()} if len(thresholds) else {}
@@ -161,7 +278,26 @@ def in_sample_gains(table: pd.DataFrame, schemes: Sequence[Any], top_share: floa
                     scores: dict[str, np.ndarray] | None = None
                     ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Gains of each scheme fitted and scored on all accounts (no cross-validation): the
-    ``lift`` table (in-sample and reference rows) and ``scheme_summary`` (in-sample rows)."""
+    ``lift`` table (in-sample and reference rows) and ``scheme_summary`` (in-sample rows).
+
+    Parameters
+    ----------
+    table : pd.DataFrame
+        The analysis table (account_id, score and the schemes' columns).
+    schemes : Sequence[Scheme]
+        The schemes (:class:`helpers.analyse.lift.Scheme`).
+    top_share : float
+        Share of accounts that counts as "top".
+    scores : dict, optional
+        Receives each scheme's scores (name -> array in ``table`` row order).
+
+    Returns
+    -------
+    lift_long : pd.DataFrame
+        [scheme, sample, x, y, y_min, y_max] (``in_sample`` and ``reference`` rows).
+    summary : pd.DataFrame
+        [scheme, sample, n_accounts, n_top, pi, accuracy_ratio, capture_*] per scheme.
+    """
     from helpers.analyse.lift import (
         _run_scorer,
         accuracy_ratio,
@@ -217,7 +353,23 @@ class RegressionNotRun:
 def record(analysis: Analysis, n_accounts: int, merges: pd.DataFrame | None = None
            ) -> dict[str, Any]:
     """The ``analysis_path`` record: which path ran, why, with which scaled parameters, and
-    what a larger base would add."""
+    what a larger base would add.
+
+    Parameters
+    ----------
+    analysis : Analysis
+        The Step 4 parameters.
+    n_accounts : int
+        Accounts kept.
+    merges : pd.DataFrame, optional
+        The merged categories (:func:`merge_categories`), counted in the record.
+
+    Returns
+    -------
+    dict
+        path, n_accounts, reason, mode, below; on the lightweight path also min_leaf,
+        min_category, min_tested, merged_categories, skipped and larger_base.
+    """
     path = path_for(analysis, n_accounts)
     doc: dict[str, Any] = {"path": path, "n_accounts": int(n_accounts),
                            "reason": path_reason(analysis, n_accounts),
@@ -237,7 +389,18 @@ def record(analysis: Analysis, n_accounts: int, merges: pd.DataFrame | None = No
 
 
 def sentence(doc: Mapping[str, Any]) -> str:
-    """One paragraph for the report: the path that ran and what a larger base would add."""
+    """One paragraph for the report: the path that ran and what a larger base would add.
+
+    Parameters
+    ----------
+    doc : Mapping[str, Any]
+        The ``analysis_path`` record (:func:`record`).
+
+    Returns
+    -------
+    str
+        The paragraph.
+    """
     if doc.get("path") != LIGHTWEIGHT:
         return (f"The full analysis ran ({doc.get('reason', '')}): quartile profile, tree, "
                 "regression and cross-validated lift.")
@@ -254,7 +417,27 @@ def sentence(doc: Mapping[str, Any]) -> str:
 def check_small_base(flagged: pd.DataFrame, params: Params, kept: int) -> bool:
     """Step 1's check on the lightweight path: True when the kept accounts suffice for it,
     AnalysisError below ``analysis.lightweight.min_accounts``; False on the full path (whose
-    own check then applies)."""
+    own check then applies).
+
+    Parameters
+    ----------
+    flagged : pd.DataFrame
+        The accounts with ``excluded`` and ``exclusion_rule`` (Step 1).
+    params : Params
+        The run's parameters.
+    kept : int
+        Accounts kept after the exclusion rules.
+
+    Returns
+    -------
+    bool
+        True on the lightweight path with enough accounts, False on the full path.
+
+    Raises
+    ------
+    AnalysisError
+        On the lightweight path with fewer than ``analysis.lightweight.min_accounts`` accounts.
+    """
     from helpers.core.errors import AnalysisError
 
     a = params.analysis
