@@ -52,7 +52,20 @@ CRM_FIELDS = {"segment": "Segment", "segment_name": "Segment Name", "quartile": 
 
 # ----------------------------------------------------------------------------- discovery
 def run_key(as_of: Any, run_id: str) -> tuple[str, str]:
-    """Order of runs: as-of date (ISO text), then run id (text)."""
+    """Order of runs: as-of date (ISO text), then run id (text).
+
+    Parameters
+    ----------
+    as_of : Any
+        The run's as-of date (a date or ISO text).
+    run_id : str
+        The run id.
+
+    Returns
+    -------
+    tuple[str, str]
+        ``(str(as_of), str(run_id))``, to sort or compare runs.
+    """
     return (str(as_of), str(run_id))
 
 
@@ -66,6 +79,26 @@ def previous_run(run_id: str, as_of: Any, runs: pd.DataFrame, *,
     ``exclude`` are skipped. ``earlier_as_of`` requires a strictly earlier as-of date (the
     previous *quarter*); otherwise a run of the same as-of date with a smaller run id counts
     (``2026Q3`` before ``2026Q3-v2``). None when there is none.
+
+    Parameters
+    ----------
+    run_id : str
+        This run.
+    as_of : Any
+        This run's as-of date.
+    runs : pd.DataFrame
+        :func:`helpers.run.runs.list_runs`.
+    earlier_as_of : bool
+        Require a strictly earlier as-of date.
+    lineage : str, optional
+        Only runs of this lineage.
+    exclude : Collection[str]
+        Run ids to skip.
+
+    Returns
+    -------
+    str or None
+        The run id, or None.
     """
     if runs is None or runs.empty:
         return None
@@ -209,7 +242,20 @@ def resolve_comparisons(run_id: str, as_of: Any, runs: pd.DataFrame, *,
 
 def shares_accounts(run_id: str, account_ids: pd.Series) -> bool:
     """Whether run ``run_id``'s account list (``accounts_raw``) has an id in ``account_ids``
-    (text); a run without that table shares none."""
+    (text); a run without that table shares none.
+
+    Parameters
+    ----------
+    run_id : str
+        The other run.
+    account_ids : pd.Series
+        This run's account ids.
+
+    Returns
+    -------
+    bool
+        True when at least one id is in both.
+    """
     path = RunStore(run_id).table_path("accounts_raw")
     if not path.exists():
         return False
@@ -237,7 +283,18 @@ def _show(v: Any) -> str:
 
 def param_diff(previous: Mapping[str, Any], current: Mapping[str, Any]) -> pd.DataFrame:
     """Every effective parameter that differs, as dotted keys: columns parameter, previous,
-    current (JSON text; '' when absent), change (added / removed / changed)."""
+    current (JSON text; '' when absent), change (added / removed / changed).
+
+    Parameters
+    ----------
+    previous, current : Mapping[str, Any]
+        The two runs' effective parameters (nested mappings).
+
+    Returns
+    -------
+    pd.DataFrame
+        [parameter, previous, current, change], one row per differing dotted key.
+    """
     a, b = _flatten(previous or {}), _flatten(current or {})
     rows = []
     for key in sorted(set(a) | set(b)):
@@ -255,7 +312,20 @@ def input_diff(previous: Mapping[str, Any], current: Mapping[str, Any],
                cur_files: pd.DataFrame | None = None) -> pd.DataFrame:
     """Input files of two runs by role, from their manifests (``inputs``: role -> path,
     size_bytes, sha256) and, when given, their ``data_manifest`` tables (rows per file).
-    change: same / changed (other content) / added / removed."""
+    change: same / changed (other content) / added / removed.
+
+    Parameters
+    ----------
+    previous, current : Mapping[str, Any]
+        The two runs' manifests.
+    prev_files, cur_files : pd.DataFrame, optional
+        The two runs' ``data_manifest`` tables.
+
+    Returns
+    -------
+    pd.DataFrame
+        One row per input role of either run, with both sides and ``change``.
+    """
     def frame(inputs: Mapping[str, Any], files: pd.DataFrame | None, sfx: str) -> pd.DataFrame:
         df = pd.DataFrame([{"role": k, "path": v.get("path"), "size_bytes": v.get("size_bytes"),
                             "sha256": v.get("sha256")} for k, v in (inputs or {}).items()],
@@ -292,6 +362,22 @@ def account_states(accounts: pd.DataFrame, exclusions: pd.DataFrame,
     (former customer, test account, or excluded by Step 1 as not a customer, a trial or an
     unusable row). arr = 12 x MRR (base currency); target = in a
     recommended segment. Raises AnalysisError when a kept current customer has no segment.
+
+    Parameters
+    ----------
+    accounts : pd.DataFrame
+        The run's ``accounts_raw``.
+    exclusions : pd.DataFrame
+        The run's Step 1 ``exclusions``.
+    assignments : pd.DataFrame
+        The run's ``segment_assignments``.
+    recommended : sequence of str
+        The recommended (target) segment ids.
+
+    Returns
+    -------
+    pd.DataFrame
+        One row per account with its state, segment, name, quartile, score, arr and target.
     """
     need = {"account_id", "status", "mrr"}
     if not need <= set(accounts.columns):
@@ -352,7 +438,20 @@ def migration(prev: pd.DataFrame, cur: pd.DataFrame, *, tolerance: float = 0.0
     ``not a customer``), movement (won / won back / churned / upgraded / downgraded /
     unchanged / not a customer: MRR change beyond ``tolerance`` x previous MRR), the previous
     and current segment, name, quartile, score, ARR, quartile_move (up / down / same) and
-    target_move (into target / out of target)."""
+    target_move (into target / out of target).
+
+    Parameters
+    ----------
+    prev, cur : pd.DataFrame
+        The two snapshots' :func:`account_states`.
+    tolerance : float
+        Relative MRR change below which an account counts as unchanged.
+
+    Returns
+    -------
+    pd.DataFrame
+        One row per account of either snapshot (columns above).
+    """
     keep = ["account_id", "account_name", "owner", "customer", "former", "state", "label",
             "segment",
             "segment_name", "quartile", "score", "arr", "target"]
@@ -428,7 +527,20 @@ def migration_matrix(mig: pd.DataFrame, *, prev_order: list[str] | None = None,
                      cur_order: list[str] | None = None) -> pd.DataFrame:
     """Counts and value per (row, column) of :func:`migration`, long format: row, column,
     accounts, arr_prev, arr_cur, arr_change, row_order, column_order. Zero cells are left out;
-    the accounts add up to the number of accounts in either snapshot."""
+    the accounts add up to the number of accounts in either snapshot.
+
+    Parameters
+    ----------
+    mig : pd.DataFrame
+        :func:`migration`.
+    prev_order, cur_order : list of str, optional
+        Segment labels in display order for the rows / columns (others after them).
+
+    Returns
+    -------
+    pd.DataFrame
+        The long matrix (columns above).
+    """
     g = (mig.groupby(["row", "column"], sort=False, observed=True)
          .agg(accounts=("account_id", "size"), arr_prev=("arr_prev", "sum"),
               arr_cur=("arr_cur", "sum"))
@@ -442,7 +554,21 @@ def migration_matrix(mig: pd.DataFrame, *, prev_order: list[str] | None = None,
 
 
 def matrix_wide(matrix: pd.DataFrame, value: str = "accounts") -> pd.DataFrame:
-    """The long matrix as a grid (previous state down, current state across) with totals."""
+    """The long matrix as a grid (previous state down, current state across) with totals.
+
+    Parameters
+    ----------
+    matrix : pd.DataFrame
+        :func:`migration_matrix`.
+    value : str
+        The measure in the cells (accounts, arr_prev, arr_cur or arr_change).
+
+    Returns
+    -------
+    pd.DataFrame
+        First column ``previous \\ current`` (the row labels, then ``total``), one column per
+        current state, then ``total``.
+    """
     rows = matrix.drop_duplicates("row").sort_values(["row_order", "row"])["row"].tolist()
     cols = matrix.drop_duplicates("column").sort_values(["column_order", "column"])[
         "column"].tolist()
@@ -458,7 +584,20 @@ def matrix_wide(matrix: pd.DataFrame, value: str = "accounts") -> pd.DataFrame:
 def migration_summary(mig: pd.DataFrame, prev: pd.DataFrame, cur: pd.DataFrame
                       ) -> pd.DataFrame:
     """Reconciliation and counts: measure, value. ``reconciles`` is 1 when every account of
-    either snapshot appears exactly once and won / churned match the snapshots."""
+    either snapshot appears exactly once and won / churned match the snapshots.
+
+    Parameters
+    ----------
+    mig : pd.DataFrame
+        :func:`migration`.
+    prev, cur : pd.DataFrame
+        The two snapshots' :func:`account_states`.
+
+    Returns
+    -------
+    pd.DataFrame
+        [measure, value].
+    """
     ids_p, ids_c = set(prev["account_id"].astype(str)), set(cur["account_id"].astype(str))
     cp = dict(zip(prev["account_id"].astype(str), prev["customer"], strict=True))
     cc = dict(zip(cur["account_id"].astype(str), cur["customer"], strict=True))
@@ -493,7 +632,18 @@ def migration_summary(mig: pd.DataFrame, prev: pd.DataFrame, cur: pd.DataFrame
 def retention(mig: pd.DataFrame) -> pd.DataFrame:
     """Revenue retention of the previous run's customers, per previous state and in total:
     start_arr, churned_arr, contraction_arr, expansion_arr, end_arr, grr, nrr (accounts won
-    since are not included)."""
+    since are not included).
+
+    Parameters
+    ----------
+    mig : pd.DataFrame
+        :func:`migration`.
+
+    Returns
+    -------
+    pd.DataFrame
+        One row per previous state and a total row, with the columns above.
+    """
     base = mig[mig["row"] != NEW].copy()
     base = base[base["arr_prev"] > 0]
     ch = base["column"] == CHURNED
@@ -520,7 +670,20 @@ def retention(mig: pd.DataFrame) -> pd.DataFrame:
 
 def target_movers(mig: pd.DataFrame, limit: int | None = None) -> pd.DataFrame:
     """Accounts that moved into or out of the target (recommended) segments, for the
-    success team: into target first, then by ARR (largest first), then account id."""
+    success team: into target first, then by ARR (largest first), then account id.
+
+    Parameters
+    ----------
+    mig : pd.DataFrame
+        :func:`migration`.
+    limit : int, optional
+        Keep at most this many rows (None: all).
+
+    Returns
+    -------
+    pd.DataFrame
+        The movers, in that order.
+    """
     cols = ["account_id", "account_name", "owner", "target_move", "target_reason", "movement",
             "segment_name_prev", "segment_name_cur", "quartile_prev", "quartile_cur",
             "arr_prev", "arr_cur"]
@@ -534,7 +697,18 @@ def target_movers(mig: pd.DataFrame, limit: int | None = None) -> pd.DataFrame:
 def ranking_change(prev_assign: pd.DataFrame, cur_assign: pd.DataFrame) -> pd.DataFrame:
     """Effect on the ranking for accounts scored in both runs: one row with accounts,
     spearman, kendall (scores), top_quartile_kept (share of the previous quartile A still A),
-    changed_quartile (accounts), changed_segment (accounts, by segment name)."""
+    changed_quartile (accounts), changed_segment (accounts, by segment name).
+
+    Parameters
+    ----------
+    prev_assign, cur_assign : pd.DataFrame
+        The two runs' ``segment_assignments`` (account_id, score, quartile, segment_name).
+
+    Returns
+    -------
+    pd.DataFrame
+        One row with the measures above.
+    """
     keep = ["account_id", "score", "quartile", "segment_name"]
     j = prev_assign[[c for c in keep if c in prev_assign]].astype({"account_id": "str"}).merge(
         cur_assign[[c for c in keep if c in cur_assign]].astype({"account_id": "str"}),
@@ -558,7 +732,18 @@ def ranking_change(prev_assign: pd.DataFrame, cur_assign: pd.DataFrame) -> pd.Da
 
 def quartile_changes(prev_assign: pd.DataFrame, cur_assign: pd.DataFrame) -> pd.DataFrame:
     """Accounts scored in both runs whose quartile changed: account_id, quartile_prev,
-    quartile_cur, score_prev, score_cur, segment_name_prev, segment_name_cur (by account id)."""
+    quartile_cur, score_prev, score_cur, segment_name_prev, segment_name_cur (by account id).
+
+    Parameters
+    ----------
+    prev_assign, cur_assign : pd.DataFrame
+        The two runs' ``segment_assignments`` (account_id, score, quartile, segment_name).
+
+    Returns
+    -------
+    pd.DataFrame
+        One row per account whose quartile changed (columns above).
+    """
     keep = ["account_id", "quartile", "score", "segment_name"]
     j = prev_assign[[c for c in keep if c in prev_assign]].astype({"account_id": "str"}).merge(
         cur_assign[[c for c in keep if c in cur_assign]].astype({"account_id": "str"}),
@@ -575,7 +760,20 @@ def segment_definitions(prev_defs: Mapping[str, Any] | None, cur_defs: Mapping[s
     """Stability of the segment definitions: one row per rule in either run (matched by rule
     text; Rest of base by id) with names, ids, recommended flags, accounts and share of each
     run, and the Jaccard similarity of the members among accounts scored in both runs.
-    status: same rule / new rule / dropped rule."""
+    status: same rule / new rule / dropped rule.
+
+    Parameters
+    ----------
+    prev_defs, cur_defs : Mapping[str, Any] or None
+        The two runs' ``segment_defs`` documents.
+    prev_assign, cur_assign : pd.DataFrame
+        The two runs' ``segment_assignments``.
+
+    Returns
+    -------
+    pd.DataFrame
+        One row per rule of either run (columns above).
+    """
     def frame(defs: Mapping[str, Any] | None, assign: pd.DataFrame) -> pd.DataFrame:
         defs = defs or {}
         rules = {str(d.get("id")): str(d.get("rule") or d.get("id"))
@@ -648,7 +846,21 @@ class RunTables:
 
 
 def load_run(run_id: str, store: RunStore | None = None) -> RunTables:
-    """Read a run's tables for a comparison (RunError naming what is missing)."""
+    """Read a run's tables for a comparison (RunError naming what is missing).
+
+    Parameters
+    ----------
+    run_id : str
+        The run to read.
+    store : RunStore, optional
+        Its store (default ``RunStore(run_id)``).
+
+    Returns
+    -------
+    RunTables
+        Manifest, accounts_raw, exclusions, segment_assignments, segment_defs ({} when absent)
+        and data_manifest (None when absent).
+    """
     st = store or RunStore(run_id)
     if not (st.path / "manifest.json").exists():
         raise RunError(f"run '{run_id}' not found ({st.path})")
@@ -659,7 +871,20 @@ def load_run(run_id: str, store: RunStore | None = None) -> RunTables:
 
 
 def segment_order(defs: Mapping[str, Any], assignments: pd.DataFrame) -> list[str]:
-    """Segment display names in id order (S1, S2, ...), Rest of base last."""
+    """Segment display names in id order (S1, S2, ...), Rest of base last.
+
+    Parameters
+    ----------
+    defs : Mapping[str, Any]
+        The run's ``segment_defs`` document.
+    assignments : pd.DataFrame
+        The run's ``segment_assignments`` (segment, segment_name).
+
+    Returns
+    -------
+    list of str
+        The display names.
+    """
     names = {str(k): str(v) for k, v in (defs.get("names") or {}).items()}
     ids = sorted(set(assignments["segment"].astype(str)), key=lambda s: (s == REST, len(s), s))
     lab = assignments.drop_duplicates("segment").set_index("segment")["segment_name"] \
@@ -669,7 +894,18 @@ def segment_order(defs: Mapping[str, Any], assignments: pd.DataFrame) -> list[st
 
 def compare_runs(prev: RunTables, cur: RunTables) -> dict[str, pd.DataFrame]:
     """The run-to-run diff: change_params, change_inputs, change_ranking, change_quartiles,
-    change_segments."""
+    change_segments.
+
+    Parameters
+    ----------
+    prev, cur : RunTables
+        The two runs (:func:`load_run`).
+
+    Returns
+    -------
+    dict[str, pd.DataFrame]
+        Table name -> table.
+    """
     return {
         "change_params": param_diff(prev.manifest.get("effective_params") or {},
                                     cur.manifest.get("effective_params") or {}),
@@ -685,7 +921,22 @@ def compare_runs(prev: RunTables, cur: RunTables) -> dict[str, pd.DataFrame]:
 def migrate_runs(prev: RunTables, cur: RunTables, *, tolerance: float = 0.0,
                  movers_max: int | None = None) -> dict[str, pd.DataFrame]:
     """The quarter-to-quarter migration: migration_accounts, migration_matrix,
-    migration_summary, retention, target_movers, migration_segments."""
+    migration_summary, retention, target_movers, migration_segments.
+
+    Parameters
+    ----------
+    prev, cur : RunTables
+        The previous-quarter run and this run (:func:`load_run`).
+    tolerance : float
+        Relative MRR change below which an account counts as unchanged (:func:`migration`).
+    movers_max : int, optional
+        At most this many target movers (None: all).
+
+    Returns
+    -------
+    dict[str, pd.DataFrame]
+        Table name -> table.
+    """
     ps, cs = prev.states(), cur.states()
     mig = migration(ps, cs, tolerance=tolerance)
     return {
@@ -705,7 +956,20 @@ def migrate_runs(prev: RunTables, cur: RunTables, *, tolerance: float = 0.0,
 # ----------------------------------------------------------------------------- CRM
 def changed_accounts(assignments: pd.DataFrame, previous: pd.DataFrame | None) -> pd.Series:
     """Boolean per row of ``assignments``: new since ``previous`` or a different segment,
-    segment name or quartile (the score alone moves every quarter and does not count)."""
+    segment name or quartile (the score alone moves every quarter and does not count).
+
+    Parameters
+    ----------
+    assignments : pd.DataFrame
+        This run's ``segment_assignments``.
+    previous : pd.DataFrame or None
+        Another run's ``segment_assignments`` (None: every account counts as changed).
+
+    Returns
+    -------
+    pd.Series
+        Boolean, aligned with ``assignments``.
+    """
     if previous is None:
         return pd.Series(True, index=assignments.index)
     keys = [c for c in ("segment", "segment_name", "quartile") if c in assignments.columns
@@ -727,7 +991,26 @@ def crm_export(assignments: pd.DataFrame, run_id: str,
     HubSpot ``Record ID``) and Segment, Segment Name, Quartile, Quality Score,
     Segmentation Run; sorted by id. ``changed_only`` keeps accounts that are new or changed
     segment or quartile since ``previous`` (another run's segment_assignments). Write it with
-    :func:`helpers.core.export.safe_csv` (formula-injection safe)."""
+    :func:`helpers.core.export.safe_csv` (formula-injection safe).
+
+    Parameters
+    ----------
+    assignments : pd.DataFrame
+        This run's ``segment_assignments``.
+    run_id : str
+        This run (the Segmentation Run field).
+    fmt : {"salesforce", "hubspot"}
+        The CRM, which names the record id column.
+    previous : pd.DataFrame, optional
+        Another run's ``segment_assignments`` (for ``changed_only``).
+    changed_only : bool
+        Keep only the accounts :func:`changed_accounts` flags.
+
+    Returns
+    -------
+    pd.DataFrame
+        The update file, one row per account.
+    """
     if fmt not in CRM_ID_COLUMN:
         raise AnalysisError(f"unknown CRM format {fmt!r}; use one of {sorted(CRM_ID_COLUMN)}")
     need = {"account_id", "segment", "segment_name", "quartile", "score"}
