@@ -71,7 +71,20 @@ def _order_key(ids: pd.Index | pd.Series | np.ndarray) -> np.ndarray:
 
 
 def top_count(n: int, top_share: float) -> int:
-    """Number of top accounts among ``n``: ceil(top_share * n) (at least 1, at most n)."""
+    """Number of top accounts among ``n``: ceil(top_share * n) (at least 1, at most n).
+
+    Parameters
+    ----------
+    n : int
+        Number of accounts.
+    top_share : float
+        Share of accounts that counts as "top".
+
+    Returns
+    -------
+    int
+        The number of top accounts.
+    """
     if n <= 0:
         raise AnalysisError("no accounts: cannot define the top share")
     k = math.ceil(round(top_share * n, 9))
@@ -85,6 +98,20 @@ def top_label(score: pd.Series, top_share: float = 0.25,
     Exactly ``top_count(n, top_share)`` = ceil(top_share * n) accounts are top. Ties at the
     boundary are broken deterministically by ``ids`` ascending (default: the Series index,
     normally ``account_id``), never by row order. Missing scores raise.
+
+    Parameters
+    ----------
+    score : pd.Series
+        The score per account.
+    top_share : float
+        Share of accounts that counts as "top".
+    ids : pd.Series or pd.Index, optional
+        Tie-break keys, aligned with ``score`` (default its index).
+
+    Returns
+    -------
+    pd.Series
+        Boolean, aligned with ``score``.
     """
     s = pd.Series(score)
     if s.isna().any():
@@ -244,6 +271,22 @@ def gains_curve(scheme_score, is_top=None, grid=None, weights=None) -> pd.DataFr
 
     Count version: y = share of top accounts in the scheme's best x. Value version (pass
     ``weights``, e.g. revenue): y = share of total value captured. Tie blocks get linear credit.
+
+    Parameters
+    ----------
+    scheme_score : array-like
+        The scheme's score per account (higher = ranked first).
+    is_top : array-like of bool, optional
+        Top flag per account (count version).
+    weights : array-like, optional
+        Non-negative value per account (value version; replaces ``is_top``).
+    grid : array-like, optional
+        Shares of accounts at which the curve is read.
+
+    Returns
+    -------
+    pd.DataFrame
+        [x, y], one row per grid point.
     """
     s = _as_float(scheme_score, "scheme_score")
     prep = _Prepared.build(s, _target(is_top, weights))
@@ -253,7 +296,20 @@ def gains_curve(scheme_score, is_top=None, grid=None, weights=None) -> pd.DataFr
 
 
 def capture_at(curve: pd.DataFrame, x: float) -> float:
-    """G(x) read (linearly) from a curve DataFrame[x, y]."""
+    """G(x) read (linearly) from a curve DataFrame[x, y].
+
+    Parameters
+    ----------
+    curve : pd.DataFrame
+        A gains curve [x, y] (:func:`gains_curve`).
+    x : float
+        Share of accounts.
+
+    Returns
+    -------
+    float
+        The share of top accounts (or value) captured at ``x``.
+    """
     c = curve.sort_values("x", kind="stable")
     return float(np.interp(x, c["x"].to_numpy(), c["y"].to_numpy()))
 
@@ -271,6 +327,20 @@ def accuracy_ratio(scheme_score, is_top=None, weights=None) -> float:
     """AR = (AUGC - 0.5) / (AUGC* - 0.5); 1 perfect, about 0 random, < 0 reversed.
 
     For a binary target AUGC* = 1 - pi/2 and AR = 2 AUC - 1 (ties counted as half).
+
+    Parameters
+    ----------
+    scheme_score : array-like
+        The scheme's score per account (higher = ranked first).
+    is_top : array-like of bool, optional
+        Top flag per account (count version).
+    weights : array-like, optional
+        Non-negative value per account (value version; replaces ``is_top``).
+
+    Returns
+    -------
+    float
+        The accuracy ratio (NaN when the perfect curve is the diagonal).
     """
     t = _target(is_top, weights)
     s = _as_float(scheme_score, "scheme_score")
@@ -278,7 +348,22 @@ def accuracy_ratio(scheme_score, is_top=None, weights=None) -> float:
 
 
 def augc(scheme_score, is_top=None, weights=None) -> float:
-    """Area under the gains curve over [0, 1] (exact, tie blocks linear)."""
+    """Area under the gains curve over [0, 1] (exact, tie blocks linear).
+
+    Parameters
+    ----------
+    scheme_score : array-like
+        The scheme's score per account (higher = ranked first).
+    is_top : array-like of bool, optional
+        Top flag per account (count version).
+    weights : array-like, optional
+        Non-negative value per account (value version; replaces ``is_top``).
+
+    Returns
+    -------
+    float
+        The area.
+    """
     s = _as_float(scheme_score, "scheme_score")
     return _area(*_Prepared.build(s, _target(is_top, weights)).points())
 
@@ -289,6 +374,23 @@ def decile_table(scheme_score, is_top, n_bins: int = 10, weights=None) -> pd.Dat
     Bins are equal fractions of accounts; a tie block that straddles a bin edge is split
     proportionally (consistent with the gains curve), so counts may be fractional.
     With ``weights`` a value-weighted capture column is added.
+
+    Parameters
+    ----------
+    scheme_score : array-like
+        The scheme's score per account (higher = ranked first).
+    is_top : array-like of bool
+        Top flag per account.
+    n_bins : int
+        Number of bins.
+    weights : array-like, optional
+        Non-negative value per account, for ``cum_value_capture``.
+
+    Returns
+    -------
+    pd.DataFrame
+        [bin, x_from, x_to, accounts, top_accounts, rate, lift, cum_capture, cum_lift] and
+        ``cum_value_capture`` with ``weights``.
     """
     s = _as_float(scheme_score, "scheme_score")
     top = np.asarray(is_top, dtype=float)
@@ -317,7 +419,20 @@ def decile_table(scheme_score, is_top, n_bins: int = 10, weights=None) -> pd.Dat
 
 
 def reference_curves(pi: float, grid=None) -> pd.DataFrame:
-    """Baseline (diagonal) and perfect curves for a positive share ``pi``: [scheme, x, y]."""
+    """Baseline (diagonal) and perfect curves for a positive share ``pi``: [scheme, x, y].
+
+    Parameters
+    ----------
+    pi : float
+        Share of top accounts in the base.
+    grid : array-like, optional
+        Shares of accounts at which the curves are read.
+
+    Returns
+    -------
+    pd.DataFrame
+        [scheme, x, y] for the schemes "Baseline (random)" and "Perfect".
+    """
     g = _default_grid(grid)
     return pd.concat([
         pd.DataFrame({"scheme": "Baseline (random)", "x": g, "y": g}),
@@ -338,7 +453,22 @@ class Scheme:
 
 def column_scheme(name: str, column: str, higher_is_better: bool = True) -> Scheme:
     """A scheme that ranks by one column. Accounts without a value get the training median,
-    so a missing value places an account neither first nor last (one tie block)."""
+    so a missing value places an account neither first nor last (one tie block).
+
+    Parameters
+    ----------
+    name : str
+        The scheme's name.
+    column : str
+        The column it ranks by.
+    higher_is_better : bool
+        Whether a higher value ranks first.
+
+    Returns
+    -------
+    Scheme
+        The scheme.
+    """
     sign = 1.0 if higher_is_better else -1.0
 
     def fit(train: pd.DataFrame) -> Scorer:
@@ -360,6 +490,20 @@ def group_mean_scheme(name: str, columns: Sequence[str], target: str = "score") 
     """Learned step scheme: mean ``target`` per combination of ``columns`` in the training data.
 
     Unseen combinations get the training mean.
+
+    Parameters
+    ----------
+    name : str
+        The scheme's name.
+    columns : Sequence[str]
+        The columns whose value combinations form the steps.
+    target : str
+        The column averaged per combination.
+
+    Returns
+    -------
+    Scheme
+        The scheme.
     """
     cols = list(columns)
 
@@ -380,7 +524,22 @@ def model_scheme(name: str, fit_model: Callable[[pd.DataFrame], object],
     """Wrap any ``fit_model(train) -> obj`` whose ``obj.predict(frame)`` scores a frame
     (e.g. helpers.analyse.tree.fit_tree, a regression fit). A training set too small for the model
     (AnalysisError, e.g. a small fold) gives every account the same score — the scheme then
-    ranks at random there — and the reason is kept in ``scheme.meta['not_fitted']``."""
+    ranks at random there — and the reason is kept in ``scheme.meta['not_fitted']``.
+
+    Parameters
+    ----------
+    name : str
+        The scheme's name.
+    fit_model : callable
+        ``train -> model`` with ``model.predict(frame)``.
+    description : str
+        Shown with the scheme.
+
+    Returns
+    -------
+    Scheme
+        The scheme.
+    """
     meta: dict = {}
 
     def fit(train: pd.DataFrame) -> Scorer:
@@ -430,6 +589,26 @@ def out_of_fold_scores(table: pd.DataFrame, scheme: Scheme, is_top: pd.Series,
 
     The scheme is fitted on k-1 folds and scores the held-out fold, which it sees without the
     ``leak_cols`` (score, quartile ...). Nothing learned ever touches held-out accounts.
+
+    Parameters
+    ----------
+    table : pd.DataFrame
+        The analysis table.
+    scheme : Scheme
+        The scheme to fit per fold.
+    is_top : pd.Series
+        Top flag per account (stratifies the folds).
+    folds, repeats : int
+        Folds per repeat and repeats.
+    seed : int
+        Seed of the fold assignment.
+    leak_cols : Sequence[str]
+        Columns the held-out fold is scored without.
+
+    Returns
+    -------
+    np.ndarray
+        The out-of-fold scores, shape (repeats, n).
     """
     return _fold_scores(table, [scheme], is_top, folds, repeats, seed, leak_cols)[1][0]
 
@@ -651,6 +830,26 @@ def compare_schemes(score_a, score_b, is_top, bootstrap: int = 200, seed: int = 
     """Paired bootstrap of AR(A) - AR(B) on the same account resamples.
 
     Returns dict(ar_a, ar_b, diff, ci_low, ci_high, share_a_not_better, verdict).
+
+    Parameters
+    ----------
+    score_a, score_b : array-like
+        The two schemes' scores per account.
+    is_top : array-like of bool
+        Top flag per account.
+    bootstrap : int
+        Number of account resamples.
+    seed : int
+        Seed of the resamples.
+    ci : float
+        Confidence level of the interval.
+    names : tuple[str, str]
+        The schemes' names in the verdict.
+
+    Returns
+    -------
+    dict
+        ar_a, ar_b, diff, ci_low, ci_high, share_a_not_better, verdict.
     """
     t = np.asarray(is_top, dtype=float)
     a = _as_float(score_a, "score_a")
@@ -679,7 +878,18 @@ def compare_schemes(score_a, score_b, is_top, bootstrap: int = 200, seed: int = 
 # --------------------------------------------------------------------------- chart
 def gains_finding(lift_long: pd.DataFrame) -> str:
     """One sentence naming the best scheme (largest area, out-of-sample when available), or
-    saying that there is none to compare."""
+    saying that there is none to compare.
+
+    Parameters
+    ----------
+    lift_long : pd.DataFrame
+        The ``lift`` table (:func:`evaluate_schemes`).
+
+    Returns
+    -------
+    str
+        The sentence.
+    """
     data = lift_long[lift_long["sample"] != "reference"] if "sample" in lift_long.columns \
         else lift_long.iloc[0:0]
     if data.empty:
@@ -701,7 +911,24 @@ def gains_finding(lift_long: pd.DataFrame) -> str:
 def plot_gains(lift_long: pd.DataFrame, ax=None, samples: Sequence[str] = SAMPLES,
                title: str | None = None):
     """Gains chart: schemes (solid in-sample, dashed out-of-sample with repeat band),
-    diagonal baseline, perfect scheme; the title states the finding. Returns the Axes."""
+    diagonal baseline, perfect scheme; the title states the finding. Returns the Axes.
+
+    Parameters
+    ----------
+    lift_long : pd.DataFrame
+        The ``lift`` table (:func:`evaluate_schemes`).
+    ax : matplotlib Axes, optional
+        Where to draw (default a new figure).
+    samples : Sequence[str]
+        Which samples to draw.
+    title : str, optional
+        The title (default :func:`gains_finding`).
+
+    Returns
+    -------
+    matplotlib Axes
+        The chart.
+    """
     import matplotlib.pyplot as plt
     import seaborn as sns
 
