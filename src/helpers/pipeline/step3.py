@@ -5,6 +5,7 @@ worksheet of missing values.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pandas as pd
@@ -50,9 +51,10 @@ def collect(s: Session) -> Collected:
     # the input manifest (SHA-256 and row count of every file) is read in the background
     pending_manifest = in_background(read.data_manifest, read.manifest_files(p))
     scored = s.store.read("scored_accounts")
+    sources = read.read_sources(p.inputs, p.as_of, p.collection, p.aggregation)
     table, reports = collection.build_analysis_table(
-        read.read_sources(p.inputs, p.as_of, p.collection, p.aggregation), scored,
-        s.store.read("hypotheses"), rules=p.collection, currency=p.currency, as_of=p.as_of)
+        sources, scored, s.store.read("hypotheses"), rules=p.collection, currency=p.currency,
+        as_of=p.as_of)
     manifest = pending_manifest.result()
     s.store.write("data_manifest", manifest, step=s.step)
     if len(table) != len(scored):
@@ -61,7 +63,7 @@ def collect(s: Session) -> Collected:
         raise AnalysisError(f"the analysis table has {len(table)} rows for {len(scored)} "
                             "scored accounts: a join dropped or duplicated accounts")
     s.store.write("analysis_table", table, step=s.step)
-    _label_typos(s, table, reports)
+    _label_typos(s, table, reports, sources.industry_map)
     for name in STEP3_REPORTS:
         if name in reports:
             s.store.write(name, reports[name], step=s.step)
@@ -77,14 +79,16 @@ def collect(s: Session) -> Collected:
     return Collected(manifest=manifest, table=table, reports=reports, sent_back=sent_back)
 
 
-def _label_typos(s: Session, table: pd.DataFrame, reports: dict[str, pd.DataFrame]) -> None:
+def _label_typos(s: Session, table: pd.DataFrame, reports: dict[str, pd.DataFrame],
+                 industry_map: Mapping[str, str]) -> None:
     """Category labels that look like typos of a known one (helpers.collect.labels): writes
-    label_suggestions, adds them to the quality report and the run's warnings."""
+    label_suggestions, adds them to the quality report and the run's warnings.
+    ``industry_map``: the one read with the sources (``Sources.industry_map``)."""
     from helpers.collect import labels
 
     p = s.params
     found = labels.suggestions(table, reports["hypotheses"], reports["unmapped_industries"],
-                               read.read_industry_map(p.inputs.industry_map),
+                               industry_map,
                                p.collection.typo_similarity, p.inputs.industry_map)
     reports["quality_report"] = labels.annotate_quality(reports["quality_report"], found,
                                                         reports["hypotheses"])
