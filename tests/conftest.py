@@ -55,17 +55,12 @@ def chart_cells(notebook: Path) -> dict[int, int]:
 
 @contextmanager
 def use_project(root: Path) -> Iterator[Path]:
-    """Resolve every helpers path (params, data, reports) inside ``root`` for the block."""
-    from helpers.core import paths
+    """Resolve every helpers path (params, data, reports) inside ``root`` for the block
+    (:func:`helpers.core.paths.project_at`)."""
+    from helpers.core.paths import project_at
 
-    mp = pytest.MonkeyPatch()
-    mp.setenv("WORKBOOK_ROOT", str(root))
-    paths.project_root.cache_clear()
-    try:
+    with project_at(root):
         yield root
-    finally:
-        mp.undo()
-        paths.project_root.cache_clear()
 
 
 @pytest.fixture(scope="session")

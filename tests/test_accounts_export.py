@@ -121,12 +121,10 @@ def _telco_project(root: Path) -> Path:
 
 
 @pytest.fixture
-def telco(tmp_path, monkeypatch):
+def telco(tmp_path):
     root = _telco_project(tmp_path / "telco")
-    monkeypatch.setenv("WORKBOOK_ROOT", str(root))
-    paths.project_root.cache_clear()
-    yield root
-    paths.project_root.cache_clear()
+    with paths.project_at(root):
+        yield root
 
 
 def test_clean_minimal_export_runs_end_to_end(telco):

@@ -137,13 +137,11 @@ def scratch_project(root: Path, accounts: pd.DataFrame | None, params: str = PAR
 
 
 @pytest.fixture
-def project(tmp_path, monkeypatch):
+def project(tmp_path):
     """A scratch project the helpers resolve paths in (WORKBOOK_ROOT)."""
     root = scratch_project(tmp_path / "project", None)
-    monkeypatch.setenv("WORKBOOK_ROOT", str(root))
-    paths.project_root.cache_clear()
-    yield root
-    paths.project_root.cache_clear()
+    with paths.project_at(root):
+        yield root
 
 
 def _in_process(run_id: str, report: bool = False) -> dict:

@@ -52,15 +52,12 @@ def tree_hashes(*folders: Path) -> dict[str, str]:
 
 
 @pytest.fixture
-def project(tmp_path, monkeypatch):
+def project(tmp_path):
     root = scratch_project(tmp_path / "project", accounts_frame(200))
     for name in NOTEBOOKS:
         (root / "notebooks" / f"{name}.ipynb").write_text("{}")
-    monkeypatch.setenv("WORKBOOK_ROOT", str(root))
-    monkeypatch.delenv(STAGING_ENV, raising=False)
-    paths.project_root.cache_clear()
-    yield root
-    paths.project_root.cache_clear()
+    with paths.project_at(root, {STAGING_ENV: None}):
+        yield root
 
 
 #: the catalog table each fake notebook writes (helpers.core.catalog: no ad-hoc names)
