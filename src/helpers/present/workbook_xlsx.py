@@ -93,35 +93,13 @@ def xlsx_sheets(store: RunStore, params: Params) -> dict[str, pd.DataFrame]:
     anon = params.report.anonymise
     sheets: dict[str, pd.DataFrame] = {}
     notes: list[tuple[str, str]] = []
-    sc = stored_table(store, "scored_accounts")
-    if sc is not None:
-        acc = sc[[c for c in XLSX_ACCOUNT_COLUMNS if c in sc.columns]].copy()
-        sa = stored_table(store, "segment_assignments")
-        if sa is not None and "account_id" in sa.columns:
-            keep = [c for c in ("account_id", "segment", "segment_name") if c in sa.columns]
-            acc = acc.merge(sa[keep].astype({"account_id": "str"}), on="account_id",
-                            how="left", validate="one_to_one")
-            seg_rules = stored_table(store, "segments")
-            if "segment" in acc.columns and seg_rules is not None and \
-                    {"segment", "rule"} <= set(seg_rules.columns):  # the full rule beside the name
-                rules = dict(zip(seg_rules["segment"].astype(str),
-                                 seg_rules["rule"].astype(str), strict=True))
-                acc["segment_rule"] = acc["segment"].astype("str").map(rules)
-        cap = min(EXCEL_MAX_ROWS, XLSX_ACCOUNT_ROWS)
-        if len(acc) > cap:
-            if "score_rank" in acc.columns:
-                acc = acc.sort_values(["score_rank", "account_id"], kind="stable")
-            notes.append(("scored accounts", f"the best {cap:,} of {len(acc):,} accounts by "
-                          "score rank; the full table is in the run's Parquet files "
-                          "(scored_accounts, segment_assignments)"))
-            acc = acc.head(cap).reset_index(drop=True)
-        sheets["scored accounts"] = anonymise_frame(acc) if anon else acc
-    seg = stored_table(store, "segments")
-    if seg is not None:
-        sheets["segments"] = seg
-    cov = stored_table(store, "coverage")
-    if cov is not None:
-        sheets["coverage"] = cov
+    accounts = _accounts_sheet(store, notes)
+    if accounts is not None:
+        sheets["scored accounts"] = anonymise_frame(accounts) if anon else accounts
+    for table, sheet in (("segments", "segments"), ("coverage", "coverage")):
+        frame = stored_table(store, table)
+        if frame is not None:
+            sheets[sheet] = frame
     v = stored_table(store, "hypothesis_verdicts")
     if v is not None:
         sheets["hypothesis verdicts"] = v
@@ -132,38 +110,15 @@ def xlsx_sheets(store: RunStore, params: Params) -> dict[str, pd.DataFrame]:
     rec = stored_table(store, "reconciliation")
     if rec is not None:
         sheets["reconciliation"] = rec
-    for table, sheet in (("migration_matrix", "migration matrix"),
-                         ("migration_summary", "migration summary"),
-                         ("retention", "retention"), ("target_movers", "target movers"),
-                         ("migration_accounts", "migration accounts"),
-                         ("migration_segments", "segment definitions"),
-                         ("change_params", "changes parameters"),
-                         ("change_inputs", "changes inputs"), ("change_ranking", "changes ranking"),
-                         ("change_quartiles", "changes quartiles")):
+    for table, sheet in _QUARTER_SHEETS:
         frame = stored_table(store, table)
         if frame is not None:
             acc_level = table in ("target_movers", "migration_accounts", "change_quartiles")
             sheets[sheet] = anonymise_frame(frame) if anon and acc_level else frame
-    exc = stored_table(store, "exclusions")
+    exc = _exclusions_sheet(store)
     if exc is not None:
-        raw = stored_table(store, "accounts_raw")
-        exc = exc[exc["excluded"].fillna(False).astype(bool)] if "excluded" in exc else exc
-        if raw is not None and "account_name" in raw.columns:
-            exc = exc.merge(raw[["account_id", "account_name"]], on="account_id", how="left")
         sheets["exclusions"] = anonymise_frame(exc) if anon else exc
-    m = store.manifest()
-    info = [("run id", store.run_id), ("as of", str(params.as_of)),
-            ("parameter file", str(m.get("params_file", ""))),
-            ("parameters hash", str(m.get("params_hash") or params_hash(params))),
-            ("parameter overrides in notebooks", overrides_text(m)),
-            ("effective parameters hash", str(m.get("effective_params_hash")
-                                              or m.get("params_hash") or params_hash(params))),
-            ("anonymised", "yes" if anon else "no"),
-            *[(f"note: {k}", v) for k, v in notes],
-            *[(f"input {k}", f"{d.get('path')} sha256 {d.get('sha256')}")
-              for k, d in (m.get("inputs") or {}).items()],
-            *[(f"version {k}", str(ver)) for k, ver in sorted((m.get("versions") or {}).items())]]
-    sheets["run info"] = pd.DataFrame(info, columns=["item", "value"])
+    sheets["run info"] = _run_info(store, params, notes)
     if anon:
         scrub = scrub_map(store)
         for name in ("segments", "coverage", "hypothesis verdicts", "hypotheses",
@@ -171,6 +126,77 @@ def xlsx_sheets(store: RunStore, params: Params) -> dict[str, pd.DataFrame]:
             if name in sheets:
                 sheets[name] = scrub_frame(sheets[name], scrub)
     return sheets
+
+
+#: the run-to-run tables (helpers.analyse.quarterly) and their sheet names, in sheet order
+_QUARTER_SHEETS = (("migration_matrix", "migration matrix"),
+                   ("migration_summary", "migration summary"),
+                   ("retention", "retention"), ("target_movers", "target movers"),
+                   ("migration_accounts", "migration accounts"),
+                   ("migration_segments", "segment definitions"),
+                   ("change_params", "changes parameters"),
+                   ("change_inputs", "changes inputs"), ("change_ranking", "changes ranking"),
+                   ("change_quartiles", "changes quartiles"))
+
+
+def _accounts_sheet(store: RunStore, notes: list[tuple[str, str]]) -> pd.DataFrame | None:
+    """The scored accounts with their segment, its name and full rule, capped at the sheet's
+    row limit (best by score rank first; the cap is added to ``notes``); None without
+    ``scored_accounts``."""
+    sc = stored_table(store, "scored_accounts")
+    if sc is None:
+        return None
+    acc = sc[[c for c in XLSX_ACCOUNT_COLUMNS if c in sc.columns]].copy()
+    sa = stored_table(store, "segment_assignments")
+    if sa is not None and "account_id" in sa.columns:
+        keep = [c for c in ("account_id", "segment", "segment_name") if c in sa.columns]
+        acc = acc.merge(sa[keep].astype({"account_id": "str"}), on="account_id",
+                        how="left", validate="one_to_one")
+        seg_rules = stored_table(store, "segments")
+        if "segment" in acc.columns and seg_rules is not None and \
+                {"segment", "rule"} <= set(seg_rules.columns):  # the full rule beside the name
+            rules = dict(zip(seg_rules["segment"].astype(str),
+                             seg_rules["rule"].astype(str), strict=True))
+            acc["segment_rule"] = acc["segment"].astype("str").map(rules)
+    cap = min(EXCEL_MAX_ROWS, XLSX_ACCOUNT_ROWS)
+    if len(acc) > cap:
+        if "score_rank" in acc.columns:
+            acc = acc.sort_values(["score_rank", "account_id"], kind="stable")
+        notes.append(("scored accounts", f"the best {cap:,} of {len(acc):,} accounts by "
+                      "score rank; the full table is in the run's Parquet files "
+                      "(scored_accounts, segment_assignments)"))
+        acc = acc.head(cap).reset_index(drop=True)
+    return acc
+
+
+def _exclusions_sheet(store: RunStore) -> pd.DataFrame | None:
+    """The excluded accounts with their rule, reason and name; None without ``exclusions``."""
+    exc = stored_table(store, "exclusions")
+    if exc is None:
+        return None
+    raw = stored_table(store, "accounts_raw")
+    exc = exc[exc["excluded"].fillna(False).astype(bool)] if "excluded" in exc else exc
+    if raw is not None and "account_name" in raw.columns:
+        exc = exc.merge(raw[["account_id", "account_name"]], on="account_id", how="left")
+    return exc
+
+
+def _run_info(store: RunStore, params: Params, notes: list[tuple[str, str]]) -> pd.DataFrame:
+    """The run-info sheet: run id, as-of, parameter file, hashes and overrides, notes, the
+    input files with their SHA-256 and the package versions (from the run manifest)."""
+    m = store.manifest()
+    info = [("run id", store.run_id), ("as of", str(params.as_of)),
+            ("parameter file", str(m.get("params_file", ""))),
+            ("parameters hash", str(m.get("params_hash") or params_hash(params))),
+            ("parameter overrides in notebooks", overrides_text(m)),
+            ("effective parameters hash", str(m.get("effective_params_hash")
+                                              or m.get("params_hash") or params_hash(params))),
+            ("anonymised", "yes" if params.report.anonymise else "no"),
+            *[(f"note: {k}", v) for k, v in notes],
+            *[(f"input {k}", f"{d.get('path')} sha256 {d.get('sha256')}")
+              for k, d in (m.get("inputs") or {}).items()],
+            *[(f"version {k}", str(ver)) for k, ver in sorted((m.get("versions") or {}).items())]]
+    return pd.DataFrame(info, columns=["item", "value"])
 
 
 #: what each sheet of report.xlsx holds (its "contents" sheet)
