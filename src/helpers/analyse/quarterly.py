@@ -694,6 +694,15 @@ def target_movers(mig: pd.DataFrame, limit: int | None = None) -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------------- ranking
+def _paired(prev_assign: pd.DataFrame, cur_assign: pd.DataFrame) -> pd.DataFrame:
+    """The accounts scored in both runs, one row each: score, quartile and segment_name of
+    each run with the suffixes ``_prev`` / ``_cur`` (the columns a run has)."""
+    keep = ["account_id", "score", "quartile", "segment_name"]
+    return prev_assign[[c for c in keep if c in prev_assign]].astype({"account_id": "str"}).merge(
+        cur_assign[[c for c in keep if c in cur_assign]].astype({"account_id": "str"}),
+        on="account_id", suffixes=("_prev", "_cur"), validate="one_to_one")
+
+
 def ranking_change(prev_assign: pd.DataFrame, cur_assign: pd.DataFrame) -> pd.DataFrame:
     """Effect on the ranking for accounts scored in both runs: one row with accounts,
     spearman, kendall (scores), top_quartile_kept (share of the previous quartile A still A),
@@ -709,10 +718,7 @@ def ranking_change(prev_assign: pd.DataFrame, cur_assign: pd.DataFrame) -> pd.Da
     pd.DataFrame
         One row with the measures above.
     """
-    keep = ["account_id", "score", "quartile", "segment_name"]
-    j = prev_assign[[c for c in keep if c in prev_assign]].astype({"account_id": "str"}).merge(
-        cur_assign[[c for c in keep if c in cur_assign]].astype({"account_id": "str"}),
-        on="account_id", suffixes=("_prev", "_cur"), validate="one_to_one")
+    j = _paired(prev_assign, cur_assign)
     n = len(j)
     rho = tau = float("nan")
     if n >= 3 and j["score_prev"].nunique() > 1 and j["score_cur"].nunique() > 1:
@@ -744,10 +750,7 @@ def quartile_changes(prev_assign: pd.DataFrame, cur_assign: pd.DataFrame) -> pd.
     pd.DataFrame
         One row per account whose quartile changed (columns above).
     """
-    keep = ["account_id", "quartile", "score", "segment_name"]
-    j = prev_assign[[c for c in keep if c in prev_assign]].astype({"account_id": "str"}).merge(
-        cur_assign[[c for c in keep if c in cur_assign]].astype({"account_id": "str"}),
-        on="account_id", suffixes=("_prev", "_cur"), validate="one_to_one")
+    j = _paired(prev_assign, cur_assign)
     diff = (j["quartile_prev"].astype("string") != j["quartile_cur"].astype("string")).fillna(
         True)
     cols = ["account_id", "quartile_prev", "quartile_cur", "score_prev", "score_cur"]
